@@ -1,0 +1,116 @@
+"""Dawn of Progress: the application factory."""
+import logging
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+from .errors import DomainError
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .i18n import countdown, current_language, format_date, format_datetime, is_rtl, localize_digits, select_locale
+from .security import add_security_headers
+
+PROJECT_ROOT = settings.PROJECT_ROOT
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(settings.from_environment(Path(app.instance_path)))
+    app.config.update(overrides or {})
+    settings.check(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    logging.basicConfig(level=logging.INFO)
+
+    _bind_extensions(app)
+    _register_blueprints(app)
+    _register_templates(app)
+    _register_errors(app)
+    app.after_request(add_security_headers)
+
+    from .cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _bind_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.signin"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    from .auth.services import load_session_user
+    login_manager.user_loader(load_session_user)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import health
+    from .audit import bp as audit_bp
+    from .auth import bp as auth_bp
+    from .events import bp as events_bp
+
+    for blueprint in (health.bp, auth_bp, events_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_templates(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        datetime=format_datetime, date=format_date, digits=localize_digits, countdown=countdown,
+    )
+
+    @app.context_processor
+    def language_context():
+        return {"lang": current_language(), "rtl": is_rtl(), "current_path": request.full_path.rstrip("?")}
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You are not allowed to see this page."),
+        404: lambda: _("We could not find this page."),
+        405: lambda: _("This page cannot be used this way."),
+        429: lambda: _("Too many requests. Wait a little and try again."),
+        500: lambda: _("Something went wrong on our side. It has been logged; please try again later."),
+    }
+
+    def render_error(status: int, message: str | None = None):
+        text = message or (messages[status]() if status in messages else _("The request could not be completed."))
+        return render_template("errors/error.html", status=status, message=text), status
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        return render_error(error.status_code, str(error))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, _("The form expired or did not come from this site. Reload the page and try again."))
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error):
+        return render_error(429)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s", request.path)
+        return render_error(500)

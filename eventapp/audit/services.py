@@ -1,0 +1,57 @@
+"""Writing and reading the audit log."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..auth.roles import require_organiser
+from ..extensions import db
+from .models import AuditEntry
+
+ACTION_LABELS = {
+    "event.created": _l("Event created"),
+    "event.updated": _l("Event updated"),
+    "role.granted": _l("Role granted"),
+    "role.removed": _l("Role removed"),
+    "user.created": _l("Account created from the command line"),
+    "password.reset": _l("Password reset"),
+}
+
+
+def record(actor, action: str, target, changes: dict | None = None, label: str = "") -> AuditEntry:
+    """Add an audit entry to the current transaction (it commits with the change it records)."""
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        target_type=type(target).__name__,
+        target_id=target.id,
+        target_label=label or str(target),
+        changes=changes or {},
+    )
+    db.session.add(entry)
+    return entry
+
+
+def diff(before: dict, after: dict) -> dict:
+    """The fields whose value changed, appeared or went, as {"field": [old, new]}, JSON-safe."""
+    return {
+        key: [_json_safe(before.get(key)), _json_safe(after.get(key))]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def _json_safe(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def entries_page(actor, page: int, per_page: int, action: str | None = None):
+    require_organiser(actor, _l("Only organisers can read the audit log."))
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,86 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+
+from ..forms import BaseForm
+from ..text import normalize_mobile
+
+PASSWORD_LENGTH = Length(min=8, max=128, message=_l("The password must be 8 to 128 characters long."))
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _email_field(label):
+    return EmailField(
+        label,
+        filters=[_lower],
+        validators=[
+            InputRequired(message=_l("Enter your email address.")),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+        ],
+    )
+
+
+class SignUpForm(BaseForm):
+    name = StringField(
+        _l("Full name"),
+        validators=[InputRequired(message=_l("Enter your name.")),
+                    Length(min=2, max=120, message=_l("The name must be 2 to 120 characters long."))],
+    )
+    email = _email_field(_l("Email"))
+    mobile = StringField(
+        _l("Mobile number"),
+        description=_l("An Iranian mobile number, like 09121234567."),
+        validators=[InputRequired(message=_l("Enter your mobile number."))],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(message=_l("Repeat the password.")),
+                    EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+
+    def validate_mobile(self, field):
+        normalised = normalize_mobile(field.data or "")
+        if not normalised:
+            raise ValidationError(_l("Enter an Iranian mobile number of 11 digits starting with 09."))
+        field.data = normalised
+
+
+class SignInForm(BaseForm):
+    email = _email_field(_l("Email"))
+    password = PasswordField(_l("Password"), validators=[InputRequired(message=_l("Enter your password."))])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ForgotPasswordForm(BaseForm):
+    email = _email_field(_l("Email"))
+
+
+class ResetPasswordForm(BaseForm):
+    password = PasswordField(
+        _l("New password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH]
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(message=_l("Repeat the password.")),
+                    EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+
+
+class RoleChangeForm(BaseForm):
+    """Grant or remove one role; the choices are the roles an admin may manage."""
+
+    role = SelectField(_l("Role"), validators=[InputRequired()])
+    grant = SelectField(_l("Change"), choices=[SelectChoice("1", _l("Grant")), SelectChoice("0", _l("Remove"))],
+                        validators=[InputRequired()])
+
+
+class LanguageForm(BaseForm):
+    language = SelectField(choices=[SelectChoice("fa", "فارسی"), SelectChoice("en", "English")], validators=[InputRequired()])

@@ -1,0 +1,86 @@
+"""Settings, read from the environment once at start-up.
+
+The embedded default needs nothing: SQLite under ``instance/``, mail written to the log, rate limits
+kept in memory. Production sets ``APP_ENV=production``, a real ``SECRET_KEY``, ``DATABASE_URL`` and
+``REDIS_URL`` so that several app servers share everything through the database and Redis.
+"""
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(raw: str | None, instance_path: Path) -> str:
+    """Normalise DATABASE_URL so that PostgreSQL always goes through psycopg 3."""
+    if not raw:
+        return f"sqlite:///{instance_path / 'eventapp.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def from_environment(instance_path: Path) -> dict:
+    env = os.environ.get("APP_ENV", "development")
+    redis_url = os.environ.get("REDIS_URL") or None
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_path / "uploads")),
+        "BASE_URL": os.environ.get("BASE_URL", ""),
+        # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Mail: written to the log unless MAIL_SERVER is set.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Dawn of Progress <no-reply@localhost>"),
+        # Sessions and cookies.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Language and time.
+        "BABEL_DEFAULT_LOCALE": "fa",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Tehran",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "LANGUAGES": ("fa", "en"),
+        # Account security.
+        "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
+        "SIGNIN_WINDOW_SECONDS": int(os.environ.get("SIGNIN_WINDOW_SECONDS", "900")),
+        "SIGNIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ACCOUNT", "5")),
+        "SIGNIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        # Flask-Limiter: shared through Redis when there is one.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PAGE_SIZE": 25,
+    }
+
+
+class ConfigurationError(RuntimeError):
+    """The app was asked to start with settings that are not safe."""
+
+
+def check(config: dict) -> None:
+    if config["ENV_NAME"] == "production" and config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
+        raise ConfigurationError(
+            "Refusing to start in production with the default SECRET_KEY: set SECRET_KEY."
+        )

@@ -1,0 +1,37 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from ..forms import BaseForm, LocalDateTimeField
+from .phases import PHASES
+
+
+class PhaseForm(Form):
+    """The dates of one phase (a sub-form: the outer form carries the CSRF token)."""
+
+    starts_at = LocalDateTimeField(_l("Starts"), validators=[Optional()])
+    ends_at = LocalDateTimeField(_l("Ends"), validators=[Optional()])
+
+
+class EventForm(BaseForm):
+    title_fa = StringField(_l("Title in Persian"), validators=[
+        InputRequired(message=_l("Enter the Persian title.")), Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[
+        InputRequired(message=_l("Enter the English title.")), Length(max=200)])
+    slug = StringField(
+        _l("Short name in addresses"),
+        description=_l("Lower-case Latin letters, digits and hyphens, e.g. dawn-1405-yazd."),
+        validators=[InputRequired(message=_l("Enter a short name for the event's address.")),
+                    Regexp(r"^[a-z0-9][a-z0-9-]{2,59}$",
+                           message=_l("Use 3 to 60 lower-case Latin letters, digits and hyphens."))],
+    )
+    scope = SelectField(_l("Scope"), choices=[SelectChoice("national", _l("National")), SelectChoice("provincial", _l("One province"))])
+    province = SelectField(_l("Province"), coerce=int, validators=[Optional()])
+    description_fa = TextAreaField(_l("Description in Persian"), validators=[Length(max=10000)])
+    description_en = TextAreaField(_l("Description in English"), validators=[Length(max=10000)])
+
+
+for _kind in PHASES:
+    setattr(EventForm, _kind, FormField(PhaseForm))
+del _kind

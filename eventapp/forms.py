@@ -1,0 +1,53 @@
+"""What every form shares: normalised text input and Tehran date-times in the user's calendar."""
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField, TextAreaField
+from wtforms.widgets import TextInput
+
+from .i18n import current_language, format_input_datetime, localize_digits, parse_input_datetime
+from .text import normalize_text
+
+
+def _normalise(value):
+    return normalize_text(value) if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """A CSRF-protected form whose text fields store Persian letters and Latin digits."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, (StringField, TextAreaField)):
+                options["filters"] = (_normalise, *options.get("filters", ()))
+            return unbound_field.bind(form=form, **options)
+
+
+class LocalDateTimeField(Field):
+    """A date and time in Tehran, typed as Jalali in Persian and Gregorian in English.
+
+    ``data`` is an aware datetime (or None). Digits of any script are accepted because the form
+    normalises the raw text before parsing.
+    """
+
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_input_datetime(self.data, current_language())
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_input_datetime(normalize_text(valuelist[0]), current_language())
+        except ValueError as error:
+            self.data = None
+            raise ValueError(
+                _("Enter a valid date and time, like %(example)s.", example=self.example())
+            ) from error
+
+    @staticmethod
+    def example() -> str:
+        return localize_digits("1405/09/06 18:30" if current_language() == "fa" else "2026-11-27 18:30")

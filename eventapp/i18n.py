@@ -1,0 +1,106 @@
+"""Locale choice and how dates, times and numbers are shown in each language."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from flask import current_app, has_request_context, request
+from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import get_locale, ngettext
+from flask_login import current_user
+
+from .text import persian_digits
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+LANGUAGE_COOKIE = "lang"
+# Input and display formats of a date-time field: Jalali in Persian, Gregorian in English.
+INPUT_FORMAT = "%Y/%m/%d %H:%M"
+INPUT_FORMAT_EN = "%Y-%m-%d %H:%M"
+
+
+def select_locale() -> str:
+    """The language cookie, then the signed-in user's choice, then Persian."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or "fa").split("_")[0]
+
+
+def is_rtl() -> bool:
+    return current_language() == "fa"
+
+
+def localize_digits(value) -> str:
+    text = str(value)
+    return persian_digits(text) if current_language() == "fa" else text
+
+
+def to_tehran(moment: datetime) -> datetime:
+    return moment.astimezone(TEHRAN)
+
+
+def format_datetime(moment: datetime | None, with_time: bool = True) -> str:
+    """A moment in Tehran time: Jalali with Persian digits in Persian, Gregorian in English."""
+    if moment is None:
+        return ""
+    local = to_tehran(moment)
+    if current_language() == "fa":
+        jalali = jdatetime.datetime.fromgregorian(datetime=local.replace(tzinfo=None), locale="fa_IR")
+        pattern = "%-d %B %Y، ساعت %H:%M" if with_time else "%-d %B %Y"
+        return persian_digits(jalali.strftime(pattern.replace("%-d", str(jalali.day))))
+    return babel_format_datetime(moment, "d MMM y, HH:mm" if with_time else "d MMM y")
+
+
+def format_date(moment: datetime | None) -> str:
+    return format_datetime(moment, with_time=False)
+
+
+def format_input_datetime(moment: datetime | None, language: str) -> str:
+    """The value a date-time field shows for editing, in the calendar of the language."""
+    if moment is None:
+        return ""
+    local = to_tehran(moment).replace(tzinfo=None)
+    if language == "fa":
+        return jdatetime.datetime.fromgregorian(datetime=local).strftime(INPUT_FORMAT)
+    return local.strftime(INPUT_FORMAT_EN)
+
+
+def parse_input_datetime(text: str, language: str) -> datetime:
+    """Parse a Tehran date-time typed in the calendar of the language; raise ValueError if bad.
+
+    Persian accepts Jalali (1405/09/06 18:30); English accepts Gregorian (2026-11-27 18:30).
+    Either accepts / or - between the date parts, and a date alone means 00:00.
+    """
+    cleaned = " ".join(text.replace("-", "/").split())
+    if " " not in cleaned:
+        cleaned += " 00:00"
+    date_part, time_part = cleaned.split(" ", 1)
+    year, month, day = (int(part) for part in date_part.split("/"))
+    hour, minute = (int(part) for part in time_part.split(":"))
+    plausible_years = range(1300, 1501) if language == "fa" else range(1921, 2122)
+    if year not in plausible_years:
+        raise ValueError("year outside the calendar's plausible range")
+    if language == "fa":
+        gregorian = jdatetime.datetime(year, month, day, hour, minute).togregorian()
+    else:
+        gregorian = datetime(year, month, day, hour, minute)
+    return gregorian.replace(tzinfo=TEHRAN)
+
+
+def countdown(seconds: float) -> str:
+    """Time left, as '3 days 04:12:09' in the language's digits (app.js keeps it ticking)."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    text = f"{ngettext('%(num)d day', '%(num)d days', days)} {clock}" if days else clock
+    return localize_digits(text)

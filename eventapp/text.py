@@ -1,0 +1,69 @@
+"""Normalisation of Persian text and digits: pure functions, no Flask.
+
+What people type arrives with Persian (۰-۹), Arabic-Indic (٠-٩) or Latin digits and with the
+Arabic or Persian forms of ی and ک. We store one form: Persian letters and Latin digits, so that
+equality, uniqueness and search do not depend on the keyboard that was used.
+"""
+import re
+import unicodedata
+
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+LATIN_DIGITS = "0123456789"
+
+_TO_LATIN_DIGITS = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, LATIN_DIGITS * 2)
+_TO_PERSIAN_DIGITS = str.maketrans(LATIN_DIGITS + ARABIC_DIGITS, PERSIAN_DIGITS * 2)
+_TO_PERSIAN_LETTERS = str.maketrans(
+    {
+        "ي": "ی",  # Arabic yeh
+        "ى": "ی",  # Arabic alef maksura
+        "ك": "ک",  # Arabic kaf
+        "ـ": None,  # tatweel (kashida) is decoration, not text
+    }
+)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+
+
+def latin_digits(text: str) -> str:
+    return text.translate(_TO_LATIN_DIGITS)
+
+
+def persian_digits(text: str) -> str:
+    return text.translate(_TO_PERSIAN_DIGITS)
+
+
+def normalize_text(text: str) -> str:
+    """Persian letters, Latin digits, compatibility forms folded, runs of spaces folded, trimmed.
+
+    Line breaks are kept (for multi-line fields); the zero-width non-joiner is kept (it is part of
+    Persian spelling).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_TO_PERSIAN_LETTERS).translate(_TO_LATIN_DIGITS)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(lines).strip()
+
+
+def normalize_mobile(text: str) -> str:
+    """An Iranian mobile number in its national form 09xxxxxxxxx, or '' when it is not one."""
+    digits = re.sub(r"[\s\-()]", "", latin_digits(text))
+    if digits.startswith("+98"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("0098"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("98") and len(digits) == 12:
+        digits = "0" + digits[2:]
+    elif digits.startswith("9") and len(digits) == 10:
+        digits = "0" + digits
+    return digits if re.fullmatch(r"09\d{9}", digits) else ""
+
+
+# Persian alphabetical order; letters not listed sort after these, by code point.
+_PERSIAN_ALPHABET = "آاأإبپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیئ"
+_ALPHABET_RANK = {letter: index for index, letter in enumerate(_PERSIAN_ALPHABET)}
+
+
+def persian_sort_key(text: str) -> tuple:
+    """Sort Persian words as a Persian dictionary does (plain code points put پ چ ژ گ after ی)."""
+    return tuple(_ALPHABET_RANK.get(char, len(_ALPHABET_RANK) + ord(char)) for char in normalize_text(text))
