@@ -3,6 +3,7 @@ import os
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from .errors import DomainError
 from .extensions import db
@@ -21,6 +22,7 @@ def register_commands(app: Flask) -> None:
               show_default=True)
 @click.option("--mobile", default="", help="Iranian mobile number, 09xxxxxxxxx.")
 @click.option("--password", help="Asked for (hidden, twice) when not given.")
+@with_appcontext
 def create_user(email, name, role, mobile, password):
     """Create an account; the first admin is made this way."""
     from .auth import services
@@ -39,7 +41,7 @@ def create_user(email, name, role, mobile, password):
     click.echo(f"Created {user.email} ({role}).")
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def places():
     """Iran's provinces and counties."""
 
@@ -55,6 +57,7 @@ def places_sync():
 
 
 @click.command()
+@with_appcontext
 def demo():
     """Load the demo 'Dawn of Progress' event and its accounts (running it again adds nothing)."""
     from .demo import DEMO_PASSWORD, load_demo
