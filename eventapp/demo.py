@@ -12,10 +12,10 @@ from .extensions import db
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ACCOUNTS = {
-    "admin": ("admin@demo.local", "مدیر سامانه", "09120000001"),
-    "organiser": ("organiser@demo.local", "زهرا احمدی", "09120000002"),
-    "judge": ("judge@demo.local", "علی رضایی", "09120000003"),
-    "team leader": ("leader@demo.local", "مریم حسینی", "09120000004"),
+    "admin": ("admin@demo.example.org", "مدیر سامانه", "09120000001"),
+    "organiser": ("organiser@demo.example.org", "زهرا احمدی", "09120000002"),
+    "judge": ("judge@demo.example.org", "علی رضایی", "09120000003"),
+    "team leader": ("leader@demo.example.org", "مریم حسینی", "09120000004"),
 }
 ROLE_OF = {"admin": "admin", "organiser": "organiser", "judge": "judge", "team leader": None}
 

@@ -50,4 +50,5 @@ class LocalDateTimeField(Field):
 
     @staticmethod
     def example() -> str:
-        return localize_digits("1405/09/06 18:30" if current_language() == "fa" else "2026-11-27 18:30")
+        example = "1405/09/06 18:30" if current_language() == "fa" else "2026-11-27 18:30"
+        return "\u2066" + localize_digits(example) + "\u2069"  # isolated left-to-right inside Persian text

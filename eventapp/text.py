@@ -18,10 +18,11 @@ _TO_PERSIAN_LETTERS = str.maketrans(
         "ي": "ی",  # Arabic yeh
         "ى": "ی",  # Arabic alef maksura
         "ك": "ک",  # Arabic kaf
-        "ـ": None,  # tatweel (kashida) is decoration, not text
     }
 )
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
+TATWEEL = "\u0640"  # kashida: decoration, not text
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def latin_digits(text: str) -> str:
@@ -38,8 +39,11 @@ def normalize_text(text: str) -> str:
     Line breaks are kept (for multi-line fields); the zero-width non-joiner is kept (it is part of
     Persian spelling).
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_TO_PERSIAN_LETTERS).translate(_TO_LATIN_DIGITS)
+    # Tatweel goes before NFKC, so that a letter and a mark it kept apart compose in this pass, and
+    # again after it, because NFKC makes tatweel out of some presentation forms (U+FE77: tatweel+fatha).
+    text = unicodedata.normalize("NFKC", text.replace(TATWEEL, ""))
+    text = unicodedata.normalize("NFC", text.replace(TATWEEL, ""))
+    text = text.translate(_TO_PERSIAN_LETTERS).translate(_TO_LATIN_DIGITS).replace(ZERO_WIDTH_SPACE, "")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(lines).strip()

@@ -31,11 +31,27 @@ def test_create_user_refuses_a_taken_email_and_a_bad_mobile(app, member):
     assert count(app, User) == 1
 
 
+def test_demo_accounts_can_sign_in(app, client):
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    for email in ("admin@demo.example.org", "organiser@demo.example.org", "judge@demo.example.org",
+                  "leader@demo.example.org"):
+        response = client.post("/signin", data={"email": email, "password": "demo-password"})
+        assert response.status_code == 302, email
+        client.post("/signout")
+
+
+def test_create_user_refuses_an_email_the_sign_in_form_would_refuse(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "--email", "someone@server.local", "--name", "X", "--password", "long enough"])
+    assert result.exit_code != 0
+    assert count(app, User) == 0
+
+
 def test_demo_loads_once_however_often_it_runs(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert "organiser@demo.local" in first.output and "leader@demo.local" in first.output
+    assert "organiser@demo.example.org" in first.output and "leader@demo.example.org" in first.output
     users, events = count(app, User), count(app, Event)
     assert users >= 4 and events >= 2
     assert runner.invoke(args=["demo"]).exit_code == 0

@@ -1,4 +1,6 @@
 """Writing and reading the audit log."""
+from datetime import datetime, timezone
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -44,6 +46,8 @@ def diff(before: dict, after: dict) -> dict:
 def _json_safe(value):
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

@@ -1,7 +1,23 @@
+from datetime import datetime
+
 from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
+from ..i18n import format_datetime
 from . import bp, services
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value, field: str = "") -> str:
+    """A recorded value as people read it: moments (fields named *_at) in the page's calendar."""
+    if value is None or value == "":
+        return "—"
+    if field.endswith("_at") and isinstance(value, str):
+        try:
+            return format_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
 
 
 @bp.get("/")

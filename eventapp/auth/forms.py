@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from ..forms import BaseForm
 from ..text import normalize_mobile
@@ -18,7 +18,7 @@ def _email_field(label):
         label,
         filters=[_lower],
         validators=[
-            InputRequired(message=_l("Enter your email address.")),
+            DataRequired(message=_l("Enter your email address.")),
             Length(max=254),
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
         ],
@@ -28,14 +28,14 @@ def _email_field(label):
 class SignUpForm(BaseForm):
     name = StringField(
         _l("Full name"),
-        validators=[InputRequired(message=_l("Enter your name.")),
+        validators=[DataRequired(message=_l("Enter your name.")),
                     Length(min=2, max=120, message=_l("The name must be 2 to 120 characters long."))],
     )
     email = _email_field(_l("Email"))
     mobile = StringField(
         _l("Mobile number"),
         description=_l("An Iranian mobile number, like 09121234567."),
-        validators=[InputRequired(message=_l("Enter your mobile number."))],
+        validators=[DataRequired(message=_l("Enter your mobile number."))],
     )
     password = PasswordField(
         _l("Password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH]

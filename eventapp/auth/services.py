@@ -3,6 +3,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,8 +26,11 @@ def find_by_email(email: str) -> User | None:
 
 
 def register(name: str, email: str, mobile: str, password: str, locale: str | None = None) -> User:
-    """Create a member account. The email must not be in use already."""
-    email = email.strip().lower()
+    """Create a member account with an email that the sign-in form accepts and nobody uses yet."""
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise Invalid(_("Enter a valid email address.")) from error
     if find_by_email(email) is not None:
         raise Conflict(_("An account with this email already exists. Sign in or reset your password."))
     user = User(

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..forms import BaseForm, LocalDateTimeField
 from .phases import PHASES
@@ -16,13 +16,13 @@ class PhaseForm(Form):
 
 class EventForm(BaseForm):
     title_fa = StringField(_l("Title in Persian"), validators=[
-        InputRequired(message=_l("Enter the Persian title.")), Length(max=200)])
+        DataRequired(message=_l("Enter the Persian title.")), Length(max=200)])
     title_en = StringField(_l("Title in English"), validators=[
-        InputRequired(message=_l("Enter the English title.")), Length(max=200)])
+        DataRequired(message=_l("Enter the English title.")), Length(max=200)])
     slug = StringField(
         _l("Short name in addresses"),
         description=_l("Lower-case Latin letters, digits and hyphens, e.g. dawn-1405-yazd."),
-        validators=[InputRequired(message=_l("Enter a short name for the event's address.")),
+        validators=[DataRequired(message=_l("Enter a short name for the event's address.")),
                     Regexp(r"^[a-z0-9][a-z0-9-]{2,59}$",
                            message=_l("Use 3 to 60 lower-case Latin letters, digits and hyphens."))],
     )

@@ -10,6 +10,7 @@ from ..audit import services as audit
 from ..auth.roles import require_organiser
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..text import normalize_text
 from . import phases as schedule
 from .models import Event, Phase, Province
 
@@ -38,15 +39,23 @@ class EventDetails:
     windows: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
     def columns(self) -> dict:
+        """The event's columns, text normalised as every form stores it."""
         return {
-            "title_fa": self.title_fa, "title_en": self.title_en, "slug": self.slug, "scope": self.scope,
+            "title_fa": normalize_text(self.title_fa), "title_en": normalize_text(self.title_en),
+            "slug": self.slug, "scope": self.scope,
             "province_id": self.province_id if self.scope == "provincial" else None,
-            "description_fa": self.description_fa, "description_en": self.description_en,
+            "description_fa": normalize_text(self.description_fa),
+            "description_en": normalize_text(self.description_en),
         }
 
 
 def _validate(details: EventDetails, event: Event | None) -> None:
     errors = {}
+    columns = details.columns()
+    if not columns["title_fa"]:
+        errors["title_fa"] = _("Enter the Persian title.")
+    if not columns["title_en"]:
+        errors["title_en"] = _("Enter the English title.")
     if details.scope not in SCOPE_LABELS:
         errors["scope"] = _("Choose national or one province.")
     elif details.scope == "provincial" and (
