@@ -24,7 +24,7 @@ translations: $(VENV)/.installed
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output \
 		-o eventapp/translations/messages.pot .
-	$(BIN)/pybabel update -i eventapp/translations/messages.pot -d eventapp/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i eventapp/translations/messages.pot -d eventapp/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python tools/english_catalogue.py
 
 run: setup

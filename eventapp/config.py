@@ -4,6 +4,7 @@ The embedded default needs nothing: SQLite under ``instance/``, mail written to 
 kept in memory. Production sets ``APP_ENV=production``, a real ``SECRET_KEY``, ``DATABASE_URL`` and
 ``REDIS_URL`` so that several app servers share everything through the database and Redis.
 """
+import logging
 import os
 from pathlib import Path
 
@@ -80,7 +81,13 @@ class ConfigurationError(RuntimeError):
 
 
 def check(config: dict) -> None:
-    if config["ENV_NAME"] == "production" and config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
+    if config["ENV_NAME"] != "production":
+        return
+    if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
         raise ConfigurationError(
             "Refusing to start in production with the default SECRET_KEY: set SECRET_KEY."
+        )
+    if not config["REDIS_URL"]:
+        logging.getLogger("eventapp").warning(
+            "REDIS_URL is not set: rate limits are counted per process, not shared between app servers."
         )

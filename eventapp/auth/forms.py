@@ -25,7 +25,20 @@ def _email_field(label):
     )
 
 
-class SignUpForm(BaseForm):
+class NewPasswordForm(BaseForm):
+    """A password chosen twice, so that a typo does not lock the person out."""
+
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(message=_l("Repeat the password.")),
+                    EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+
+
+class SignUpForm(NewPasswordForm):
     name = StringField(
         _l("Full name"),
         validators=[DataRequired(message=_l("Enter your name.")),
@@ -37,15 +50,6 @@ class SignUpForm(BaseForm):
         description=_l("An Iranian mobile number, like 09121234567."),
         validators=[DataRequired(message=_l("Enter your mobile number."))],
     )
-    password = PasswordField(
-        _l("Password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH]
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[InputRequired(message=_l("Repeat the password.")),
-                    EqualTo("password", message=_l("The two passwords are not the same."))],
-    )
-
     def validate_mobile(self, field):
         normalised = normalize_mobile(field.data or "")
         if not normalised:
@@ -61,17 +65,6 @@ class SignInForm(BaseForm):
 
 class ForgotPasswordForm(BaseForm):
     email = _email_field(_l("Email"))
-
-
-class ResetPasswordForm(BaseForm):
-    password = PasswordField(
-        _l("New password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH]
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[InputRequired(message=_l("Repeat the password.")),
-                    EqualTo("password", message=_l("The two passwords are not the same."))],
-    )
 
 
 class RoleChangeForm(BaseForm):

@@ -9,7 +9,7 @@ from ..extensions import db, limiter
 from ..i18n import LANGUAGE_COOKIE, current_language
 from ..web import commit_or_flash, safe_next_url
 from . import bp, services
-from .forms import ForgotPasswordForm, LanguageForm, ResetPasswordForm, RoleChangeForm, SignInForm, SignUpForm
+from .forms import ForgotPasswordForm, LanguageForm, NewPasswordForm, RoleChangeForm, SignInForm, SignUpForm
 from .roles import MANAGED_ROLES, ROLE_LABELS
 
 
@@ -89,7 +89,7 @@ def reset_password(token):
     except DomainError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.forgot_password"))
-    form = ResetPasswordForm()
+    form = NewPasswordForm()
     if form.validate_on_submit():
         if commit_or_flash(lambda: services.reset_password(token, form.password.data, utcnow())):
             logout_user()
