@@ -594,3 +594,20 @@ def test_the_audit_log_shows_a_short_name_of_digits_as_it_is(english, login, org
     changes = re.search(r'<ul class="changes">(.*?)</ul>', response.get_data(as_text=True), re.S).group(1)
     slug_line = re.search(r"<code[^>]*>slug</code>:(.*?)</li>", changes, re.S).group(1)
     assert "14050906" in slug_line
+
+
+# --- lists do not grow their queries with their rows ---------------------------------------------
+
+@pytest.mark.parametrize("path", ["/", "/organiser/events"])
+def test_event_lists_take_the_same_queries_for_two_events_or_twenty(make, organiser_client, count_queries, path):
+    def queries_for_page():
+        with count_queries() as statements:
+            assert organiser_client.get(path).status_code == 200
+        return len(statements)
+
+    for _ in range(2):
+        make.event()
+    few = queries_for_page()
+    for _ in range(18):
+        make.event()
+    assert 0 < few == queries_for_page()
