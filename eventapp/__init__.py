@@ -64,8 +64,9 @@ def _register_blueprints(app: Flask) -> None:
     from .audit import bp as audit_bp
     from .auth import bp as auth_bp
     from .events import bp as events_bp
+    from .teams import bp as teams_bp
 
-    for blueprint in (health.bp, auth_bp, events_bp, audit_bp):
+    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

@@ -78,3 +78,25 @@ class Maker:
                 event.phases.append(Phase(kind=kind, starts_at=start, ends_at=end))
             return event
         return self._commit(build)
+
+
+def team_in(app, event_id: int, leader_user=None, status="approved", members=(), **fields):
+    """A committed team of ``event_id`` led by ``leader_user`` (a User), with extra member users."""
+    from eventapp.events.models import County
+    from eventapp.teams.models import Team, TeamMember
+
+    with app.app_context():
+        county = db.session.scalars(db.select(County).order_by(County.id)).first()
+        team = Team(
+            event_id=event_id, name=fields.pop("name", f"گروه {utcnow().timestamp()}"),
+            organisation_type=fields.pop("organisation_type", "jihadi"),
+            organisation_name=fields.pop("organisation_name", "گروه جهادی نمونه"),
+            province_id=county.province_id, county_id=county.id, contact_email="team@example.com",
+            contact_phone="09120000000", status=status, **fields,
+        )
+        for user, is_leader in ([(leader_user, True)] if leader_user else []) + [(m, False) for m in members]:
+            team.members.append(TeamMember(event_id=event_id, user_id=user.id, name=user.name,
+                                           mobile=user.mobile, is_leader=is_leader))
+        db.session.add(team)
+        db.session.commit()
+        return team.id

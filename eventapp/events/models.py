@@ -51,6 +51,8 @@ class Event(db.Model):
     province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
     description_fa: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
+    min_team_size: Mapped[int] = mapped_column(default=3)
+    max_team_size: Mapped[int] = mapped_column(default=10)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

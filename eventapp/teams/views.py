@@ -1,0 +1,2 @@
+"""Routes of the team side."""
+from . import models  # noqa: F401
