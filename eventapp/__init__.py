@@ -12,7 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as settings
 from .errors import DomainError
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .i18n import countdown, current_language, format_date, format_datetime, is_rtl, localize_digits, select_locale
+from .i18n import (countdown, current_language, format_date, format_datetime, format_day, is_rtl, localize_digits,
+                   select_locale)
 from .security import add_security_headers
 
 PROJECT_ROOT = settings.PROJECT_ROOT
@@ -65,14 +66,15 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .events import bp as events_bp
     from .teams import bp as teams_bp
+    from .training import bp as training_bp
 
-    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, audit_bp):
+    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, training_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_templates(app: Flask) -> None:
     app.jinja_env.filters.update(
-        datetime=format_datetime, date=format_date, digits=localize_digits, countdown=countdown,
+        datetime=format_datetime, date=format_date, day=format_day, digits=localize_digits, countdown=countdown,
     )
 
     @app.context_processor

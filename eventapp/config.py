@@ -73,6 +73,11 @@ def from_environment(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "PAGE_SIZE": 25,
+        # Attachments of a progress map.
+        "MAX_ATTACHMENTS": int(os.environ.get("MAX_ATTACHMENTS", "5")),
+        "MAX_ATTACHMENT_BYTES": int(os.environ.get("MAX_ATTACHMENT_MB", "10")) * 1024 * 1024,
+        # A request body larger than one attachment and its form is refused before it is read.
+        "MAX_CONTENT_LENGTH": (int(os.environ.get("MAX_ATTACHMENT_MB", "10")) + 1) * 1024 * 1024,
     }
 
 

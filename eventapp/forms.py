@@ -1,15 +1,26 @@
 """What every form shares: normalised text input and Tehran date-times in the user's calendar."""
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, FloatField, StringField, TextAreaField
 from wtforms.widgets import TextInput
 
-from .i18n import current_language, format_input_datetime, localize_digits, parse_input_datetime
-from .text import normalize_text
+from .i18n import (current_language, format_input_date, format_input_datetime, localize_digits,
+                   parse_input_date, parse_input_datetime)
+from .text import normalize_letters, normalize_text
 
 
 def _normalise(value):
     return normalize_text(value) if isinstance(value, str) else value
+
+
+class RichTextField(TextAreaField):
+    """HTML from the editor: letters are made Persian, digits and markup are left as written
+    (services sanitise the markup)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = normalize_letters(self.data)
 
 
 class BaseForm(FlaskForm):
@@ -17,7 +28,8 @@ class BaseForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            if issubclass(unbound_field.field_class, (StringField, TextAreaField)):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, (StringField, TextAreaField)) and not issubclass(field_class, RichTextField):
                 options["filters"] = (_normalise, *options.get("filters", ()))
             return unbound_field.bind(form=form, **options)
 
@@ -52,3 +64,39 @@ class LocalDateTimeField(Field):
     def example() -> str:
         example = "1405/09/06 18:30" if current_language() == "fa" else "2026-11-27 18:30"
         return "\u2066" + localize_digits(example) + "\u2069"  # isolated left-to-right inside Persian text
+
+
+class LocalDateField(LocalDateTimeField):
+    """A calendar day, typed as Jalali in Persian and Gregorian in English; ``data`` is a date."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_input_date(self.data, current_language())
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_input_date(normalize_text(valuelist[0]), current_language())
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_("Enter a valid date, like %(example)s.", example=self.example())) from error
+
+    @staticmethod
+    def example() -> str:
+        example = "1405/09/06" if current_language() == "fa" else "2026-11-27"
+        return "\u2066" + localize_digits(example) + "\u2069"
+
+
+class LocalFloatField(FloatField):
+    """A number typed with Persian, Arabic or Latin digits (and the Persian decimal separator)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [normalize_text(value).replace("٫", ".").replace(",", "") for value in valuelist]
+            if not valuelist[0]:
+                self.data = None
+                return
+        super().process_formdata(valuelist)

@@ -1,9 +1,10 @@
 """Locale choice and how dates, times and numbers are shown in each language."""
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import jdatetime
 from flask import current_app, has_request_context, request
+from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import get_locale, ngettext
 from flask_login import current_user
@@ -71,6 +72,29 @@ def format_input_datetime(moment: datetime | None, language: str) -> str:
     if language == "fa":
         return jdatetime.datetime.fromgregorian(datetime=local).strftime(INPUT_FORMAT)
     return local.strftime(INPUT_FORMAT_EN)
+
+
+def format_input_date(day: date | None, language: str) -> str:
+    if day is None:
+        return ""
+    if language == "fa":
+        return jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d")
+    return day.isoformat()
+
+
+def parse_input_date(text: str, language: str) -> date:
+    """A calendar day typed in the calendar of the language; raise ValueError if bad."""
+    return parse_input_datetime(text.split()[0] if text.split() else text, language).date()
+
+
+def format_day(day: date | None) -> str:
+    """A calendar day for reading: Jalali with Persian digits in Persian, Gregorian in English."""
+    if day is None:
+        return ""
+    if current_language() == "fa":
+        jalali = jdatetime.date.fromgregorian(date=day, locale="fa_IR")
+        return persian_digits(f"{jalali.day} {jalali.strftime('%B')} {jalali.year}")
+    return babel_format_date(day, "d MMM y")
 
 
 def parse_input_datetime(text: str, language: str) -> datetime:

@@ -49,6 +49,11 @@ def normalize_text(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+def normalize_letters(text: str) -> str:
+    """Persian letters only (digits, spacing and markup untouched): for rich text."""
+    return unicodedata.normalize("NFC", text.replace(TATWEEL, "")).translate(_TO_PERSIAN_LETTERS)
+
+
 def normalize_mobile(text: str) -> str:
     """An Iranian mobile number in its national form 09xxxxxxxxx, or '' when it is not one."""
     digits = re.sub(r"[\s\-()]", "", latin_digits(text))
@@ -71,3 +76,12 @@ _ALPHABET_RANK = {letter: index for index, letter in enumerate(_PERSIAN_ALPHABET
 def persian_sort_key(text: str) -> tuple:
     """Sort Persian words as a Persian dictionary does (plain code points put پ چ ژ گ after ی)."""
     return tuple(_ALPHABET_RANK.get(char, len(_ALPHABET_RANK) + ord(char)) for char in normalize_text(text))
+
+
+def valid_national_id(code: str) -> bool:
+    """An Iranian national ID (کد ملی): ten digits whose last is the check digit of the first nine."""
+    if not re.fullmatch(r"\d{10}", code) or len(set(code)) == 1:
+        return False
+    remainder = sum(int(code[i]) * (10 - i) for i in range(9)) % 11
+    check = int(code[9])
+    return check == remainder if remainder < 2 else check == 11 - remainder

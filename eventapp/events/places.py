@@ -60,3 +60,24 @@ def province_choices(language: str) -> list[SelectChoice]:
     else:
         named = sorted(((p.id, p.name_fa) for p in provinces), key=lambda pair: persian_sort_key(pair[1]))
     return [SelectChoice(province_id, name) for province_id, name in named]
+
+
+def county_choices(language: str) -> list[SelectChoice]:
+    """Every county, grouped by province (an <optgroup> each), in the order of the language.
+
+    ``data-province`` on each option lets app.js show only the counties of the chosen province.
+    """
+    provinces = {p.id: p for p in db.session.scalars(select(Province))}
+    counties = db.session.scalars(select(County)).all()
+    key = (lambda text: text) if language == "en" else persian_sort_key
+    name = (lambda place: place.name_en) if language == "en" else (lambda place: place.name_fa)
+    ordered = sorted(counties, key=lambda c: (key(name(provinces[c.province_id])), key(name(c))))
+    return [SelectChoice(c.id, name(c), optgroup=name(provinces[c.province_id]),
+                         render_kw={"data-province": c.province_id}) for c in ordered]
+
+
+def fill_place_choices(form, language: str) -> None:
+    """Province and county choices of a form with ``province`` and ``county`` select fields."""
+    blank = [SelectChoice(0, "—")]
+    form.province.choices = blank + province_choices(language)
+    form.county.choices = blank + county_choices(language)

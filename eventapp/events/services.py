@@ -36,6 +36,8 @@ class EventDetails:
     province_id: int | None = None
     description_fa: str = ""
     description_en: str = ""
+    min_team_size: int = 3
+    max_team_size: int = 10
     windows: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
     def columns(self) -> dict:
@@ -46,6 +48,7 @@ class EventDetails:
             "province_id": self.province_id if self.scope == "provincial" else None,
             "description_fa": normalize_text(self.description_fa),
             "description_en": normalize_text(self.description_en),
+            "min_team_size": self.min_team_size, "max_team_size": self.max_team_size,
         }
 
 
@@ -56,6 +59,8 @@ def _validate(details: EventDetails, event: Event | None) -> None:
         errors["title_fa"] = _("Enter the Persian title.")
     if not columns["title_en"]:
         errors["title_en"] = _("Enter the English title.")
+    if not 1 <= details.min_team_size <= details.max_team_size <= 100:
+        errors["max_team_size"] = _("The largest team cannot be smaller than the smallest.")
     if details.scope not in SCOPE_LABELS:
         errors["scope"] = _("Choose national or one province.")
     elif details.scope == "provincial" and (

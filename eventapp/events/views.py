@@ -11,6 +11,7 @@ from . import bp, services
 from .forms import EventForm
 from .phases import PHASES, REQUIRED_PHASES
 from .places import province_choices
+from ..teams.services import team_in_event
 
 
 @bp.get("/")
@@ -27,7 +28,7 @@ def detail(slug):
     event = services.get_event(slug)
     now = utcnow()
     return render_template("events/detail.html", event=event, overview=services.overview(event, now),
-                           now=now, phase_labels=services.PHASE_LABELS, scope_labels=services.SCOPE_LABELS)
+                           now=now, my_team=team_in_event(current_user, event), phase_labels=services.PHASE_LABELS, scope_labels=services.SCOPE_LABELS)
 
 
 @bp.get("/organiser/events")
@@ -56,7 +57,7 @@ def _details(form: EventForm) -> services.EventDetails:
         title_fa=form.title_fa.data, title_en=form.title_en.data, slug=form.slug.data,
         scope=form.scope.data, province_id=form.province.data or None,
         description_fa=form.description_fa.data or "", description_en=form.description_en.data or "",
-        windows=windows,
+        min_team_size=form.min_team_size.data, max_team_size=form.max_team_size.data, windows=windows,
     )
 
 

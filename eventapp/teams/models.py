@@ -143,7 +143,8 @@ class ProgressMap(db.Model):
     people_role: Mapped[str] = mapped_column(Text, default="")
     sustainability: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
-    version: Mapped[int] = mapped_column(default=1)
+    # Raised by SQLAlchemy on every update, which checks it is still the version it read.
+    version: Mapped[int] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -166,6 +167,8 @@ class ProgressMap(db.Model):
     revisions: Mapped[list["MapRevision"]] = relationship(
         back_populates="progress_map", cascade="all, delete-orphan", order_by="MapRevision.number", lazy="raise",
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_locked(self) -> bool:

@@ -1,4 +1,4 @@
-// Keeps countdowns ticking. Everything works without it: the server renders the same text.
+// The little JavaScript the pages use. Every page works without it; this only makes it easier.
 (function () {
   "use strict";
   var persian = "۰۱۲۳۴۵۶۷۸۹";
@@ -6,7 +6,9 @@
     return lang === "fa" ? text.replace(/[0-9]/g, function (d) { return persian[+d]; }) : text;
   }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function render(el) {
+
+  // Countdowns: the server renders the same text; this keeps it ticking.
+  function renderCountdown(el) {
     var left = Math.floor((Date.parse(el.dataset.deadline) - Date.now()) / 1000);
     if (left <= 0) { el.textContent = el.dataset.ended; return false; }
     var days = Math.floor(left / 86400);
@@ -16,10 +18,97 @@
     return true;
   }
   function tick() {
-    var live = document.querySelectorAll(".countdown[data-deadline]");
     var running = false;
-    live.forEach(function (el) { running = render(el) || running; });
+    document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
+      running = renderCountdown(el) || running;
+    });
     if (running) { setTimeout(tick, 1000); }
   }
-  document.addEventListener("DOMContentLoaded", tick);
+
+  // Province and county: show only the counties of the chosen province.
+  function linkPlaces(box) {
+    var province = box.querySelector(".js-province select, select.js-province");
+    var county = box.querySelector(".js-county select, select.js-county");
+    if (!province || !county) { return; }
+    function filter() {
+      county.querySelectorAll("option[data-province]").forEach(function (option) {
+        var hidden = province.value !== "0" && option.dataset.province !== province.value;
+        option.hidden = hidden;
+        option.disabled = hidden;
+      });
+      county.querySelectorAll("optgroup").forEach(function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
+      var chosen = county.selectedOptions[0];
+      if (chosen && chosen.disabled) { county.value = "0"; }
+    }
+    province.addEventListener("change", filter);
+    filter();
+  }
+
+  // Table rows that can be added and removed (indicators, actions).
+  function renumber(row, index) {
+    row.querySelectorAll("[name], [id], [for]").forEach(function (el) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var value = el.getAttribute(attr);
+        if (value) { el.setAttribute(attr, value.replace(/^(\w+)-\d+-/, "$1-" + index + "-")); }
+      });
+    });
+  }
+  function linkRows(table) {
+    var body = table.tBodies[0];
+    var button = document.querySelector("[data-add-row='" + table.dataset.rows + "']");
+    var next = body.rows.length;
+    if (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var row = body.rows[body.rows.length - 1].cloneNode(true);
+        row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+        row.querySelectorAll(".field__error").forEach(function (el) { el.remove(); });
+        renumber(row, next++);
+        body.appendChild(row);
+        row.querySelector("input").focus();
+      });
+    }
+    body.addEventListener("click", function (event) {
+      var remove = event.target.closest("[data-remove-row]");
+      if (!remove) { return; }
+      var row = remove.closest("tr");
+      if (body.rows.length > 1) { row.remove(); } else { row.querySelectorAll("input").forEach(function (i) { i.value = ""; }); }
+    });
+  }
+
+  // A small rich-text editor over a textarea; the server sanitises whatever arrives.
+  function linkEditor(box) {
+    var source = box.querySelector("textarea");
+    var area = document.createElement("div");
+    area.className = "editor__area field__input";
+    area.contentEditable = "true";
+    area.setAttribute("role", "textbox");
+    area.setAttribute("aria-multiline", "true");
+    area.setAttribute("aria-label", box.querySelector("label").textContent);
+    area.innerHTML = source.value;
+    var bar = document.createElement("div");
+    bar.className = "editor__bar";
+    [["bold", "B"], ["italic", "I"], ["insertUnorderedList", "•"], ["insertOrderedList", "1."]].forEach(function (tool) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "editor__tool";
+      button.textContent = tool[1];
+      button.title = tool[0];
+      button.addEventListener("click", function () { area.focus(); document.execCommand(tool[0]); });
+      bar.appendChild(button);
+    });
+    source.hidden = true;
+    box.appendChild(bar);
+    box.appendChild(area);
+    source.form.addEventListener("submit", function () { source.value = area.innerHTML; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    document.querySelectorAll("[data-places]").forEach(linkPlaces);
+    document.querySelectorAll("table[data-rows]").forEach(linkRows);
+    document.querySelectorAll("[data-editor]").forEach(linkEditor);
+  });
 })();
