@@ -15,9 +15,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(app, database_url):
+def live_server(app, database_url, tmp_path):
     """The real app (CSRF on) on the suite's database, served from a thread."""
-    served = make_app(database_url, WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+    served = make_app(database_url, WTF_CSRF_ENABLED=True, SERVER_NAME=None, UPLOAD_DIR=str(tmp_path / "uploads"))
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -35,8 +35,28 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 780})
-    page = context.new_page()
-    yield page
-    context.close()
+def new_page(browser):
+    """Pages of separate browsers (their own cookies), phone-sized: new_page() for each person."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(viewport={"width": 360, "height": 780})
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def sign_in(page, base_url, email, password):
+    page.goto(f"{base_url}/signin")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
