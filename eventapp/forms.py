@@ -1,7 +1,7 @@
 """What every form shares: normalised text input and Tehran date-times in the user's calendar."""
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import Field, FloatField, StringField, TextAreaField
+from wtforms import Field, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.widgets import TextInput
 
 from .i18n import (current_language, format_input_date, format_input_datetime, localize_digits,
@@ -91,7 +91,17 @@ class LocalDateField(LocalDateTimeField):
 
 
 class LocalFloatField(FloatField):
-    """A number typed with Persian, Arabic or Latin digits (and the Persian decimal separator)."""
+    """A number typed with Persian, Arabic or Latin digits (and the Persian decimal separator).
+
+    A text input, not type=number: browsers refuse Persian digits in number inputs, and Persian
+    phone keyboards type them.
+    """
+
+    widget = TextInput(input_type="text")
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("inputmode", "decimal")
+        return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist:
@@ -100,3 +110,16 @@ class LocalFloatField(FloatField):
                 self.data = None
                 return
         super().process_formdata(valuelist)
+
+
+class LocalIntegerField(IntegerField):
+    """A whole number typed with Persian, Arabic or Latin digits, in a text input (see LocalFloatField)."""
+
+    widget = TextInput(input_type="text")
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("inputmode", "numeric")
+        return super().__call__(**kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([normalize_text(value) for value in valuelist])

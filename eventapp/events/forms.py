@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import BaseForm, LocalDateTimeField
+from ..forms import BaseForm, LocalDateTimeField, LocalIntegerField
 from .phases import PHASES
 
 
@@ -28,9 +28,9 @@ class EventForm(BaseForm):
     )
     scope = SelectField(_l("Scope"), choices=[SelectChoice("national", _l("National")), SelectChoice("provincial", _l("One province"))])
     province = SelectField(_l("Province"), coerce=int, validators=[Optional()])
-    min_team_size = IntegerField(_l("Smallest team"), default=3, validators=[
+    min_team_size = LocalIntegerField(_l("Smallest team"), default=3, validators=[
         DataRequired(message=_l("Enter a number.")), NumberRange(min=1, max=100, message=_l("From 1 to 100."))])
-    max_team_size = IntegerField(_l("Largest team"), default=10, validators=[
+    max_team_size = LocalIntegerField(_l("Largest team"), default=10, validators=[
         DataRequired(message=_l("Enter a number.")), NumberRange(min=1, max=100, message=_l("From 1 to 100."))])
     description_fa = TextAreaField(_l("Description in Persian"), validators=[Length(max=10000)])
     description_en = TextAreaField(_l("Description in English"), validators=[Length(max=10000)])

@@ -367,6 +367,19 @@ def decide_team(actor, team: Team, status: str, reason: str, now: datetime) -> N
         _change_status(actor, team, status, reason, now)
 
 
+def set_screening_selected(actor, team: Team, selected: bool) -> None:
+    """Mark a team as selected in screening (the audience of trainings for selected teams only).
+
+    The judging area's screening round sets this from its results; organisers can also set it by hand.
+    """
+    require_organiser(actor, _l("Only organisers can select teams in screening."))
+    if team.status != APPROVED and selected:
+        raise Conflict(_("Only an approved team can be selected in screening."))
+    if team.screening_selected != selected:
+        team.screening_selected = selected
+        audit.record(actor, "team.screening_selected", team, {"selected": selected})
+
+
 def status_history(team: Team) -> list[TeamStatusChange]:
     return list(db.session.scalars(select(TeamStatusChange).where(TeamStatusChange.team_id == team.id)
                                    .order_by(TeamStatusChange.id)))

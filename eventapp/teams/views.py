@@ -363,6 +363,18 @@ def decide(team_id):
     return redirect(safe_next_url(request.form.get("next")) or url_for("teams.organiser_teams", event_id=team.event_id))
 
 
+@bp.post("/organiser/teams/<int:team_id>/screening")
+@login_required
+def select_in_screening(team_id):
+    team = services.get_team_for(current_user, team_id)
+    selected = request.form.get("selected") == "1"
+    if ReasonForm().validate() and commit_or_flash(
+            lambda: services.set_screening_selected(current_user, team, selected)):
+        flash(_("%(team)s is selected in screening.", team=team.name) if selected
+              else _("%(team)s is no longer selected in screening.", team=team.name), "success")
+    return redirect(safe_next_url(request.form.get("next")) or url_for("teams.organiser_teams", event_id=team.event_id))
+
+
 @bp.get("/organiser/events/<int:event_id>/maps")
 @login_required
 def organiser_maps(event_id):

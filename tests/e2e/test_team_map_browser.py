@@ -66,8 +66,8 @@ def test_register_invite_write_and_submit_a_map(app, live_server, new_page, make
     sign_in(other, live_server, invitee.email, TEST_PASSWORD)
     other.goto(link)
     with other.expect_navigation():
-        other.click("form button[type=submit]")
-    assert invitee.name in other.locator("table").inner_text()
+        other.click("main form button[type=submit]")
+    assert invitee.name in other.locator("table").inner_text(timeout=5000)
 
     with app.app_context():
         team = db.session.scalar(select(Team).where(Team.event_id == open_event.id))
