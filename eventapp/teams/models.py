@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -16,10 +16,11 @@ MAP_SECTIONS = ("knowledge", "capacities", "goals", "people_role", "sustainabili
 
 class Team(db.Model):
     __tablename__ = "teams"
-    __table_args__ = (UniqueConstraint("event_id", "name"),)
+    # (event_id, id) serves the organisers' list: an event's teams, newest first, a page at a time.
+    __table_args__ = (UniqueConstraint("event_id", "name"), Index("ix_teams_event_id_id", "event_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     organisation_type: Mapped[str] = mapped_column(String(20), index=True)
     organisation_name: Mapped[str] = mapped_column(String(200))
@@ -38,7 +39,7 @@ class Team(db.Model):
     province = relationship("Province", lazy="joined")
     county = relationship("County", lazy="joined")
     members: Mapped[list["TeamMember"]] = relationship(
-        back_populates="team", cascade="all, delete-orphan", order_by="TeamMember.id", lazy="selectin"
+        back_populates="team", cascade="all, delete-orphan", order_by="TeamMember.id"
     )
     status_changes: Mapped[list["TeamStatusChange"]] = relationship(
         back_populates="team", cascade="all, delete-orphan", order_by="TeamStatusChange.id", lazy="raise"
@@ -84,7 +85,7 @@ class TeamMember(db.Model):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team] = relationship(back_populates="members")
-    user = relationship("User", lazy="joined")
+    user = relationship("User")
 
     def __str__(self) -> str:
         return self.name
@@ -145,7 +146,7 @@ class ProgressMap(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
     # Raised by SQLAlchemy on every update, which checks it is still the version it read.
     version: Mapped[int] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -162,7 +163,7 @@ class ProgressMap(db.Model):
         lazy="selectin",
     )
     attachments: Mapped[list["Attachment"]] = relationship(
-        back_populates="progress_map", cascade="all, delete-orphan", order_by="Attachment.id", lazy="selectin",
+        back_populates="progress_map", cascade="all, delete-orphan", order_by="Attachment.id",
     )
     revisions: Mapped[list["MapRevision"]] = relationship(
         back_populates="progress_map", cascade="all, delete-orphan", order_by="MapRevision.number", lazy="raise",

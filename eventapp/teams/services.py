@@ -271,6 +271,7 @@ def _member_of(team: Team, member_id: int) -> TeamMember:
 
 def remove_member(actor, team: Team, member_id: int, now: datetime) -> None:
     _require_leader(actor, team)
+    _require_active(team)
     _require_members_can_change(team, now)
     member = _member_of(team, member_id)
     if member.is_leader:
@@ -337,13 +338,13 @@ def _filtered(event: Event, filters: TeamFilters):
 
 def teams_page(actor, event: Event, filters: TeamFilters, page: int, per_page: int):
     require_organiser(actor, _l("Only organisers can see every team."))
-    query = _filtered(event, filters).order_by(Team.created_at.desc(), Team.id.desc())
+    query = _filtered(event, filters).options(selectinload(Team.members)).order_by(Team.id.desc())
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def teams_for_export(actor, event: Event, filters: TeamFilters) -> list[Team]:
     require_organiser(actor, _l("Only organisers can export teams."))
-    return list(db.session.scalars(_filtered(event, filters).order_by(Team.id)))
+    return list(db.session.scalars(_filtered(event, filters).options(selectinload(Team.members)).order_by(Team.id)))
 
 
 def _change_status(actor, team: Team, status: str, reason: str, now: datetime) -> None:
@@ -649,6 +650,7 @@ def maps_page(actor, event: Event, status: str, page: int, per_page: int):
 def maps_for_export(actor, event: Event) -> list[ProgressMap]:
     require_organiser(actor, _l("Only organisers can export maps."))
     return list(db.session.scalars(select(ProgressMap).join(Team).where(Team.event_id == event.id)
+                                   .options(selectinload(ProgressMap.indicators), selectinload(ProgressMap.actions))
                                    .order_by(ProgressMap.id)))
 
 
