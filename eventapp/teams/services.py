@@ -127,7 +127,7 @@ def register_team(actor, event: Event, details: TeamDetails, now: datetime) -> T
     if team_in_event(actor, event) is not None:
         raise Conflict(_("You are already in a team of this event."))
     details = _validate_details(event, details, None)
-    team = Team(event_id=event.id, status=PENDING, **details.__dict__)
+    team = Team(event_id=event.id, status=PENDING, created_at=now, **details.__dict__)
     team.members.append(TeamMember(event_id=event.id, user_id=actor.id, name=actor.name, mobile=actor.mobile,
                                    is_leader=True, joined_at=now))
     team.status_changes.append(TeamStatusChange(status=PENDING, at=now, by_id=actor.id))
