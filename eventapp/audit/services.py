@@ -31,10 +31,10 @@ ACTION_LABELS = {
     "map.reopened": _l("Map reopened"),
     "map.attachment_added": _l("File attached to a map"),
     "map.attachment_removed": _l("File removed from a map"),
-    "training.created": _l("Training session scheduled"),
-    "training.updated": _l("Training session changed"),
+    "training.created": _l("Training session created"),
+    "training.updated": _l("Training session updated"),
     "training.cancelled": _l("Training session cancelled"),
-    "training.attendance": _l("Attendance recorded"),
+    "training.attendance": _l("Training attendance recorded"),
 }
 
 

@@ -1,0 +1,157 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..database import utcnow
+from ..errors import DomainError, NotAllowed, NotFound
+from ..events import services as events
+from ..exports import download, xlsx_bytes
+from ..extensions import db
+from ..i18n import is_rtl, localize_digits
+from ..web import commit_or_flash
+from . import bp, services
+from .forms import SessionForm
+
+
+# --- members -------------------------------------------------------------------------------
+
+@bp.get("/events/<slug>/training")
+def sessions(slug):
+    event = events.get_event(slug)
+    now = utcnow()
+    return render_template("training/sessions.html", event=event, now=now,
+                           sessions=services.sessions_for(event, current_user, now),
+                           audience_labels=services.AUDIENCE_LABELS)
+
+
+@bp.post("/training/<int:session_id>/signup")
+@login_required
+def sign_up(session_id):
+    session = services.get_session(session_id)
+    slug = session.event.slug
+    done = []
+    if commit_or_flash(lambda: done.append(services.sign_up(current_user, session, utcnow()))):
+        position = services.waitlist_position(done[0])
+        if position is None:
+            flash(_("You have a place at this session."), "success")
+        else:
+            flash(_("The session is full: you are on the waiting list, in position %(position)s.",
+                    position=localize_digits(position)), "success")
+    return redirect(url_for("training.sessions", slug=slug))
+
+
+@bp.post("/training/<int:session_id>/cancel-signup")
+@login_required
+def cancel_signup(session_id):
+    session = services.get_session(session_id)
+    slug = session.event.slug
+    if commit_or_flash(lambda: services.cancel_signup(current_user, session, utcnow())):
+        flash(_("Your sign-up was cancelled."), "success")
+    return redirect(url_for("training.sessions", slug=slug))
+
+
+# --- organisers ----------------------------------------------------------------------------
+
+@bp.get("/organiser/events/<int:event_id>/training")
+@login_required
+def manage(event_id):
+    event = services.get_event_for_organiser(current_user, event_id)
+    return render_template("training/manage.html", event=event, now=utcnow(),
+                           sessions=services.organiser_sessions(current_user, event),
+                           audience_labels=services.AUDIENCE_LABELS)
+
+
+def _details(form: SessionForm) -> services.SessionDetails:
+    return services.SessionDetails(
+        title=form.title.data or "", description=form.description.data or "",
+        starts_at=form.starts_at.data, ends_at=form.ends_at.data, capacity=form.capacity.data,
+        place=form.place.data or "", online_link=form.online_link.data or "",
+        audience=form.audience.data, required=form.required.data,
+    )
+
+
+def _save(form: SessionForm, operation):
+    """Run ``operation`` on the form's details and commit; put a refusal next to the fields."""
+    try:
+        session = operation(_details(form))
+        db.session.commit()
+        return session
+    except (NotAllowed, NotFound):
+        db.session.rollback()
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        for name, message in getattr(error, "fields", {}).items():
+            if name in form:
+                form[name].errors = [*form[name].errors, message]
+        flash(str(error), "error")
+        return None
+
+
+def _render_form(form, event, session):
+    status = 422 if form.is_submitted() else 200
+    return render_template("training/form.html", form=form, event=event, training_session=session), status
+
+
+@bp.route("/organiser/training/new", methods=["GET", "POST"])
+@login_required
+def create():
+    services.ensure_can_manage(current_user)
+    event_id = request.args.get("event", type=int)
+    if event_id is None:
+        abort(404)
+    event = services.get_event_for_organiser(current_user, event_id)
+    form = SessionForm()
+    if form.validate_on_submit():
+        if _save(form, lambda details: services.create_session(current_user, event, details)) is not None:
+            flash(_("The training session was created."), "success")
+            return redirect(url_for("training.manage", event_id=event_id))
+    return _render_form(form, event, None)
+
+
+@bp.route("/organiser/training/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(session_id):
+    session = services.get_session_for_organiser(current_user, session_id)
+    event = session.event
+    form = SessionForm(obj=None if request.method == "POST" else session)
+    if form.validate_on_submit():
+        if _save(form, lambda details: services.update_session(current_user, session, details)) is not None:
+            flash(_("The training session was saved."), "success")
+            return redirect(url_for("training.manage", event_id=event.id))
+    return _render_form(form, event, session)
+
+
+@bp.post("/organiser/training/<int:session_id>/cancel")
+@login_required
+def cancel(session_id):
+    session = services.get_session_for_organiser(current_user, session_id)
+    event_id = session.event_id
+    if commit_or_flash(lambda: services.cancel_session(current_user, session, utcnow())):
+        flash(_("The training session was cancelled."), "success")
+    return redirect(url_for("training.manage", event_id=event_id))
+
+
+@bp.route("/organiser/training/<int:session_id>/attendance", methods=["GET", "POST"])
+@login_required
+def attendance(session_id):
+    session = services.get_session_for_organiser(current_user, session_id)
+    if request.method == "POST":
+        # Every person listed on the page comes back as "signup"; the ticked ones also as "attended".
+        attended = set(request.form.getlist("attended", type=int))
+        marks = {signup_id: signup_id in attended for signup_id in request.form.getlist("signup", type=int)}
+        if commit_or_flash(lambda: services.record_attendance(current_user, session, marks, utcnow())):
+            flash(_("Attendance was saved."), "success")
+        return redirect(url_for("training.attendance", session_id=session_id))
+    return render_template("training/attendance.html", training_session=session, event=session.event, now=utcnow(),
+                           signups=services.signups_for_attendance(current_user, session),
+                           status_labels=services.STATUS_LABELS)
+
+
+@bp.get("/organiser/events/<int:event_id>/training/attendance.xlsx")
+@login_required
+def export_attendance(event_id):
+    event = services.get_event_for_organiser(current_user, event_id)
+    headers, rows = services.attendance_sheet(current_user, event)
+    content = xlsx_bytes({_("Attendance"): (headers, rows)}, right_to_left=is_rtl())
+    return download(content, f"training-attendance-{event.slug}.xlsx")
