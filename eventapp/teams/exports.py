@@ -39,4 +39,4 @@ def map_sheets(maps, section_labels: dict) -> dict:
     action_rows = [[m.id, m.team.name, a.what, a.responsible, a.starts_on, a.ends_on, a.resources]
                    for m in maps for a in m.actions]
     return {_("Maps"): (map_headers, map_rows), _("Indicators"): (indicator_headers, indicator_rows),
-            _("Actions"): (action_headers, action_rows)}
+            _("Planned actions"): (action_headers, action_rows)}

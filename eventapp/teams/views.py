@@ -408,6 +408,6 @@ def map_history(team_id):
     team = services.get_team_for(current_user, team_id)
     revisions = services.revisions_of(current_user, team)
     changes = [(newer, services.compare_revisions(older, newer)) for older, newer in zip(revisions, revisions[1:])]
-    labels = {**services.section_labels(), "indicators": _("Measurable indicators"), "actions": _("Actions")}
+    labels = {**services.section_labels(), "indicators": _("Measurable indicators"), "actions": _("Planned actions")}
     return render_template("teams/map_history.html", team=team, revisions=revisions, changes=changes,
                            progress_map=services.map_of(team), labels=labels)
