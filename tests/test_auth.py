@@ -270,3 +270,12 @@ def test_accounts_page_searches_persian_names_however_typed(client, login, admin
     login(admin)
     text = page_text(client.get("/admin/users?q=علي رضايي"))  # typed with Arabic yeh
     assert "ali@example.com" in text
+
+
+def test_sign_up_returns_to_the_page_that_asked_for_it(client):
+    """An invitee without an account signs up from the invitation link and comes back to it."""
+    response = client.post("/signup?next=/invitations/some-token", data=SIGNUP)
+    assert response.headers["Location"].endswith("/invitations/some-token")
+    client.post("/signout")
+    evil = client.post("/signup?next=https://evil.example/", data={**SIGNUP, "email": "other@example.com"})
+    assert "evil" not in evil.headers["Location"]

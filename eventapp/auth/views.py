@@ -34,7 +34,7 @@ def signup():
         else:
             login_user(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-            return redirect(url_for("events.index"))
+            return redirect(safe_next_url(request.args.get("next")) or url_for("events.index"))
     return render_template("auth/signup.html", form=form), 422 if form.errors else 200
 
 
