@@ -85,3 +85,4 @@ def valid_national_id(code: str) -> bool:
     remainder = sum(int(code[i]) * (10 - i) for i in range(9)) % 11
     check = int(code[9])
     return check == remainder if remainder < 2 else check == 11 - remainder
+

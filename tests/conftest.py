@@ -85,6 +85,21 @@ def make(app):
 
 
 @pytest.fixture
+def outbox(app):
+    """The messages the app sends (to the log or through SMTP) during the test."""
+    from eventapp.mail import message_sent
+
+    messages = []
+
+    def collect(sender, message):
+        messages.append(message)
+
+    message_sent.connect(collect, app)
+    yield messages
+    message_sent.disconnect(collect, app)
+
+
+@pytest.fixture
 def member(make):
     return make.user(name="مریم حسینی", email="member@example.com")
 
@@ -146,3 +161,22 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture
+def upload_dir(app, tmp_path, monkeypatch):
+    """Attachments saved during the test go to a temporary UPLOAD_DIR, never under instance/."""
+    folder = tmp_path / "uploads"
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def client_for(app):
+    """A new test client signed in as ``user``: for tests where several people act at once."""
+    def _client_for(user):
+        client = app.test_client()
+        response = sign_in(client, user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return _client_for

@@ -10,7 +10,6 @@ from eventapp.auth.models import PasswordResetToken, User
 from eventapp.database import utcnow
 from eventapp.errors import Invalid, NotAllowed, TooManyAttempts
 from eventapp.extensions import db
-from eventapp.mail import message_sent
 
 from .conftest import TEST_PASSWORD, page_text, sign_in
 
@@ -21,18 +20,6 @@ SIGNUP = {
     "password": "a long password",
     "confirm": "a long password",
 }
-
-
-@pytest.fixture
-def outbox(app):
-    messages = []
-
-    def collect(sender, message):
-        messages.append(message)
-
-    message_sent.connect(collect, app)
-    yield messages
-    message_sent.disconnect(collect, app)
 
 
 def reset_link(message) -> str:

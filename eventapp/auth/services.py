@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from .. import mail
 from ..audit import services as audit
+from ..database import contains
 from ..errors import Conflict, Invalid, NotFound, TooManyAttempts
 from ..extensions import db
 from ..i18n import localize_digits
@@ -185,8 +186,8 @@ def users_page(actor: User, page: int, per_page: int, search: str = ""):
     query = select(User).order_by(User.id)
     search = normalize_text(search)
     if search:
-        pattern = f"%{search}%"
-        query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern), User.mobile.like(pattern)))
+        query = query.where(or_(contains(User.name, search), contains(User.email, search),
+                                contains(User.mobile, search)))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

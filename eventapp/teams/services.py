@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import mail
 from ..audit import services as audit
+from ..database import contains
 from ..auth.roles import require_organiser
 from ..errors import Conflict, DeadlinePassed, Invalid, NotAllowed, NotFound
 from ..events.models import County, Event
@@ -59,6 +61,13 @@ def team_in_event(user, event: Event) -> Team | None:
     return db.session.scalar(
         select(Team).join(TeamMember).where(TeamMember.user_id == user.id, TeamMember.event_id == event.id)
     )
+
+
+def _require_not_in_event(user, event_id: int) -> None:
+    """A person is in one team per event: as an account, or as a member added by their mobile number."""
+    same_person = [TeamMember.user_id == user.id] + ([TeamMember.mobile == user.mobile] if user.mobile else [])
+    if db.session.scalar(select(TeamMember.id).where(TeamMember.event_id == event_id, or_(*same_person))):
+        raise Conflict(_("You are already in a team of this event."))
 
 
 def _require_leader(actor, team: Team) -> TeamMember:
@@ -124,8 +133,7 @@ def register_team(actor, event: Event, details: TeamDetails, now: datetime) -> T
         raise NotAllowed(_("Sign in to register a team."))
     if not event.phase_open("registration", now):
         raise DeadlinePassed(_("Registration for this event is closed."))
-    if team_in_event(actor, event) is not None:
-        raise Conflict(_("You are already in a team of this event."))
+    _require_not_in_event(actor, event.id)
     details = _validate_details(event, details, None)
     team = Team(event_id=event.id, status=PENDING, created_at=now, **details.__dict__)
     team.members.append(TeamMember(event_id=event.id, user_id=actor.id, name=actor.name, mobile=actor.mobile,
@@ -210,8 +218,7 @@ def accept_invitation(actor, token: str, now: datetime) -> Team:
                            email=invitation.email))
     _require_active(team)
     _require_members_can_change(team, now)
-    if team_in_event(actor, team.event) is not None:
-        raise Conflict(_("You are already in a team of this event."))
+    _require_not_in_event(actor, team.event_id)
     _require_room(team, now, counting_invitations=False)
     team.members.append(TeamMember(event_id=team.event_id, user_id=actor.id, name=actor.name,
                                    mobile=actor.mobile, joined_at=now))
@@ -296,8 +303,9 @@ def leave_team(actor, team: Team, now: datetime) -> None:
     member = team.member_for(actor)
     if member is None:
         raise NotFound(_("There is no such team."))
-    if member.is_leader:
+    if member.is_leader and team.is_active:
         raise Conflict(_("The leader cannot leave. Hand the leadership to another member, or withdraw the team."))
+    # From a withdrawn or rejected team anyone may leave (and so be free to join another team).
     _require_members_can_change(team, now)
     team.members.remove(member)
     audit.record(actor, "team.member_left", team, {"member": member.name})
@@ -329,10 +337,10 @@ def _filtered(event: Event, filters: TeamFilters):
         query = query.where(Team.province_id == filters.province_id)
     search = normalize_text(filters.search)
     if search:
-        pattern = f"%{search}%"
-        members = select(TeamMember.team_id).where(TeamMember.name.ilike(pattern))
-        query = query.where(or_(Team.name.ilike(pattern), Team.organisation_name.ilike(pattern),
-                                Team.contact_phone.like(pattern), Team.id.in_(members)))
+        members = select(TeamMember.team_id).where(or_(contains(TeamMember.name, search),
+                                                       contains(TeamMember.mobile, search)))
+        query = query.where(or_(contains(Team.name, search), contains(Team.organisation_name, search),
+                                contains(Team.contact_phone, search), Team.id.in_(members)))
     return query
 
 
@@ -473,19 +481,19 @@ def save_draft(actor, team: Team, draft: MapDraft, expected_version: int | None,
     for section in MAP_SECTIONS:
         setattr(progress_map, section, richtext.clean_html(draft.sections.get(section, "")))
     progress_map.indicators = [
-        Indicator(position=i, name=normalize_text(row.name), unit=normalize_text(row.unit), baseline=row.baseline,
-                  target=row.target, target_date=row.target_date)
-        for i, row in enumerate(draft.indicators) if normalize_text(row.name)
+        Indicator(position=i, name=normalize_text(row.name or ""), unit=normalize_text(row.unit or ""),
+                  baseline=row.baseline, target=row.target, target_date=row.target_date)
+        for i, row in enumerate(draft.indicators) if normalize_text(row.name or "")
     ]
     progress_map.actions = [
-        MapAction(position=i, what=normalize_text(row.what), responsible=normalize_text(row.responsible),
-                  starts_on=row.starts_on, ends_on=row.ends_on, resources=normalize_text(row.resources))
-        for i, row in enumerate(draft.actions) if normalize_text(row.what)
+        MapAction(position=i, what=normalize_text(row.what or ""), responsible=normalize_text(row.responsible or ""),
+                  starts_on=row.starts_on, ends_on=row.ends_on, resources=normalize_text(row.resources or ""))
+        for i, row in enumerate(draft.actions) if normalize_text(row.what or "")
     ]
     progress_map.updated_at, progress_map.updated_by_id = now, actor.id
     try:
         db.session.flush()
-    except StaleDataError as error:  # another save won the race between our read and our write
+    except (StaleDataError, IntegrityError) as error:  # another save won the race since our read
         raise Conflict(STALE_DRAFT) from error
     return progress_map
 
