@@ -37,8 +37,17 @@ IRAN_LONGITUDE = (44.0, 63.4)
 # --- reading ----------------------------------------------------------------------------------
 
 def can_read_team(actor, team: Team) -> bool:
-    """The team's own members and the organisers. (Judges come with the judging area.)"""
+    """The team's own members and the organisers."""
     return actor is not None and actor.is_authenticated and (team.member_for(actor) is not None or actor.is_organiser)
+
+
+def is_assigned_judge(actor, team: Team) -> bool:
+    """A judge who has this team in a round: they read its map and attachments (blind: nothing else)."""
+    from ..judging.models import Assignment  # judging builds on teams; this is the one way back
+
+    return actor is not None and actor.is_authenticated and actor.is_judge and db.session.scalar(
+        select(Assignment.id).where(Assignment.user_id == actor.id, Assignment.team_id == team.id).limit(1)
+    ) is not None
 
 
 def get_team_for(actor, team_id: int) -> Team:
@@ -626,9 +635,10 @@ def remove_attachment(actor, team: Team, attachment_id: int) -> None:
 
 
 def attachment_for_download(actor, attachment_id: int):
-    """(attachment, path on disk) for the team, its organisers (and, later, its judges)."""
+    """(attachment, path on disk) for the team, its organisers and the judges it is assigned to."""
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or not can_read_team(actor, attachment.progress_map.team):
+    team = attachment.progress_map.team if attachment is not None else None
+    if team is None or not (can_read_team(actor, team) or is_assigned_judge(actor, team)):
         raise NotFound(_("There is no such file."))
     return attachment, uploads.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
 

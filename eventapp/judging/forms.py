@@ -1,0 +1,58 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
+from .scoring import METHODS
+
+METHOD_LABELS = {
+    "judge_effect": _l("Judge-effect model (fair to lenient and severe judges)"),
+    "mean": _l("Mean of the judges' totals"),
+    "median": _l("Median of the judges' totals"),
+    "zscore": _l("Mean after normalising each judge (z-scores)"),
+}
+KIND_LABELS = {"screening": _l("Screening round"), "final": _l("Final round")}
+
+
+def score_form(criteria):
+    """A form with a score and a comment for each criterion of the rubric."""
+
+    class ScoreForm(BaseForm):
+        outlier_comment = TextAreaField(_l("Why your view differs"), validators=[Length(max=5000)])
+
+    for criterion in criteria:
+        setattr(ScoreForm, f"score-{criterion.id}", LocalFloatField(criterion.title, validators=[Optional()]))
+        setattr(ScoreForm, f"comment-{criterion.id}", TextAreaField(_l("Comment"), validators=[Length(max=5000)]))
+    return ScoreForm
+
+
+class ConflictForm(BaseForm):
+    reason = TextAreaField(_l("What is the conflict?"), validators=[
+        DataRequired(message=_l("Say what the conflict is.")), Length(max=2000)])
+
+
+class ProfileForm(BaseForm):
+    expertise = TextAreaField(_l("Your expertise"), validators=[Length(max=2000)])
+    province = SelectField(_l("Home province"), coerce=int, validators=[Optional()])
+
+
+class RoundForm(BaseForm):
+    kind = SelectField(_l("Kind of round"), choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()])
+    rubric = SelectField(_l("Rubric"), coerce=int, validators=[DataRequired(message=_l("Choose a rubric."))])
+    starts_at = LocalDateTimeField(_l("Scoring opens"), validators=[DataRequired(message=_l("Enter when scoring opens."))])
+    ends_at = LocalDateTimeField(_l("Scoring closes"), validators=[DataRequired(message=_l("Enter when scoring closes."))])
+    judges_per_entry = LocalIntegerField(_l("Judges per entry"), default=3, validators=[DataRequired()])
+    blind = BooleanField(_l("Blind judging: judges do not see the team's name, members or organisation"),
+                         default=True)
+    method = SelectField(_l("How scores are combined"),
+                         choices=[SelectChoice(m, METHOD_LABELS[m]) for m in METHODS])
+    disagreement_threshold = LocalFloatField(_l("Flag entries whose judges differ by more than (points of 100)"),
+                                             default=25.0, validators=[DataRequired()])
+    outlier_threshold = LocalFloatField(_l("Ask for a comment when a judge differs from the others by (points)"),
+                                        default=30.0, validators=[DataRequired()])
+    show_others_after_submit = BooleanField(_l("Judges see the other judges' scores after submitting their own"))
+
+
+class RubricChoiceForm(BaseForm):
+    rubric = SelectField(_l("Rubric to copy"), coerce=int)

@@ -1,0 +1,233 @@
+"""Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from ..database import utcnow
+from ..errors import DomainError, Invalid, NotAllowed
+from ..events import services as events
+from ..events.places import province_choices
+from ..extensions import db
+from ..i18n import current_language
+from ..teams import services as teams
+from ..teams.models import MAP_SECTIONS
+from ..web import commit_or_flash
+from . import bp, services
+from .forms import KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, score_form
+from .models import JudgeProfile, Rubric
+
+# --- judges ---------------------------------------------------------------------------------------
+
+
+def _require_judge() -> None:
+    if not (current_user.is_judge or current_user.is_organiser):
+        raise NotAllowed(_("Only judges can open this page."))
+
+
+@bp.get("/judging")
+@login_required
+def dashboard():
+    _require_judge()
+    done, total = services.progress(current_user)
+    return render_template("judging/dashboard.html", assignments=services.assignments_of(current_user),
+                           done=done, total=total, now=utcnow(), kind_labels=KIND_LABELS,
+                           totals={a.id: services.judge_total(a) for a in services.assignments_of(current_user)})
+
+
+@bp.route("/judging/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    _require_judge()
+    existing = db.session.scalar(db.select(JudgeProfile).where(JudgeProfile.user_id == current_user.id))
+    form = ProfileForm(obj=existing if request.method == "GET" else None)
+    form.province.choices = [SelectChoice(0, "—")] + province_choices(current_language())
+    if request.method == "GET" and existing is not None:
+        form.province.data = existing.province_id or 0
+    if form.validate_on_submit() and commit_or_flash(
+            lambda: services.save_profile(current_user, form.expertise.data or "", form.province.data or None)):
+        flash(_("Your profile was saved."), "success")
+        return redirect(url_for("judging.dashboard"))
+    return render_template("judging/profile.html", form=form)
+
+
+def _scores_into(form, assignment) -> None:
+    for score in assignment.scores:
+        form[f"score-{score.criterion_id}"].data = score.value
+        form[f"comment-{score.criterion_id}"].data = score.comment
+    form.outlier_comment.data = assignment.outlier_comment
+
+
+@bp.route("/judging/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@login_required
+def score(assignment_id):
+    assignment = services.get_assignment_for(current_user, assignment_id)
+    criteria = assignment.round.rubric.criteria
+    form = score_form(criteria)()
+    if request.method == "GET":
+        _scores_into(form, assignment)
+    status = 200
+    if form.validate_on_submit():
+        values = {c.id: form[f"score-{c.id}"].data for c in criteria}
+        comments = {c.id: form[f"comment-{c.id}"].data or "" for c in criteria}
+        submitting = request.form.get("action") == "submit"
+        try:
+            services.save_scores(current_user, assignment, values, comments, utcnow())
+            db.session.commit()  # the draft is kept even when the submission below is refused
+            if submitting:
+                services.submit_scores(current_user, assignment, form.outlier_comment.data or "", utcnow())
+                db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if error.status_code in (403, 404):
+                raise
+            for name, message in getattr(error, "fields", {}).items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, message]
+            flash(str(error), "error")
+            status = error.status_code
+        else:
+            flash(_("Your scores were submitted.") if submitting else _("Your draft was saved."), "success")
+            return redirect(url_for("judging.score", assignment_id=assignment.id))
+    team = assignment.team
+    return render_template(
+        "judging/score.html", assignment=assignment, form=form, criteria=criteria, team=team,
+        progress_map=teams.map_of(team), labels=teams.section_labels(), sections=MAP_SECTIONS,
+        needs_comment=services.needs_outlier_comment(assignment), conflict_form=ConflictForm(), now=utcnow(),
+        total=services.judge_total(assignment),
+    ), status
+
+
+@bp.post("/judging/assignments/<int:assignment_id>/conflict")
+@login_required
+def declare_conflict(assignment_id):
+    assignment = services.get_assignment_for(current_user, assignment_id)
+    form = ConflictForm()
+    if not form.validate():
+        flash(_("Say what the conflict is."), "error")
+        return redirect(url_for("judging.score", assignment_id=assignment_id))
+    judge = assignment.user
+    if commit_or_flash(lambda: services.declare_conflict(current_user, assignment.team, judge, form.reason.data,
+                                                         utcnow())):
+        flash(_("Your conflict was recorded and the entry was handed to another judge."), "success")
+        return redirect(url_for("judging.dashboard"))
+    return redirect(url_for("judging.score", assignment_id=assignment_id))
+
+
+# --- organisers --------------------------------------------------------------------------------------
+
+
+@bp.get("/organiser/events/<int:event_id>/judging")
+@login_required
+def organiser_event(event_id):
+    event = events.get_event_for_organiser(current_user, event_id)
+    copy_form = RubricChoiceForm()
+    copy_form.rubric.choices = [SelectChoice(r.id, f"{r.title} — {r.event.title}")
+                                for r in services.rubrics_to_copy(current_user)]
+    rubrics = db.session.scalars(db.select(Rubric).where(Rubric.event_id == event.id).order_by(Rubric.id)).all()
+    return render_template("judging/organiser_event.html", event=event, rounds=services.rounds_of(event),
+                           rubrics=rubrics, copy_form=copy_form, kind_labels=KIND_LABELS,
+                           method_labels=METHOD_LABELS, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
+
+
+@bp.post("/organiser/events/<int:event_id>/rubrics")
+@login_required
+def create_rubric(event_id):
+    event = events.get_event_for_organiser(current_user, event_id)
+    source_id = request.form.get("rubric", type=int)
+    if source_id:
+        source = db.session.get(Rubric, source_id)
+        if source is not None and commit_or_flash(lambda: services.copy_rubric(current_user, source, event)):
+            flash(_("The rubric was copied."), "success")
+    elif commit_or_flash(lambda: services.save_rubric(
+            current_user, event, "شاخص‌های داوری نقشه پیشرفت", "Progress map rubric", services.default_criteria())):
+        flash(_("The default rubric was created."), "success")
+    return redirect(url_for("judging.organiser_event", event_id=event.id))
+
+
+def _round_form(event, round_=None) -> RoundForm:
+    form = RoundForm(obj=round_ if request.method == "GET" else None)
+    rubrics = db.session.scalars(db.select(Rubric).where(Rubric.event_id == event.id)).all()
+    form.rubric.choices = [SelectChoice(r.id, r.title) for r in rubrics]
+    if request.method == "GET" and round_ is not None:
+        form.rubric.data = round_.rubric_id
+    return form
+
+
+def _round_details(form: RoundForm, round_=None) -> services.RoundDetails:
+    return services.RoundDetails(
+        kind=form.kind.data, rubric_id=form.rubric.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+        judges_per_entry=form.judges_per_entry.data, blind=form.blind.data, method=form.method.data,
+        disagreement_threshold=form.disagreement_threshold.data, outlier_threshold=form.outlier_threshold.data,
+        show_others_after_submit=form.show_others_after_submit.data,
+        tie_breakers=round_.tie_breakers if round_ is not None else [],
+    )
+
+
+@bp.route("/organiser/events/<int:event_id>/rounds/new", methods=["GET", "POST"])
+@login_required
+def create_round(event_id):
+    event = events.get_event_for_organiser(current_user, event_id)
+    form = _round_form(event)
+    if form.validate_on_submit():
+        try:
+            round_ = services.save_round(current_user, event, _round_details(form))
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            for name, message in error.fields.items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, message]
+            flash(str(error), "error")
+        else:
+            flash(_("The round was saved."), "success")
+            return redirect(url_for("judging.organiser_round", round_id=round_.id))
+    return render_template("judging/round_form.html", form=form, event=event), 422 if form.is_submitted() else 200
+
+
+@bp.get("/organiser/rounds/<int:round_id>")
+@login_required
+def organiser_round(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    assignments = services.round_assignments(round_)
+    return render_template("judging/organiser_round.html", round=round_, kind_labels=KIND_LABELS,
+                           method_labels=METHOD_LABELS, entries=services.entry_team_ids(round_),
+                           judges=services.judges_of(round_), assignments=assignments,
+                           candidates=services.entry_candidates(round_), uncovered=services.uncovered(round_))
+
+
+@bp.post("/organiser/rounds/<int:round_id>/entries")
+@login_required
+def add_entries(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    team_ids = [int(value) for value in request.form.getlist("team") if value.isdigit()]
+    if commit_or_flash(lambda: services.add_entries(current_user, round_, team_ids)):
+        flash(_("The entries were added."), "success")
+    return redirect(url_for("judging.organiser_round", round_id=round_id))
+
+
+@bp.post("/organiser/rounds/<int:round_id>/judges")
+@login_required
+def add_judges(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    if commit_or_flash(lambda: services.add_all_judges(current_user, round_)):
+        flash(_("Every judge was added to the round."), "success")
+    return redirect(url_for("judging.organiser_round", round_id=round_id))
+
+
+@bp.post("/organiser/rounds/<int:round_id>/assign")
+@login_required
+def assign(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    if commit_or_flash(lambda: services.assign_automatically(current_user, round_, utcnow())):
+        flash(_("The judges were assigned."), "success")
+    return redirect(url_for("judging.organiser_round", round_id=round_id))
+
+
+@bp.post("/organiser/assignments/<int:assignment_id>/reopen")
+@login_required
+def reopen(assignment_id):
+    assignment = services.get_assignment_for(current_user, assignment_id)
+    if commit_or_flash(lambda: services.reopen_scores(current_user, assignment)):
+        flash(_("The scores are open for changes again."), "success")
+    return redirect(url_for("judging.organiser_round", round_id=assignment.round_id))

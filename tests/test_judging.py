@@ -1,0 +1,264 @@
+"""Judging: rubrics, rounds, conflicts, assignment and scoring (rules through services, pages through the app)."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventapp.audit.models import AuditEntry
+from eventapp.auth.models import User
+from eventapp.database import utcnow
+from eventapp.errors import Conflict as ConflictError
+from eventapp.errors import DeadlinePassed, Invalid, NotAllowed, NotFound
+from eventapp.events.models import Event
+from eventapp.extensions import db
+from eventapp.judging import services
+from eventapp.judging.models import Assignment, Conflict, Round
+from eventapp.teams.models import Team
+
+from . import factories
+from .conftest import page_text
+
+
+def get(model, row_id):
+    return db.session.get(model, row_id)
+
+
+@pytest.fixture
+def world(app, make, organiser):
+    """An event in judging with four approved teams, three judges, a default rubric and a final round."""
+    now = utcnow()
+    event = make.event(open_kind="judging")
+    judges = [make.user(name=f"داور {i}", email=f"judge{i}@example.com", roles=["judge"]) for i in range(3)]
+    leaders = [make.user(email=f"leader{i}@example.com") for i in range(4)]
+    team_ids = [factories.team_in(app, event.id, leader, name=f"گروه {i}") for i, leader in enumerate(leaders)]
+    with app.app_context():
+        actor = get(User, organiser.id)
+        rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌ها", "Rubric", services.default_criteria())
+        round_ = services.save_round(actor, get(Event, event.id), services.RoundDetails(
+            kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
+            judges_per_entry=2))
+        services.add_entries(actor, round_, team_ids)
+        services.add_judges(actor, round_, [judge.id for judge in judges])
+        db.session.commit()
+        return type("World", (), {"event": event, "judges": judges, "team_ids": team_ids, "round_id": round_.id,
+                                  "rubric_id": rubric.id, "organiser": organiser, "leaders": leaders})
+
+
+def full_scores(round_, value=7):
+    return {criterion.id: value for criterion in round_.rubric.criteria}
+
+
+def an_assignment(world, judge_index=0) -> Assignment:
+    return db.session.scalar(select(Assignment).where(Assignment.round_id == world.round_id,
+                                                      Assignment.user_id == world.judges[judge_index].id)
+                             .order_by(Assignment.id))
+
+
+# --- rubrics and rounds ---------------------------------------------------------------------------
+
+def test_the_default_rubric_is_the_articles(app, world):
+    with app.app_context():
+        round_ = get(Round, world.round_id)
+        weights = [criterion.weight for criterion in round_.rubric.criteria]
+        assert weights == [20, 20, 20, 15, 15, 10]
+        assert round_.rubric.criteria[0].title_fa == "شناخت منطقه و مسائل"
+        assert all(len(criterion.levels) == 5 for criterion in round_.rubric.criteria)
+
+
+def test_a_rubric_is_frozen_once_scoring_has_begun_and_a_copy_is_free(app, world):
+    with app.app_context():
+        services.assign_automatically(get(User, world.organiser.id), get(Round, world.round_id), utcnow())
+        assignment = an_assignment(world)
+        services.save_scores(get(User, world.judges[0].id), assignment, {assignment.round.rubric.criteria[0].id: 5},
+                             {}, utcnow())
+        db.session.commit()
+        rubric = assignment.round.rubric
+        with pytest.raises(ConflictError):
+            services.save_rubric(get(User, world.organiser.id), rubric.event, "x", "x", services.default_criteria(),
+                                 rubric=rubric)
+        copy = services.copy_rubric(get(User, world.organiser.id), rubric, rubric.event)
+        assert [c.weight for c in copy.criteria] == [c.weight for c in rubric.criteria]
+        services.save_rubric(get(User, world.organiser.id), rubric.event, "y", "y", services.default_criteria()[:2],
+                             rubric=copy)
+
+
+def test_only_organisers_build_rubrics_and_rounds(app, world):
+    with app.app_context():
+        judge, event = get(User, world.judges[0].id), get(Event, world.event.id)
+        with pytest.raises(NotAllowed):
+            services.save_rubric(judge, event, "x", "x", services.default_criteria())
+        with pytest.raises(NotAllowed):
+            services.assign_automatically(judge, get(Round, world.round_id), utcnow())
+
+
+def test_a_round_refuses_bad_settings(app, world):
+    with app.app_context():
+        actor, event = get(User, world.organiser.id), get(Event, world.event.id)
+        now = utcnow()
+        with pytest.raises(Invalid) as refused:
+            services.save_round(actor, event, services.RoundDetails(
+                kind="screening", rubric_id=world.rubric_id, starts_at=now, ends_at=now - timedelta(hours=1),
+                judges_per_entry=0, method="guess"))
+        assert {"kind", "ends_at", "judges_per_entry", "method"} <= set(refused.value.fields)
+
+
+def test_only_approved_teams_enter_a_round(app, world, make):
+    pending = factories.team_in(app, world.event.id, make.user(), status="pending", name="در انتظار")
+    with app.app_context():
+        with pytest.raises(ConflictError):
+            services.add_entries(get(User, world.organiser.id), get(Round, world.round_id), [pending])
+
+
+# --- conflicts and assignment ---------------------------------------------------------------------
+
+def test_automatic_assignment_covers_every_entry_and_never_a_judges_own_team(app, world, make):
+    member_judge = make.user(name="داور عضو", email="judge-member@example.com", roles=["judge"])
+    own_team = factories.team_in(app, world.event.id, make.user(), members=[member_judge], name="گروه داور")
+    with app.app_context():
+        actor, round_ = get(User, world.organiser.id), get(Round, world.round_id)
+        services.add_entries(actor, round_, [own_team])
+        services.add_judges(actor, round_, [member_judge.id])
+        result = services.assign_automatically(actor, round_, utcnow())
+        db.session.commit()
+        assert not result.uncovered
+        pairs = {(a.user_id, a.team_id) for a in services.round_assignments(round_)}
+        assert (member_judge.id, own_team) not in pairs
+        per_entry = {team_id: sum(1 for _, t in pairs if t == team_id) for team_id in world.team_ids + [own_team]}
+        assert set(per_entry.values()) == {2}
+
+
+def test_a_declared_conflict_hands_the_entry_to_another_judge(app, world, client, login):
+    with app.app_context():
+        services.assign_automatically(get(User, world.organiser.id), get(Round, world.round_id), utcnow())
+        db.session.commit()
+        assignment = an_assignment(world)
+        assignment_id, team_id = assignment.id, assignment.team_id
+    login(world.judges[0])
+    response = client.post(f"/judging/assignments/{assignment_id}/conflict", data={"reason": "هم‌شهری هستیم"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id) is None
+        assert db.session.scalar(select(Conflict).where(Conflict.user_id == world.judges[0].id)).reason == "هم‌شهری هستیم"
+        judges_now = set(db.session.scalars(select(Assignment.user_id).where(Assignment.team_id == team_id)))
+        assert world.judges[0].id not in judges_now and len(judges_now) == 2
+
+
+# --- scoring --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def assigned(app, world):
+    with app.app_context():
+        services.assign_automatically(get(User, world.organiser.id), get(Round, world.round_id), utcnow())
+        db.session.commit()
+    return world
+
+
+def test_scores_outside_the_scale_are_refused_and_nothing_is_saved(app, assigned):
+    with app.app_context():
+        assignment = an_assignment(assigned)
+        criterion = assignment.round.rubric.criteria[0]
+        with pytest.raises(Invalid):
+            services.save_scores(get(User, assigned.judges[0].id), assignment, {criterion.id: 11}, {}, utcnow())
+        db.session.rollback()
+        assert not an_assignment(assigned).scores
+
+
+def test_another_judges_assignment_is_refused(app, assigned, client, login):
+    with app.app_context():
+        assignment = an_assignment(assigned, 0)
+        with pytest.raises(NotAllowed):
+            services.save_scores(get(User, assigned.judges[1].id), assignment, full_scores(assignment.round), {},
+                                 utcnow())
+        assignment_id = assignment.id
+    login(assigned.judges[1])
+    assert client.get(f"/judging/assignments/{assignment_id}").status_code == 404
+
+
+def test_scoring_after_the_rounds_deadline_is_refused(app, assigned):
+    with app.app_context():
+        assignment = an_assignment(assigned)
+        late = assignment.round.ends_at + timedelta(seconds=1)
+        with pytest.raises(DeadlinePassed):
+            services.save_scores(get(User, assigned.judges[0].id), assignment, full_scores(assignment.round), {}, late)
+        services.save_scores(get(User, assigned.judges[0].id), assignment, full_scores(assignment.round), {},
+                             assignment.round.ends_at)
+
+
+def test_submit_needs_every_criterion_then_locks(app, assigned, client, login):
+    with app.app_context():
+        assignment = an_assignment(assigned)
+        assignment_id, criteria = assignment.id, [c.id for c in assignment.round.rubric.criteria]
+    login(assigned.judges[0])
+    partial = {f"score-{criteria[0]}": "۸", "action": "submit"}
+    response = client.post(f"/judging/assignments/{assignment_id}", data=partial)
+    assert response.status_code == 422
+    with app.app_context():
+        assignment = get(Assignment, assignment_id)
+        assert not assignment.is_submitted and assignment.scores  # the draft was kept
+    complete = {**{f"score-{c}": "7" for c in criteria}, "action": "submit"}
+    assert client.post(f"/judging/assignments/{assignment_id}", data=complete).status_code == 302
+    with app.app_context():
+        assignment = get(Assignment, assignment_id)
+        assert assignment.is_submitted and services.judge_total(assignment) == pytest.approx(70.0)
+        with pytest.raises(ConflictError):
+            services.save_scores(get(User, assigned.judges[0].id), assignment, full_scores(assignment.round), {},
+                                 utcnow())
+
+
+def test_changes_after_a_reopen_are_audited(app, assigned):
+    with app.app_context():
+        judge, organiser = get(User, assigned.judges[0].id), get(User, assigned.organiser.id)
+        assignment = an_assignment(assigned)
+        services.save_scores(judge, assignment, full_scores(assignment.round, 6), {}, utcnow())
+        services.submit_scores(judge, assignment, "", utcnow())
+        services.reopen_scores(organiser, assignment)
+        first = assignment.round.rubric.criteria[0]
+        services.save_scores(judge, assignment, {first.id: 9}, {}, utcnow())
+        db.session.commit()
+        actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+        assert actions[-3:] == ["scores.submitted", "scores.reopened", "scores.changed"]
+
+
+def test_a_far_off_total_asks_for_a_comment_before_submitting(app, assigned):
+    with app.app_context():
+        first = an_assignment(assigned, 0)
+        team_id = first.team_id
+        others = db.session.scalars(select(Assignment).where(Assignment.team_id == team_id,
+                                                             Assignment.id != first.id)).all()
+        judge = get(User, first.user_id)
+        services.save_scores(judge, first, full_scores(first.round, 9), {}, utcnow())
+        services.submit_scores(judge, first, "", utcnow())
+        second = others[0]
+        other_judge = get(User, second.user_id)
+        services.save_scores(other_judge, second, full_scores(second.round, 1), {}, utcnow())
+        assert services.needs_outlier_comment(second)
+        with pytest.raises(Invalid):
+            services.submit_scores(other_judge, second, "", utcnow())
+        services.submit_scores(other_judge, second, "این نقشه شاخص سنجش‌پذیر ندارد.", utcnow())
+
+
+def test_a_conflicted_judge_cannot_score(app, assigned):
+    with app.app_context():
+        assignment = an_assignment(assigned)
+        db.session.add(Conflict(event_id=assignment.round.event_id, user_id=assignment.user_id,
+                                team_id=assignment.team_id, reason="x"))
+        db.session.flush()
+        with pytest.raises(NotAllowed):
+            services.save_scores(get(User, assignment.user_id), assignment, full_scores(assignment.round), {}, utcnow())
+
+
+def test_the_judges_dashboard_shows_progress_and_hides_names_in_a_blind_round(app, assigned, client, login):
+    login(assigned.judges[0])
+    text = page_text(client.get("/judging"))
+    assert "گروه 0" not in text and "گروه 1" not in text
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Assignment)
+                                  .where(Assignment.user_id == assigned.judges[0].id))
+    assert total > 0
+
+
+def test_members_and_visitors_cannot_open_judging_pages(client, login, member, assigned):
+    assert client.get("/judging").status_code == 302  # to sign in
+    login(member)
+    assert client.get("/judging").status_code == 403
+    assert client.get(f"/organiser/rounds/{assigned.round_id}").status_code == 403
