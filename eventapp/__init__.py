@@ -12,8 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as settings
 from .errors import DomainError
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .i18n import (countdown, current_language, format_date, format_datetime, format_day, is_rtl, localize_digits,
-                   select_locale)
+from .i18n import (countdown, current_language, format_date, format_datetime, format_day, format_number, is_rtl,
+                   localize_digits, select_locale)
 from .security import add_security_headers
 
 PROJECT_ROOT = settings.PROJECT_ROOT
@@ -75,7 +75,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_templates(app: Flask) -> None:
     app.jinja_env.filters.update(
-        datetime=format_datetime, date=format_date, day=format_day, digits=localize_digits, countdown=countdown,
+        datetime=format_datetime, date=format_date, day=format_day, digits=localize_digits, number=format_number,
+        countdown=countdown,
     )
 
     @app.context_processor

@@ -103,6 +103,11 @@ class LocalFloatField(FloatField):
         kwargs.setdefault("inputmode", "decimal")
         return super().__call__(**kwargs)
 
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:.6f}".rstrip("0").rstrip(".")
+
     def process_formdata(self, valuelist):
         if valuelist:
             valuelist = [normalize_text(value).replace("٫", ".").replace(",", "") for value in valuelist]

@@ -128,3 +128,13 @@ def countdown(seconds: float) -> str:
     clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
     text = f"{ngettext('%(num)d day', '%(num)d days', days)} {clock}" if days else clock
     return localize_digits(text)
+
+
+def format_number(value) -> str:
+    """A number as people write it: no trailing zeros, at most two decimals, the language's digits."""
+    if value is None:
+        return ""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
+    if current_language() == "fa":
+        text = text.replace(",", "٬").replace(".", "٫")  # Persian thousands and decimal separators
+    return localize_digits(text)
