@@ -262,3 +262,68 @@ def test_members_and_visitors_cannot_open_judging_pages(client, login, member, a
     login(member)
     assert client.get("/judging").status_code == 403
     assert client.get(f"/organiser/rounds/{assigned.round_id}").status_code == 403
+
+
+# --- results --------------------------------------------------------------------------------------
+
+def _score_everything(app, world, value_of_team):
+    """Every judge submits, each entry getting ``value_of_team(team_index)`` on every criterion."""
+    with app.app_context():
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.round_id == world.round_id)).all():
+            judge = get(User, assignment.user_id)
+            value = value_of_team(world.team_ids.index(assignment.team_id))
+            comments = {assignment.round.rubric.criteria[0].id: f"نظر داور برای {assignment.team_id}"}
+            services.save_scores(judge, assignment, full_scores(assignment.round, value), comments, utcnow())
+            services.submit_scores(judge, assignment, "", utcnow())
+        db.session.commit()
+
+
+def test_the_leaderboard_ranks_from_the_scores_and_publishing_freezes_it(app, assigned, client, login, make):
+    _score_everything(app, assigned, lambda index: 9 - index)  # team 0 best
+    with app.app_context():
+        board = services.leaderboard(get(User, assigned.organiser.id), get(Round, assigned.round_id))
+        assert [row.team.id for row in board.rows] == assigned.team_ids
+        assert [row.rank for row in board.rows] == [1, 2, 3, 4]
+        assert board.rows[0].award == "first" and board.rows[0].raw.value == pytest.approx(90.0)
+        services.publish(get(User, assigned.organiser.id), get(Round, assigned.round_id), {}, utcnow())
+        db.session.commit()
+        # A later change (after a reopen) does not alter what was published.
+        assignment = db.session.scalar(select(Assignment).where(Assignment.team_id == assigned.team_ids[3]))
+        services.reopen_scores(get(User, assigned.organiser.id), assignment)
+        services.save_scores(get(User, assignment.user_id), assignment, full_scores(assignment.round, 10), {}, utcnow())
+        services.submit_scores(get(User, assignment.user_id), assignment, "بازبینی شد", utcnow())
+        db.session.commit()
+        published = services.current_publication(get(Round, assigned.round_id))
+        assert [row["team_id"] for row in published.snapshot["rows"]][-1] == assigned.team_ids[3]
+    text = page_text(client.get(f"/events/{assigned.event.slug}/results"))
+    assert "گروه ۰" in text and "گروه ۳" in text  # names shown with Persian digits
+
+
+def test_republishing_supersedes_and_is_audited(app, assigned):
+    _score_everything(app, assigned, lambda index: 5 + index)
+    with app.app_context():
+        actor, round_ = get(User, assigned.organiser.id), get(Round, assigned.round_id)
+        first = services.publish(actor, round_, {}, utcnow())
+        second = services.publish(actor, round_, {assigned.team_ids[0]: "honourable"}, utcnow())
+        db.session.commit()
+        assert first.superseded_at is not None and services.current_publication(round_).id == second.id
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("results.%"))).all()
+        assert actions == ["results.published", "results.republished"]
+
+
+def test_a_team_sees_its_own_criteria_and_comments_without_judges_names(app, assigned, client, login):
+    _score_everything(app, assigned, lambda index: 8)
+    with app.app_context():
+        services.publish(get(User, assigned.organiser.id), get(Round, assigned.round_id), {}, utcnow())
+        db.session.commit()
+    login(assigned.leaders[0])
+    text = page_text(client.get(f"/teams/{assigned.team_ids[0]}"))
+    assert f"نظر داور برای {assigned.team_ids[0]}" in text
+    assert f"نظر داور برای {assigned.team_ids[1]}" not in text
+    assert "داور 0" not in text and "داور 1" not in text
+
+
+def test_the_leaderboard_is_for_organisers_only_before_publication(app, assigned, client, login):
+    login(assigned.judges[0])
+    assert client.get(f"/organiser/rounds/{assigned.round_id}/results").status_code == 403
+    assert client.post(f"/organiser/rounds/{assigned.round_id}/publish").status_code == 403

@@ -62,9 +62,14 @@ STRATEGIES = (BALANCED, SAME_REGION)
 TOO_FEW_JUDGES = "too_few_judges"  # the round has fewer judges than per_entry
 CONFLICTS = "conflicts"  # enough judges, but fewer than per_entry without a conflict with the entry
 
-# Work limit of the spreading step (candidate swaps looked at), so that a round whose pairs cannot
-# be spread any further does not search for long. Counted, not timed: runs stay deterministic.
-SPREAD_BUDGET = 3_000_000
+# Work limits of the spreading step (candidate moves and swaps looked at): in all, and for one judge
+# pair, so that pairs that cannot be spread any further are not searched for long. Counted, not
+# timed, so that runs stay deterministic. (5,000 entries x 200 judges x 5 need about 25,000.)
+SPREAD_BUDGET = 1_000_000
+RELIEVE_BUDGET = 20_000
+# Work limit of the linking step (candidate swaps and moves looked at), for rounds whose conflicts
+# keep them apart: there every candidate fails and the search could otherwise be long.
+LINK_BUDGET = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -412,44 +417,60 @@ def _move_cost(state: _State, a: int, e1: int, b: int) -> int:
     return max((cooc[b][y] + 1 for y in state.on_entry[e1] if y != a), default=0)
 
 
-def _link(state: _State) -> None:
-    """Merge components by load-preserving swaps and moves until one is left or none helps."""
+def _link(state: _State, budget: int) -> None:
+    """Merge components by load-preserving swaps and moves until one is left or none helps.
+
+    A swap takes an edge (a, e1) on a cycle of one component and an edge (b, e2) of another: a goes
+    to e2 and b to e1. The first component stays linked (the edge was on a cycle) and both halves
+    of the second are tied to it. A move hands (a, e1) to a judge b of another component whose load
+    is one lower. Among the candidates, the first that creates no pair above the current highest
+    is taken, else the one that creates the lowest. `budget` bounds the candidates looked at.
+    """
     m = state.m
+    work = budget
     while True:
         parts = state.components()
         if len(parts) <= 1:
             return
         bridges = state.bridges()
         ceiling = state.max_pair()
-        part_edges = []
+        members, movable = [], []
         for part in parts:
             judges = sorted(node for node in part if node < m)
-            part_edges.append((judges, [(j, e) for j in judges for e in sorted(state.of_judge[j])
-                                        if (j, e) not in state.fixed]))
+            members.append(judges)
+            movable.append([(j, e) for j in judges for e in sorted(state.of_judge[j]) if (j, e) not in state.fixed])
         best = None
-        for i, (_, edges) in enumerate(part_edges):
-            cycle_edges = [edge for edge in edges if edge not in bridges]
-            for a, e1 in cycle_edges:
-                for k, (other_judges, other_edges) in enumerate(part_edges):
-                    if k == i:
+
+        def consider(cost, operation):
+            nonlocal best
+            if best is None or cost < best[0]:
+                best = (cost, operation)
+            return cost <= ceiling
+
+        def search():
+            nonlocal work
+            for i, edges in enumerate(movable):
+                for a, e1 in edges:
+                    if (a, e1) in bridges:
                         continue
-                    for b, e2 in other_edges:
-                        if a in state.conflicted[e2] or b in state.conflicted[e1]:
+                    barred = state.conflicted[e1]
+                    for k, other_edges in enumerate(movable):
+                        if k == i:
                             continue
-                        cost = _swap_cost(state, a, e1, b, e2)
-                        if best is None or cost < best[0]:
-                            best = (cost, ("swap", a, e1, b, e2))
-                    for b in other_judges:
-                        if state.load[b] == state.load[a] - 1 and b not in state.conflicted[e1]:
-                            cost = _move_cost(state, a, e1, b)
-                            if best is None or cost < best[0]:
-                                best = (cost, ("move", a, e1, b, None))
-                    if best is not None and best[0] <= ceiling:
-                        break
-                if best is not None and best[0] <= ceiling:
-                    break
-            if best is not None and best[0] <= ceiling:
-                break
+                        for b, e2 in other_edges:
+                            work -= 1
+                            if a not in state.conflicted[e2] and b not in barred:
+                                if consider(_swap_cost(state, a, e1, b, e2), ("swap", a, e1, b, e2)):
+                                    return
+                        for b in members[k]:
+                            work -= 1
+                            if state.load[b] == state.load[a] - 1 and b not in barred:
+                                if consider(_move_cost(state, a, e1, b), ("move", a, e1, b, None)):
+                                    return
+                        if work <= 0:
+                            return
+
+        search()
         if best is None:
             return
         kind, a, e1, b, e2 = best[1]
@@ -458,6 +479,8 @@ def _link(state: _State) -> None:
         if kind == "swap":
             state.remove(b, e2)
             state.add(a, e2)
+        if work <= 0:
+            return
 
 
 def _spread(state: _State, budget: int) -> None:
@@ -466,8 +489,10 @@ def _spread(state: _State, budget: int) -> None:
     m, n, cooc, rng = state.m, state.n, state.cooc, state.rng
     if m < 3:
         return
+    # No maximum can be below the average pair, nor below the average pair of any one judge.
     total = sum(sum(row) for row in cooc) // 2
-    floor = max(1, math.ceil(total / (m * (m - 1) // 2)))
+    floor = max(1, math.ceil(total / (m * (m - 1) // 2)),
+                max(math.ceil(sum(row) / (m - 1)) for row in cooc))
     top = state.max_pair()
     work = [budget]
     while top > floor and work[0] > 0:
@@ -490,6 +515,7 @@ def _relieve(state: _State, a: int, b: int, top: int, work: list) -> bool:
     `top` and keeps the graph as linked as it was."""
     m, n, cooc, rng, load = state.m, state.n, state.cooc, state.rng, state.load
     limit = top - 2  # a pair that gains one must stay below top
+    stop = max(0, work[0] - RELIEVE_BUDGET)
     shared = sorted(state.of_judge[a] & state.of_judge[b])
     rng.shuffle(shared)
     for e in shared:
@@ -518,7 +544,7 @@ def _relieve(state: _State, a: int, b: int, top: int, work: list) -> bool:
             row_x = cooc[x]
             start = rng.randrange(n)
             for i in range(n):
-                if work[0] <= 0:
+                if work[0] <= stop:
                     return False
                 e2 = (start + i) % n
                 judges2 = state.on_entry[e2]
@@ -605,7 +631,7 @@ def assign(
         _greedy(state, order, per_entry, None)
         _rebalance(state)
         if per_entry >= 2:
-            _link(state)
+            _link(state, LINK_BUDGET)
         _spread(state, SPREAD_BUDGET)
 
     pairs = frozenset((judge_list[j].id, entry_list[e].id)

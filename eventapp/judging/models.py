@@ -199,3 +199,19 @@ class Score(db.Model):
 
     assignment: Mapped[Assignment] = relationship(back_populates="scores")
 
+
+
+class Publication(db.Model):
+    """Published results of a round: a frozen snapshot that later score changes never alter."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # {"method", "rows": [{"team_id", "team", "rank", "tied", "value", "award", "criteria", "comments"}]}
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    round: Mapped[Round] = relationship(lazy="joined")

@@ -19,11 +19,12 @@ from ..errors import DeadlinePassed, Invalid, NotAllowed, NotFound
 from ..events.models import Event
 from ..extensions import db
 from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team, TeamMember
+from ..teams.services import can_read_team
 from ..text import normalize_text
 from . import assignment as assigning
 from . import scoring
-from .models import (FINAL, ROUND_KINDS, Assignment, Conflict, Criterion, JudgeProfile, Round, RoundEntry, RoundJudge,
-                     Rubric, Score)
+from .models import (FINAL, ROUND_KINDS, Assignment, Conflict, Criterion, JudgeProfile, Publication, Round,
+                     RoundEntry, RoundJudge, Rubric, Score)
 from .rubrics import DEFAULT_CRITERIA, DEFAULT_LEVELS
 
 # --- rubrics --------------------------------------------------------------------------------------
@@ -458,3 +459,147 @@ def progress(judge: User) -> tuple[int, int]:
     counts = db.session.execute(select(func.count(Assignment.id), func.count(Assignment.submitted_at))
                                 .where(Assignment.user_id == judge.id)).one()
     return counts[1], counts[0]
+
+
+# --- results ------------------------------------------------------------------------------------------
+
+AWARDS = ("first", "second", "third", "honourable")
+HONOURABLE_MENTIONS = 3  # places after the third that get an honourable mention by default
+
+
+@dataclass
+class LeaderboardRow:
+    team: Team
+    rank: int
+    tied: bool
+    result: scoring.EntryResult
+    raw: scoring.EntryResult
+    criteria: dict[int, float]  # criterion id -> mean score of the entry's judges
+    crosses_cutoff: bool
+    award: str | None
+
+
+@dataclass
+class Leaderboard:
+    round: Round
+    rows: list[LeaderboardRow]
+    result: scoring.RoundResult | None
+    pending: int  # assignments not yet submitted
+
+
+def _submitted(round_: Round) -> list[Assignment]:
+    return list(db.session.scalars(
+        select(Assignment).where(Assignment.round_id == round_.id, Assignment.submitted_at.is_not(None))
+        .options(selectinload(Assignment.scores)).order_by(Assignment.id)))
+
+
+def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, str]:
+    """First, second and third by rank (tied entries share), then honourable mentions."""
+    awards = {}
+    for place in ranked:
+        if place.rank <= 3:
+            awards[place.entry] = AWARDS[place.rank - 1]
+        elif place.rank <= 3 + HONOURABLE_MENTIONS:
+            awards[place.entry] = "honourable"
+    return awards
+
+
+def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard:
+    """Every rank explained from the scores: the round's method beside the raw mean, with bands and flags."""
+    submitted = _submitted(round_)
+    criteria = scoring_criteria(round_.rubric)
+    totals, per_criterion = [], {}
+    for assignment in submitted:
+        values = {str(score.criterion_id): score.value for score in assignment.scores if score.value is not None}
+        totals.append(scoring.Total(assignment.team_id, assignment.user_id, scoring.weighted_total(values, criteria)))
+        for score in assignment.scores:
+            per_criterion.setdefault(assignment.team_id, {}).setdefault(score.criterion_id, []).append(score.value)
+    pending = db.session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.round_id == round_.id, Assignment.submitted_at.is_(None)))
+    if not totals:
+        return Leaderboard(round_, [], None, pending)
+    result = scoring.combine(totals, method or round_.method, round_.disagreement_threshold)
+    raw = scoring.combine(totals, "mean", round_.disagreement_threshold)
+    means = {team: {c: sum(v) / len(v) for c, v in by.items()} for team, by in per_criterion.items()}
+    tie_breakers = [{team: means[team].get(criterion_id, 0.0) for team in means} for criterion_id in round_.tie_breakers]
+    ranked = scoring.rank({team: entry.value for team, entry in result.entries.items()}, tie_breakers)
+    awards = _default_awards(ranked)
+    by_rank = sorted(result.entries.values(), key=lambda entry: -entry.value)
+    cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:3 + HONOURABLE_MENTIONS], by_rank[1:4 + HONOURABLE_MENTIONS])]
+    teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(list(result.entries))))}
+    rows = [LeaderboardRow(teams[place.entry], place.rank, place.tied, result.entries[place.entry],
+                           raw.entries[place.entry], means[place.entry],
+                           scoring.band_crosses(result.entries[place.entry], cutoffs), awards.get(place.entry))
+            for place in ranked]
+    return Leaderboard(round_, rows, result, pending)
+
+
+def leaderboard(actor, round_: Round, method: str | None = None) -> Leaderboard:
+    require_organiser(actor, _l("Only organisers can see the leaderboard before it is published."))
+    return compute_leaderboard(round_, method)
+
+
+def _comments(round_: Round) -> dict[int, list[dict]]:
+    """The judges' comments per team, without the judges' names."""
+    comments = {}
+    for assignment in _submitted(round_):
+        for score in assignment.scores:
+            if score.comment:
+                comments.setdefault(assignment.team_id, []).append({"criterion": score.criterion_id,
+                                                                    "text": score.comment})
+    return comments
+
+
+def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) -> Publication:
+    """Freeze the leaderboard with its awards. Publishing again supersedes the earlier snapshot (audited)."""
+    require_organiser(actor, _l("Only organisers can publish results."))
+    if any(award not in (*AWARDS, None) for award in awards.values()):
+        raise Invalid(_("Choose an award from the list."))
+    board = compute_leaderboard(round_)
+    if not board.rows:
+        raise ConflictError(_("No judge has submitted scores in this round yet."))
+    comments = _comments(round_)
+    rows = [{
+        "team_id": row.team.id, "team": row.team.name, "rank": row.rank, "tied": row.tied,
+        "value": round(row.result.value, 2), "raw": round(row.raw.value, 2), "judges": row.result.judges,
+        "award": awards.get(row.team.id, row.award),
+        "criteria": {str(c): round(v, 2) for c, v in row.criteria.items()},
+        "comments": comments.get(row.team.id, []),
+    } for row in board.rows]
+    criteria = [{"id": c.id, "fa": c.title_fa, "en": c.title_en, "max": c.scale_max} for c in round_.rubric.criteria]
+    averages = {str(c.id): round(sum(r["criteria"].get(str(c.id), 0) for r in rows) / len(rows), 2)
+                for c in round_.rubric.criteria}
+    previous = current_publication(round_)
+    if previous is not None:
+        previous.superseded_at = now
+    publication = Publication(round_id=round_.id, published_at=now, published_by_id=actor.id, snapshot={
+        "method": round_.method, "rows": rows, "criteria": criteria, "averages": averages,
+    })
+    db.session.add(publication)
+    db.session.flush()
+    audit.record(actor, "results.republished" if previous else "results.published", round_,
+                 {"entries": len(rows), "pending": board.pending})
+    return publication
+
+
+def current_publication(round_: Round) -> Publication | None:
+    return db.session.scalar(select(Publication).where(Publication.round_id == round_.id,
+                                                       Publication.superseded_at.is_(None)))
+
+
+def published_results(event: Event) -> list[Publication]:
+    """The current published results of each round of the event (for the public page)."""
+    return list(db.session.scalars(select(Publication).join(Round).where(
+        Round.event_id == event.id, Publication.superseded_at.is_(None)).order_by(Round.id)))
+
+
+def team_results(actor, team: Team) -> list[tuple[Publication, dict]]:
+    """A team's own published rows (per-criterion results and comments), for its members and organisers."""
+    if not can_read_team(actor, team):
+        raise NotFound(_("There is no such team."))
+    found = []
+    for publication in published_results(team.event):
+        row = next((row for row in publication.snapshot["rows"] if row["team_id"] == team.id), None)
+        if row is not None:
+            found.append((publication, row))
+    return found

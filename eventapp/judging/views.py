@@ -1,6 +1,7 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -231,3 +232,45 @@ def reopen(assignment_id):
     if commit_or_flash(lambda: services.reopen_scores(current_user, assignment)):
         flash(_("The scores are open for changes again."), "success")
     return redirect(url_for("judging.organiser_round", round_id=assignment.round_id))
+
+
+# --- results -------------------------------------------------------------------------------------------
+
+AWARD_LABELS = {
+    "first": _l("First place"), "second": _l("Second place"), "third": _l("Third place"),
+    "honourable": _l("Honourable mention"),
+}
+
+
+@bp.app_template_filter("award_label")
+def award_label(award: str) -> str:
+    return str(AWARD_LABELS.get(award, award))
+
+
+@bp.get("/organiser/rounds/<int:round_id>/results")
+@login_required
+def results(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    method = request.args.get("method") if request.args.get("method") in METHOD_LABELS else None
+    board = services.leaderboard(current_user, round_, method)
+    return render_template("judging/results.html", round=round_, board=board, method=method or round_.method,
+                           method_labels=METHOD_LABELS, kind_labels=KIND_LABELS, award_labels=AWARD_LABELS,
+                           publication=services.current_publication(round_))
+
+
+@bp.post("/organiser/rounds/<int:round_id>/publish")
+@login_required
+def publish(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    awards = {int(key.split("-", 1)[1]): (value or None) for key, value in request.form.items()
+              if key.startswith("award-") and key.split("-", 1)[1].isdigit()}
+    if commit_or_flash(lambda: services.publish(current_user, round_, awards, utcnow())):
+        flash(_("The results were published."), "success")
+    return redirect(url_for("judging.results", round_id=round_id))
+
+
+@bp.get("/events/<slug>/results")
+def public_results(slug):
+    event = events.get_event(slug)
+    return render_template("judging/public_results.html", event=event, award_labels=AWARD_LABELS,
+                           kind_labels=KIND_LABELS, publications=services.published_results(event))

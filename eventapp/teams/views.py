@@ -12,6 +12,7 @@ from ..exports import csv_bytes, download, xlsx_bytes
 from ..extensions import db
 from ..i18n import current_language
 from ..training.services import team_attendance
+from ..judging import services as judging
 from ..web import commit_or_flash, safe_next_url
 from . import bp, exports, services
 from .forms import (ORGANISATION_LABELS, STATUS_LABELS, DecisionForm, InviteForm, MapForm, MemberForm, ReasonForm,
@@ -105,6 +106,7 @@ def dashboard(team_id):
         invitations=services.open_invitations(team, now) if team.is_led_by(current_user) else [],
         invite_form=InviteForm(), member_form=MemberForm(), reason_form=ReasonForm(),
         attendance=team_attendance(team), is_leader=team.is_led_by(current_user),
+        results=judging.team_results(current_user, team),
     )
 
 
