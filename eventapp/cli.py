@@ -1,5 +1,6 @@
 """``flask`` commands: accounts, reference data and the demo event."""
 import os
+import sys
 
 import click
 from flask import Flask, current_app
@@ -13,6 +14,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(places)
     app.cli.add_command(demo)
+    app.cli.add_command(results)
 
 
 @click.command("create-user")
@@ -68,3 +70,44 @@ def demo():
     click.echo(f"Demo data is ready. Sign in at {base}/signin with password '{DEMO_PASSWORD}':")
     for role, email in accounts.items():
         click.echo(f"  {role:<12} {email}")
+
+
+@click.group(cls=AppGroup)
+def results():
+    """Judging results."""
+
+
+@results.command("export")
+@click.argument("event_slug")
+@click.argument("round_kind", type=click.Choice(["screening", "final"]))
+@click.option("--what", type=click.Choice(["scores", "leaderboard"]), default="leaderboard", show_default=True)
+@click.option("--format", "kind", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="The file to write; standard output when not given.")
+def results_export(event_slug, round_kind, what, kind, output):
+    """Export a round's raw scores or leaderboard, with the same columns as the organisers' pages."""
+    from sqlalchemy import select
+
+    from .events.services import get_event
+    from .exports import csv_bytes, xlsx_bytes
+    from .judging import exports, services
+    from .judging.models import Round
+
+    try:
+        event = get_event(event_slug)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    round_ = db.session.scalar(select(Round).where(Round.event_id == event.id, Round.kind == round_kind))
+    if round_ is None:
+        raise click.ClickException(f"{event_slug} has no {round_kind} round.")
+    headers, rows = (exports.score_rows(round_) if what == "scores"
+                     else exports.leaderboard_rows(services.compute_leaderboard(round_)))
+    content = csv_bytes(headers, rows) if kind == "csv" else xlsx_bytes({what: (headers, rows)})
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(content)
+        click.echo(f"Wrote {len(rows)} rows to {output}.", err=True)
+    elif kind == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("XLSX is binary: give --output FILE or redirect standard output.")
+    else:
+        click.echo(content, nl=False)  # bytes go to standard output unchanged

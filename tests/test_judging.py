@@ -327,3 +327,33 @@ def test_the_leaderboard_is_for_organisers_only_before_publication(app, assigned
     login(assigned.judges[0])
     assert client.get(f"/organiser/rounds/{assigned.round_id}/results").status_code == 403
     assert client.post(f"/organiser/rounds/{assigned.round_id}/publish").status_code == 403
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+def test_exports_from_the_pages_and_the_command_line_have_the_same_columns(app, assigned, client, login, tmp_path):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    _score_everything(app, assigned, lambda index: 6 + index)
+    login(assigned.organiser)
+    for what in ("scores", "leaderboard"):
+        page = client.get(f"/organiser/rounds/{assigned.round_id}/{what}.csv")
+        assert page.status_code == 200 and "attachment" in page.headers["Content-Disposition"]
+        from_page = list(csv.reader(io.StringIO(page.get_data(as_text=True).lstrip("\ufeff"))))
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["results", "export", assigned.event.slug, "screening", "--what", what,
+                                     "--format", "csv"])
+        assert result.exit_code == 0, result.output
+        from_cli = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8").lstrip("\ufeff"))))
+        assert from_cli[0] == from_page[0] and len(from_cli) == len(from_page)
+    target = tmp_path / "board.xlsx"
+    result = app.test_cli_runner().invoke(args=["results", "export", assigned.event.slug, "screening",
+                                                "--what", "leaderboard", "--format", "xlsx", "--output", str(target)])
+    assert result.exit_code == 0
+    sheet = load_workbook(target).active
+    assert sheet.max_row == 1 + len(assigned.team_ids)
+    missing = app.test_cli_runner().invoke(args=["results", "export", assigned.event.slug, "final"])
+    assert missing.exit_code != 0

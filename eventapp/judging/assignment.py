@@ -69,7 +69,7 @@ SPREAD_BUDGET = 1_000_000
 RELIEVE_BUDGET = 20_000
 # Work limit of the linking step (candidate swaps and moves looked at), for rounds whose conflicts
 # keep them apart: there every candidate fails and the search could otherwise be long.
-LINK_BUDGET = 1_000_000
+LINK_BUDGET = 500_000
 
 
 @dataclass(frozen=True)
@@ -424,7 +424,9 @@ def _link(state: _State, budget: int) -> None:
     to e2 and b to e1. The first component stays linked (the edge was on a cycle) and both halves
     of the second are tied to it. A move hands (a, e1) to a judge b of another component whose load
     is one lower. Among the candidates, the first that creates no pair above the current highest
-    is taken, else the one that creates the lowest. `budget` bounds the candidates looked at.
+    is taken, else the one that creates the lowest among the first `budget` looked at (or the first
+    valid one after them). The search gives up after 2 * `budget` candidates in all: only conflicts
+    that keep the components apart make every candidate fail.
     """
     m = state.m
     work = budget
@@ -462,13 +464,15 @@ def _link(state: _State, budget: int) -> None:
                             if a not in state.conflicted[e2] and b not in barred:
                                 if consider(_swap_cost(state, a, e1, b, e2), ("swap", a, e1, b, e2)):
                                     return
+                            if (work <= 0 and best is not None) or work <= -budget:
+                                return
                         for b in members[k]:
                             work -= 1
                             if state.load[b] == state.load[a] - 1 and b not in barred:
                                 if consider(_move_cost(state, a, e1, b), ("move", a, e1, b, None)):
                                     return
-                        if work <= 0:
-                            return
+                            if (work <= 0 and best is not None) or work <= -budget:
+                                return
 
         search()
         if best is None:
@@ -479,7 +483,7 @@ def _link(state: _State, budget: int) -> None:
         if kind == "swap":
             state.remove(b, e2)
             state.add(a, e2)
-        if work <= 0:
+        if work <= -budget:
             return
 
 

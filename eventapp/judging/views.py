@@ -14,7 +14,8 @@ from ..i18n import current_language
 from ..teams import services as teams
 from ..teams.models import MAP_SECTIONS
 from ..web import commit_or_flash
-from . import bp, services
+from ..exports import csv_bytes, download, xlsx_bytes
+from . import bp, exports, services
 from .forms import KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, score_form
 from .models import JudgeProfile, Rubric
 
@@ -274,3 +275,15 @@ def public_results(slug):
     event = events.get_event(slug)
     return render_template("judging/public_results.html", event=event, award_labels=AWARD_LABELS,
                            kind_labels=KIND_LABELS, publications=services.published_results(event))
+
+
+@bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard):what>.<any(csv, xlsx):kind>")
+@login_required
+def export(round_id, what, kind):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    headers, rows = (exports.score_rows(round_) if what == "scores"
+                     else exports.leaderboard_rows(services.leaderboard(current_user, round_)))
+    name = f"{what}-{round_.event.slug}-{round_.kind}.{kind}"
+    if kind == "csv":
+        return download(csv_bytes(headers, rows), name)
+    return download(xlsx_bytes({what: (headers, rows)}, right_to_left=current_language() == "fa"), name)
