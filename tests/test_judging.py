@@ -357,3 +357,16 @@ def test_exports_from_the_pages_and_the_command_line_have_the_same_columns(app, 
     assert sheet.max_row == 1 + len(assigned.team_ids)
     missing = app.test_cli_runner().invoke(args=["results", "export", assigned.event.slug, "final"])
     assert missing.exit_code != 0
+
+
+def test_the_quality_page_names_its_reliability_figure_and_draws_each_judge(app, assigned, client, login):
+    _score_everything(app, assigned, lambda index: 3 + 2 * index)
+    login(assigned.organiser)
+    response = client.get(f"/organiser/rounds/{assigned.round_id}/quality")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Krippendorff" in html and html.count('class="histogram"') == 3
+    with app.app_context():
+        quality = services.quality(get(User, assigned.organiser.id), get(Round, assigned.round_id))
+        assert quality.reliability[0] == pytest.approx(1.0)  # judges agree exactly on every entry
+        assert {item.stats.count for item in quality.judges} <= {2, 3, 4}

@@ -603,3 +603,46 @@ def team_results(actor, team: Team) -> list[tuple[Publication, dict]]:
         if row is not None:
             found.append((publication, row))
     return found
+
+
+# --- judging quality -------------------------------------------------------------------------------
+
+
+@dataclass
+class JudgeQuality:
+    judge: User
+    stats: scoring.JudgeStats
+    histogram: list[int]  # how many of the judge's totals fall in each tenth of 0-100
+
+
+@dataclass
+class Quality:
+    judges: list[JudgeQuality]
+    reliability: dict[int, float | None]  # criterion id -> Krippendorff's alpha; 0 -> the totals
+    reliability_name: str
+
+
+def quality(actor, round_: Round) -> Quality:
+    """Per judge: count, mean, spread, agreement and a histogram; per criterion: inter-rater reliability."""
+    require_organiser(actor, _l("Only organisers can see the judging quality."))
+    submitted = _submitted(round_)
+    criteria = scoring_criteria(round_.rubric)
+    totals, ratings = [], {0: {}}
+    for assignment in submitted:
+        values = {str(score.criterion_id): score.value for score in assignment.scores}
+        total = scoring.weighted_total(values, criteria)
+        totals.append(scoring.Total(assignment.team_id, assignment.user_id, total))
+        ratings[0][(assignment.team_id, assignment.user_id)] = total
+        for score in assignment.scores:
+            ratings.setdefault(score.criterion_id, {})[(assignment.team_id, assignment.user_id)] = score.value
+    if not totals:
+        return Quality([], {}, _("Krippendorff's alpha (interval)"))
+    result = scoring.combine(totals, round_.method, round_.disagreement_threshold)
+    users = {user.id: user for user in judges_of(round_)}
+    histograms = {}
+    for total in totals:
+        histograms.setdefault(total.judge, [0] * 10)[min(9, int(total.value // 10))] += 1
+    judges = [JudgeQuality(users[judge], stats, histograms[judge]) for judge, stats in result.judges.items()
+              if judge in users]
+    reliability = {key: scoring.krippendorff_alpha_interval(values) for key, values in ratings.items()}
+    return Quality(judges, reliability, _("Krippendorff's alpha (interval)"))

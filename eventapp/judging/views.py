@@ -287,3 +287,11 @@ def export(round_id, what, kind):
     if kind == "csv":
         return download(csv_bytes(headers, rows), name)
     return download(xlsx_bytes({what: (headers, rows)}, right_to_left=current_language() == "fa"), name)
+
+
+@bp.get("/organiser/rounds/<int:round_id>/quality")
+@login_required
+def quality(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    return render_template("judging/quality.html", round=round_, quality=services.quality(current_user, round_),
+                           kind_labels=KIND_LABELS)
