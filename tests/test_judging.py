@@ -370,3 +370,60 @@ def test_the_quality_page_names_its_reliability_figure_and_draws_each_judge(app,
         quality = services.quality(get(User, assigned.organiser.id), get(Round, assigned.round_id))
         assert quality.reliability[0] == pytest.approx(1.0)  # judges agree exactly on every entry
         assert {item.stats.count for item in quality.judges} <= {2, 3, 4}
+
+
+# --- invitations, conflicts and moves by hand --------------------------------------------------------
+
+def test_an_invited_person_becomes_a_judge_with_the_invited_email_only(app, world, client, login, make, outbox):
+    invitee = make.user(email="new.judge@example.com")
+    stranger = make.user(email="stranger@example.com")
+    login(world.organiser)
+    client.post(f"/organiser/events/{world.event.id}/judges/invite", data={"email": "New.Judge@example.com"})
+    link = next(word for word in outbox[-1].get_content().split() if "/judging/invitations/" in word)
+    path = link.split("localhost", 1)[1]
+    client.post("/signout")
+    login(stranger)
+    client.post(path)
+    client.post("/signout")
+    login(invitee)
+    assert client.post(path).status_code == 302
+    with app.app_context():
+        assert get(User, invitee.id).is_judge and not get(User, stranger.id).is_judge
+    assert client.post("/judging/invitations/forged-token").headers["Location"].endswith("/")
+
+
+def test_an_organiser_records_a_conflict_and_moves_an_assignment_by_hand(app, assigned, client, login):
+    with app.app_context():
+        assignment = an_assignment(assigned, 0)
+        assignment_id, team_id, judge_id = assignment.id, assignment.team_id, assignment.user_id
+        others = [judge.id for judge in assigned.judges if judge.id != judge_id]
+        free = next(j for j in others if (j, team_id) not in services._round_pairs(assignment.round))
+    login(assigned.organiser)
+    response = client.post(f"/organiser/assignments/{assignment_id}/move", data={"judge": free})
+    assert response.status_code == 302
+    with app.app_context():
+        assert get(Assignment, assignment_id).user_id == free
+    client.post(f"/organiser/rounds/{assigned.round_id}/conflicts",
+                data={"judge": free, "team": team_id, "reason": "عضو همان مؤسسه"})
+    with app.app_context():
+        assert db.session.scalar(select(Conflict).where(Conflict.user_id == free, Conflict.team_id == team_id))
+        assert get(Assignment, assignment_id) is None
+        still_there = db.session.scalar(select(Assignment).where(Assignment.team_id == team_id))
+        with pytest.raises(ConflictError):  # the conflicted judge cannot be handed the team again
+            services.move_assignment(get(User, assigned.organiser.id), still_there, free, utcnow())
+
+
+def test_the_round_page_says_why_an_entry_cannot_be_covered(app, world, client, login):
+    with app.app_context():
+        round_ = get(Round, world.round_id)
+        for judge in world.judges[:2]:
+            db.session.add(Conflict(event_id=round_.event_id, user_id=judge.id, team_id=world.team_ids[0], reason="x"))
+        db.session.commit()
+        services.assign_automatically(get(User, world.organiser.id), get(Round, world.round_id), utcnow())
+        db.session.commit()
+        shortfalls = services.uncovered(get(Round, world.round_id))
+        assert [(s.team.id, s.assigned, s.free_judges) for s in shortfalls] == [(world.team_ids[0], 1, 1)]
+    login(world.organiser)
+    client.set_cookie("lang", "en")
+    text = page_text(client.get(f"/organiser/rounds/{world.round_id}"))
+    assert "only 1 judges of the round have no conflict with it" in text

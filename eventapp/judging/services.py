@@ -6,11 +6,14 @@ modules ``scoring`` and ``assignment``.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import mail
 from ..audit import services as audit
 from ..auth.models import RoleGrant, User
 from ..auth.roles import JUDGE, require_organiser
@@ -334,12 +337,25 @@ def round_assignments(round_: Round) -> list[Assignment]:
                                    .order_by(Assignment.team_id, Assignment.user_id)))
 
 
-def uncovered(round_: Round) -> dict[int, int]:
-    """Entries with fewer judges than the round asks for: {team id: judges assigned}."""
+@dataclass
+class Shortfall:
+    team: Team
+    assigned: int
+    free_judges: int  # judges of the round without a conflict with the team
+
+
+def uncovered(round_: Round) -> list[Shortfall]:
+    """Entries with fewer judges than the round asks for, and how many judges could take them."""
     counts = dict(db.session.execute(select(Assignment.team_id, func.count()).where(Assignment.round_id == round_.id)
                                      .group_by(Assignment.team_id)).all())
-    return {team_id: counts.get(team_id, 0) for team_id in entry_team_ids(round_)
-            if counts.get(team_id, 0) < round_.judges_per_entry}
+    short = [team_id for team_id in entry_team_ids(round_) if counts.get(team_id, 0) < round_.judges_per_entry]
+    if not short:
+        return []
+    judge_ids = {user.id for user in judges_of(round_)}
+    conflicts = conflict_pairs(round_.event_id)
+    teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(short)))}
+    return [Shortfall(teams[team_id], counts.get(team_id, 0),
+                      sum(1 for judge in judge_ids if (judge, team_id) not in conflicts)) for team_id in short]
 
 
 # --- scoring ----------------------------------------------------------------------------------------
@@ -646,3 +662,45 @@ def quality(actor, round_: Round) -> Quality:
               if judge in users]
     reliability = {key: scoring.krippendorff_alpha_interval(values) for key, values in ratings.items()}
     return Quality(judges, reliability, _("Krippendorff's alpha (interval)"))
+
+
+# --- inviting judges ---------------------------------------------------------------------------------
+
+JUDGE_INVITATION_DAYS = 14
+
+
+def _invitation_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="judge-invitation")
+
+
+def invite_judge(actor, event: Event, email: str, link_for) -> str:
+    """Email a link that makes its holder a judge once they sign in with this email."""
+    require_organiser(actor, _l("Only organisers can invite judges."))
+    email = email.strip().lower()
+    token = _invitation_serializer().dumps({"email": email, "event": event.id})
+    mail.send(
+        to=email,
+        subject=_("You are invited to judge %(event)s", event=event.title),
+        body=_("%(organiser)s invites you to judge the progress maps of %(event)s.\n\nSign in or create an account "
+               "with this email, then open this link within %(days)s days:\n%(link)s",
+               organiser=actor.name, event=event.title, days=JUDGE_INVITATION_DAYS, link=link_for(token)),
+    )
+    audit.record(actor, "judging.judge_invited", event, {"email": email})
+    return token
+
+
+def accept_judge_invitation(actor, token: str) -> Event:
+    try:
+        claims = _invitation_serializer().loads(token, max_age=JUDGE_INVITATION_DAYS * 24 * 3600)
+    except BadSignature as error:  # SignatureExpired is a BadSignature too
+        raise Invalid(_("This invitation is invalid or has expired. Ask the organisers for a new one.")) from error
+    if actor.email != claims["email"]:
+        raise NotAllowed(_("This invitation was sent to %(email)s. Sign in with that email to accept it.",
+                           email=claims["email"]))
+    event = db.session.get(Event, claims["event"])
+    if event is None:
+        raise NotFound(_("There is no such event."))
+    if not actor.is_judge:
+        actor.role_grants.append(RoleGrant(role=JUDGE))
+        audit.record(actor, "role.granted", actor, {"role": JUDGE, "by": "invitation"})
+    return event

@@ -17,6 +17,9 @@ from ..web import commit_or_flash
 from ..exports import csv_bytes, download, xlsx_bytes
 from . import bp, exports, services
 from .forms import KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, score_form
+from ..auth.models import User
+from ..teams.forms import InviteForm
+from ..teams.models import Team
 from .models import JudgeProfile, Rubric
 
 # --- judges ---------------------------------------------------------------------------------------
@@ -192,8 +195,11 @@ def create_round(event_id):
 def organiser_round(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     assignments = services.round_assignments(round_)
+    entry_ids = services.entry_team_ids(round_)
+    entry_teams = db.session.scalars(db.select(Team).where(Team.id.in_(entry_ids)).order_by(Team.name)).all()
     return render_template("judging/organiser_round.html", round=round_, kind_labels=KIND_LABELS,
-                           method_labels=METHOD_LABELS, entries=services.entry_team_ids(round_),
+                           method_labels=METHOD_LABELS, entries=entry_ids, entry_teams=entry_teams,
+                           conflict_form=ConflictForm(),
                            judges=services.judges_of(round_), assignments=assignments,
                            candidates=services.entry_candidates(round_), uncovered=services.uncovered(round_))
 
@@ -295,3 +301,62 @@ def quality(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     return render_template("judging/quality.html", round=round_, quality=services.quality(current_user, round_),
                            kind_labels=KIND_LABELS)
+
+
+# --- inviting judges, conflicts and moves by hand ---------------------------------------------------------
+
+
+@bp.post("/organiser/events/<int:event_id>/judges/invite")
+@login_required
+def invite_judge(event_id):
+    event = events.get_event_for_organiser(current_user, event_id)
+    form = InviteForm()
+    if not form.validate():
+        flash(_("Enter a valid email address."), "error")
+    elif commit_or_flash(lambda: services.invite_judge(
+            current_user, event, form.email.data,
+            lambda token: url_for("judging.judge_invitation", token=token, _external=True))):
+        flash(_("The invitation was sent."), "success")
+    return redirect(url_for("judging.organiser_event", event_id=event_id))
+
+
+@bp.route("/judging/invitations/<token>", methods=["GET", "POST"])
+@login_required
+def judge_invitation(token):
+    if request.method == "POST":
+        try:
+            event = services.accept_judge_invitation(current_user, token)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("events.index"))
+        flash(_("You are a judge of %(event)s. Tell us your expertise and home province.", event=event.title),
+              "success")
+        return redirect(url_for("judging.profile"))
+    return render_template("judging/invitation.html", token=token)
+
+
+@bp.post("/organiser/rounds/<int:round_id>/conflicts")
+@login_required
+def add_conflict(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    form = ConflictForm()
+    judge = db.session.get(User, request.form.get("judge", type=int) or 0)
+    team = db.session.get(Team, request.form.get("team", type=int) or 0)
+    if judge is None or team is None or team.event_id != round_.event_id or not form.validate():
+        flash(_("Choose a judge and a team, and say what the conflict is."), "error")
+    elif commit_or_flash(lambda: services.declare_conflict(current_user, team, judge, form.reason.data, utcnow())):
+        flash(_("The conflict was recorded; the judge's entry was handed to another judge where one was free."),
+              "success")
+    return redirect(url_for("judging.organiser_round", round_id=round_id))
+
+
+@bp.post("/organiser/assignments/<int:assignment_id>/move")
+@login_required
+def move(assignment_id):
+    assignment = services.get_assignment_for(current_user, assignment_id)
+    to_judge = request.form.get("judge", type=int)
+    if to_judge and commit_or_flash(lambda: services.move_assignment(current_user, assignment, to_judge, utcnow())):
+        flash(_("The entry was handed to another judge."), "success")
+    return redirect(url_for("judging.organiser_round", round_id=assignment.round_id))
