@@ -427,3 +427,67 @@ def test_the_round_page_says_why_an_entry_cannot_be_covered(app, world, client, 
     client.set_cookie("lang", "en")
     text = page_text(client.get(f"/organiser/rounds/{world.round_id}"))
     assert "only 1 judges of the round have no conflict with it" in text
+
+
+# --- tie-breakers, selection and the other judges' scores ------------------------------------------
+
+def test_ties_are_broken_by_the_chosen_criteria_then_stay_tied(app, assigned):
+    with app.app_context():
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.round_id == assigned.round_id)).all():
+            judge, criteria = get(User, assignment.user_id), assignment.round.rubric.criteria
+            index = assigned.team_ids.index(assignment.team_id)
+            # Teams 0 and 1 have the same total; team 0 is stronger on the second criterion. 2 and 3 are equal.
+            values = {c.id: 6 for c in criteria}
+            if index == 0:
+                values[criteria[1].id], values[criteria[2].id] = 8, 4
+            services.save_scores(judge, assignment, values, {}, utcnow())
+            services.submit_scores(judge, assignment, "", utcnow())
+        round_ = get(Round, assigned.round_id)
+        round_.tie_breakers = [round_.rubric.criteria[1].id]
+        db.session.commit()
+        board = services.compute_leaderboard(get(Round, assigned.round_id), "mean")
+        ranks = {row.team.id: (row.rank, row.tied) for row in board.rows}
+        assert ranks[assigned.team_ids[0]] == (1, False)
+        assert ranks[assigned.team_ids[1]][1] and ranks[assigned.team_ids[1]] == ranks[assigned.team_ids[3]]
+
+
+def test_the_top_teams_of_the_published_screening_are_selected(app, assigned, client, login):
+    _score_everything(app, assigned, lambda index: 9 - index)
+    with app.app_context():
+        services.publish(get(User, assigned.organiser.id), get(Round, assigned.round_id), {}, utcnow())
+        db.session.commit()
+    login(assigned.organiser)
+    assert client.post(f"/organiser/rounds/{assigned.round_id}/select", data={"count": "۲"}).status_code == 302
+    with app.app_context():
+        selected = [get(Team, team_id).screening_selected for team_id in assigned.team_ids]
+        assert selected == [True, True, False, False]
+
+
+def test_judges_see_the_others_scores_only_after_submitting_and_when_the_round_allows(app, assigned):
+    _score_everything(app, assigned, lambda index: 7)
+    with app.app_context():
+        assignment = an_assignment(assigned)
+        judge = get(User, assignment.user_id)
+        assert services.others_scores(judge, assignment) == []  # the round does not allow it
+        assignment.round.show_others_after_submit = True
+        others = services.others_scores(judge, assignment)
+        assert len(others) == 1 and others[0]["total"] == pytest.approx(70.0)
+        services.reopen_scores(get(User, assigned.organiser.id), assignment)
+        assert services.others_scores(judge, assignment) == []  # not while their own are open
+
+
+def test_an_organiser_edits_a_round_and_its_tie_breakers(app, world, client, login):
+    with app.app_context():
+        criteria = [c.id for c in get(Round, world.round_id).rubric.criteria]
+    login(world.organiser)
+    client.set_cookie("lang", "en")
+    page = client.get(f"/organiser/rounds/{world.round_id}/edit")
+    assert page.status_code == 200
+    response = client.post(f"/organiser/rounds/{world.round_id}/edit", data={
+        "kind": "screening", "rubric": world.rubric_id, "starts_at": "2026-01-01 08:00", "ends_at": "2027-12-01 08:00",
+        "judges_per_entry": "2", "method": "median", "disagreement_threshold": "20", "outlier_threshold": "30",
+        "tie_breaker_1": criteria[2], "tie_breaker_2": criteria[0], "tie_breaker_3": "0"})
+    assert response.status_code == 302, page_text(response)
+    with app.app_context():
+        round_ = get(Round, world.round_id)
+        assert round_.method == "median" and round_.tie_breakers == [criteria[2], criteria[0]]

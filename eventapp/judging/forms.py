@@ -52,7 +52,16 @@ class RoundForm(BaseForm):
     outlier_threshold = LocalFloatField(_l("Ask for a comment when a judge differs from the others by (points)"),
                                         default=30.0, validators=[DataRequired()])
     show_others_after_submit = BooleanField(_l("Judges see the other judges' scores after submitting their own"))
+    tie_breaker_1 = SelectField(_l("First tie-breaker"), coerce=int, validators=[Optional()])
+    tie_breaker_2 = SelectField(_l("Second tie-breaker"), coerce=int, validators=[Optional()])
+    tie_breaker_3 = SelectField(_l("Third tie-breaker"), coerce=int, validators=[Optional()])
+
+    TIE_BREAKERS = ("tie_breaker_1", "tie_breaker_2", "tie_breaker_3")
 
 
 class RubricChoiceForm(BaseForm):
     rubric = SelectField(_l("Rubric to copy"), coerce=int)
+
+
+class SelectTopForm(BaseForm):
+    count = LocalIntegerField(_l("How many teams go on"), default=20, validators=[DataRequired()])

@@ -22,12 +22,13 @@ from ..errors import DeadlinePassed, Invalid, NotAllowed, NotFound
 from ..events.models import Event
 from ..extensions import db
 from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team, TeamMember
+from ..teams import services as team_services
 from ..teams.services import can_read_team
 from ..text import normalize_text
 from . import assignment as assigning
 from . import scoring
-from .models import (FINAL, ROUND_KINDS, Assignment, Conflict, Criterion, JudgeProfile, Publication, Round,
-                     RoundEntry, RoundJudge, Rubric, Score)
+from .models import (FINAL, ROUND_KINDS, SCREENING, Assignment, Conflict, Criterion, JudgeProfile, Publication,
+                     Round, RoundEntry, RoundJudge, Rubric, Score)
 from .rubrics import DEFAULT_CRITERIA, DEFAULT_LEVELS
 
 # --- rubrics --------------------------------------------------------------------------------------
@@ -197,6 +198,10 @@ def entry_candidates(round_: Round) -> list[Team]:
                                Team.id.not_in(select(RoundEntry.team_id).where(RoundEntry.round_id == round_.id)))
     if round_.kind == FINAL:
         query = query.join(ProgressMap).where(ProgressMap.status == SUBMITTED)
+        screened = db.session.scalar(select(func.count()).select_from(Team).where(
+            Team.event_id == round_.event_id, Team.screening_selected.is_(True)))
+        if screened:  # after a screening, only the selected teams go on to the final round
+            query = query.where(Team.screening_selected.is_(True))
     return list(db.session.scalars(query.order_by(Team.name)))
 
 
@@ -704,3 +709,39 @@ def accept_judge_invitation(actor, token: str) -> Event:
         actor.role_grants.append(RoleGrant(role=JUDGE))
         audit.record(actor, "role.granted", actor, {"role": JUDGE, "by": "invitation"})
     return event
+
+
+def select_top(actor, screening: Round, count: int) -> list[int]:
+    """Select the top ``count`` teams of the published screening (ties at the cut all go through).
+
+    Selected teams are the audience of selected-only trainings and the entries of the final round.
+    """
+    require_organiser(actor, _l("Only organisers can select teams in screening."))
+    if screening.kind != SCREENING:
+        raise Invalid(_("Teams are selected from a screening round."))
+    publication = current_publication(screening)
+    if publication is None:
+        raise ConflictError(_("Publish the screening results first."))
+    if count < 1:
+        raise Invalid(_("Select at least one team."), fields={"count": _("At least one.")})
+    rows = publication.snapshot["rows"]
+    cut = rows[min(count, len(rows)) - 1]["rank"]
+    chosen = {row["team_id"] for row in rows if row["rank"] <= cut}
+    for team in db.session.scalars(select(Team).where(Team.event_id == screening.event_id)):
+        wanted = team.id in chosen and team.status == APPROVED
+        if team.screening_selected != wanted:
+            team_services.set_screening_selected(actor, team, wanted)
+    return sorted(chosen)
+
+
+def others_scores(actor, assignment: Assignment) -> list[dict]:
+    """The other judges' submitted scores of the entry, without names, when the round allows it and the
+    judge has submitted their own."""
+    if assignment.user_id != actor.id or not assignment.is_submitted or not assignment.round.show_others_after_submit:
+        return []
+    others = db.session.scalars(select(Assignment).where(
+        Assignment.round_id == assignment.round_id, Assignment.team_id == assignment.team_id,
+        Assignment.id != assignment.id, Assignment.submitted_at.is_not(None))
+        .options(selectinload(Assignment.scores)).order_by(Assignment.id)).all()
+    return [{"total": judge_total(other), "scores": {score.criterion_id: score.value for score in other.scores}}
+            for other in others]

@@ -16,7 +16,8 @@ from ..teams.models import MAP_SECTIONS
 from ..web import commit_or_flash
 from ..exports import csv_bytes, download, xlsx_bytes
 from . import bp, exports, services
-from .forms import KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, score_form
+from .forms import (KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, SelectTopForm,
+                    score_form)
 from ..auth.models import User
 from ..teams.forms import InviteForm
 from ..teams.models import Team
@@ -99,6 +100,7 @@ def score(assignment_id):
         "judging/score.html", assignment=assignment, form=form, criteria=criteria, team=team,
         progress_map=teams.map_of(team), labels=teams.section_labels(), sections=MAP_SECTIONS,
         needs_comment=services.needs_outlier_comment(assignment), conflict_form=ConflictForm(), now=utcnow(),
+        others=services.others_scores(current_user, assignment),
         total=services.judge_total(assignment),
     ), status
 
@@ -154,19 +156,39 @@ def _round_form(event, round_=None) -> RoundForm:
     form = RoundForm(obj=round_ if request.method == "GET" else None)
     rubrics = db.session.scalars(db.select(Rubric).where(Rubric.event_id == event.id)).all()
     form.rubric.choices = [SelectChoice(r.id, r.title) for r in rubrics]
+    criteria = [SelectChoice(0, "—")] + [SelectChoice(c.id, f"{c.title} ({r.title})") for r in rubrics for c in r.criteria]
+    for name in RoundForm.TIE_BREAKERS:
+        form[name].choices = criteria
     if request.method == "GET" and round_ is not None:
         form.rubric.data = round_.rubric_id
+        for name, criterion_id in zip(RoundForm.TIE_BREAKERS, round_.tie_breakers):
+            form[name].data = criterion_id
     return form
 
 
-def _round_details(form: RoundForm, round_=None) -> services.RoundDetails:
+def _round_details(form: RoundForm) -> services.RoundDetails:
     return services.RoundDetails(
         kind=form.kind.data, rubric_id=form.rubric.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
         judges_per_entry=form.judges_per_entry.data, blind=form.blind.data, method=form.method.data,
         disagreement_threshold=form.disagreement_threshold.data, outlier_threshold=form.outlier_threshold.data,
         show_others_after_submit=form.show_others_after_submit.data,
-        tie_breakers=round_.tie_breakers if round_ is not None else [],
+        tie_breakers=[form[name].data for name in RoundForm.TIE_BREAKERS if form[name].data],
     )
+
+
+def _save_round(form: RoundForm, event, round_=None):
+    """Save the round from its form; on bad input, put the messages next to the fields."""
+    try:
+        saved = services.save_round(current_user, event, _round_details(form), round_)
+        db.session.commit()
+        return saved
+    except Invalid as error:
+        db.session.rollback()
+        for name, message in error.fields.items():
+            if name in form:
+                form[name].errors = [*form[name].errors, message]
+        flash(str(error), "error")
+        return None
 
 
 @bp.route("/organiser/events/<int:event_id>/rounds/new", methods=["GET", "POST"])
@@ -175,19 +197,24 @@ def create_round(event_id):
     event = events.get_event_for_organiser(current_user, event_id)
     form = _round_form(event)
     if form.validate_on_submit():
-        try:
-            round_ = services.save_round(current_user, event, _round_details(form))
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            for name, message in error.fields.items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, message]
-            flash(str(error), "error")
-        else:
+        round_ = _save_round(form, event)
+        if round_ is not None:
             flash(_("The round was saved."), "success")
             return redirect(url_for("judging.organiser_round", round_id=round_.id))
-    return render_template("judging/round_form.html", form=form, event=event), 422 if form.is_submitted() else 200
+    return render_template("judging/round_form.html", form=form, event=event, round=None), \
+        422 if form.is_submitted() else 200
+
+
+@bp.route("/organiser/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_round(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    form = _round_form(round_.event, round_)
+    if form.validate_on_submit() and _save_round(form, round_.event, round_) is not None:
+        flash(_("The round was saved."), "success")
+        return redirect(url_for("judging.organiser_round", round_id=round_.id))
+    return render_template("judging/round_form.html", form=form, event=round_.event, round=round_), \
+        422 if form.is_submitted() else 200
 
 
 @bp.get("/organiser/rounds/<int:round_id>")
@@ -261,6 +288,7 @@ def results(round_id):
     method = request.args.get("method") if request.args.get("method") in METHOD_LABELS else None
     board = services.leaderboard(current_user, round_, method)
     return render_template("judging/results.html", round=round_, board=board, method=method or round_.method,
+                           select_form=SelectTopForm(),
                            method_labels=METHOD_LABELS, kind_labels=KIND_LABELS, award_labels=AWARD_LABELS,
                            publication=services.current_publication(round_))
 
@@ -273,6 +301,18 @@ def publish(round_id):
               if key.startswith("award-") and key.split("-", 1)[1].isdigit()}
     if commit_or_flash(lambda: services.publish(current_user, round_, awards, utcnow())):
         flash(_("The results were published."), "success")
+    return redirect(url_for("judging.results", round_id=round_id))
+
+
+@bp.post("/organiser/rounds/<int:round_id>/select")
+@login_required
+def select_top(round_id):
+    round_ = services.get_round_for_organiser(current_user, round_id)
+    form = SelectTopForm()
+    if not form.validate():
+        flash(_("Enter how many teams go on."), "error")
+    elif commit_or_flash(lambda: services.select_top(current_user, round_, form.count.data)):
+        flash(_("The top teams are selected for the final round."), "success")
     return redirect(url_for("judging.results", round_id=round_id))
 
 
