@@ -1,8 +1,9 @@
 """The demo 'Dawn of Progress' series, loaded by ``flask demo``. Idempotent: found, not re-added.
 
 Three events: the national one in its map-submission phase, with about forty teams from all over Iran
-(most approved, a few pending, rejected or withdrawn) and their progress maps in Persian; a provincial
-one of Yazd taking registrations; and a finished one of Sarakhs. Every team, member, decision, draft,
+(most approved, a few pending, rejected or withdrawn) and their progress maps in Persian, judged in a
+screening round whose results are published and chose the teams of the workshop; a provincial one of
+Yazd taking registrations; and a finished one of Sarakhs. Every team, member, decision, draft,
 submission and training sign-up goes through the services at a plausible moment of the right phase
 (``now``), so the rules hold and the records tell a believable story. Only the many accounts are made
 directly, all sharing one hash of the demo password: Argon2 is slow on purpose.
@@ -26,11 +27,14 @@ from .database import utcnow
 from .events import services as events
 from .events.models import County, Event, Province
 from .extensions import db
+from .judging import scoring
+from .judging import services as judging
+from .judging.models import SCREENING, JudgeProfile, Round, Rubric
 from .teams import services as teams
 from .teams.models import APPROVED, MAP_SECTIONS, PENDING, REJECTED, WITHDRAWN, Team, TeamMember
 from .text import normalize_text
 from .training import services as training
-from .training.models import APPROVED_TEAMS, CONFIRMED, TrainingSession, TrainingSignup
+from .training.models import APPROVED_TEAMS, CONFIRMED, SELECTED_TEAMS, TrainingSession, TrainingSignup
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ACCOUNTS = {
@@ -68,6 +72,16 @@ class Timeline:
     submissions: tuple[int, int] = (-5, 0)
     later_drafts: tuple[int, int] = (-4, 0)
 
+
+# The national event's screening round, inside its screening phase: (day, hour, minute) from today.
+# It opens once the last team was approved (decisions end by 15:59 of day -10); the judges score that
+# evening and the next morning; the results are published in the afternoon, and the teams selected
+# by them sign up for the in-person workshop from that evening on.
+NATIONAL_SCREENING = {
+    "opens": (-10, 16, 0), "assigned": (-10, 16, 20), "closes": (-9, 15, 0), "published": (-9, 16, 0),
+    "scoring": (((-10, 18, 30), (-10, 23, 30)), ((-9, 7, 30), (-9, 14, 30))),
+}
+SCREENING_CONFLICTS_AT = ((-10, 17, 10), (-10, 17, 45))
 
 NATIONAL_TIMELINE = Timeline(registration=(-37, -15), late_registration=(-14, -12), decisions=(-11, -10))
 YAZD_TIMELINE = Timeline(registration=(-5, -2), late_registration=(-3, -1), decisions=(-1, -1))
@@ -199,8 +213,10 @@ def load_demo() -> dict[str, str]:
     # Teams act on days counted from today, so they join an event only while it keeps the schedule the
     # demo gives it today: an event made on an earlier day (or by hand) is left as it is.
     with _mail_kept_back():
+        judges = _seed_judges(clock, password_hash)
         if _on_schedule(national, clock.windows(NATIONAL_PHASES)):
             _seed_teams(national, content.NATIONAL_TEAMS, NATIONAL_TIMELINE, organiser, clock, password_hash)
+            _seed_screening(national, content.NATIONAL_TEAMS, judges, organiser, clock)
             _seed_training(national, organiser, clock)
         if _on_schedule(yazd, clock.windows(YAZD_PHASES)):
             _seed_teams(yazd, content.YAZD_TEAMS, YAZD_TIMELINE, organiser, clock, password_hash)
@@ -259,8 +275,6 @@ def _seed_team(event: Event, plan: content.TeamPlan, people: content.TeamPeople,
 
     if plan.status in (APPROVED, WITHDRAWN):
         teams.decide_team(organiser, team, APPROVED, "", clock.some_time(rng, timeline.decisions, (9, 15)))
-        if plan.key in content.SCREENING_SELECTED:
-            teams.set_screening_selected(organiser, team, True)
     elif plan.status == REJECTED:
         teams.decide_team(organiser, team, REJECTED, plan.reason, clock.some_time(rng, timeline.decisions, (9, 15)))
     if plan.status == WITHDRAWN:
@@ -319,6 +333,134 @@ def _write_map(team: Team, plan: content.TeamPlan, leader, writer, timeline: Tim
         teams.save_draft(leader, team, whole, progress_map.version, saved)
 
 
+# --- judging -------------------------------------------------------------------------------------------
+
+def _seed_judges(clock: Clock, password_hash: SharedHash) -> list[User]:
+    """The judges' accounts (the demo judge's own among them) and their profiles."""
+    judges = []
+    for index, plan in enumerate(content.JUDGES):
+        judge = _demo_account(plan.email, plan.name, plan.mobile, password_hash,
+                              clock.past(clock.at(-24 + index, 10 + index % 8, 7 * index % 60)), role="judge")
+        if db.session.scalar(select(JudgeProfile.id).where(JudgeProfile.user_id == judge.id)) is None:
+            province_id = db.session.scalar(select(Province.id).where(Province.name_fa == plan.province))
+            judging.save_profile(judge, plan.expertise, province_id)
+        judges.append(judge)
+    return judges
+
+
+def _seed_screening(event: Event, plans: list[content.TeamPlan], judges: list[User], organiser,
+                    clock: Clock) -> None:
+    """The screening round of the approved teams: assigned, scored by every judge, published; its top
+    teams selected. Made once: an event that has a screening round keeps it as it is (no re-scoring)."""
+    if db.session.scalar(select(Round.id).where(Round.event_id == event.id, Round.kind == SCREENING)):
+        return
+    title_fa, title_en = content.SCREENING_RUBRIC
+    rubric = db.session.scalar(select(Rubric).where(Rubric.event_id == event.id, Rubric.title_fa == title_fa))
+    if rubric is None:
+        rubric = judging.save_rubric(organiser, event, title_fa, title_en, judging.default_criteria())
+    round_ = judging.save_round(organiser, event, judging.RoundDetails(
+        kind=SCREENING, rubric_id=rubric.id, starts_at=clock.at(*NATIONAL_SCREENING["opens"]),
+        ends_at=clock.at(*NATIONAL_SCREENING["closes"]), judges_per_entry=3, blind=True, method="judge_effect",
+    ))
+    by_name = {normalize_text(plan.name): plan for plan in plans}
+    entries = {team.id: team for team in db.session.scalars(
+        select(Team).where(Team.event_id == event.id, Team.status == APPROVED).order_by(Team.id))}
+    judging.add_entries(organiser, round_, list(entries))
+    judging.add_judges(organiser, round_, [judge.id for judge in judges])
+    judging.assign_automatically(organiser, round_, clock.at(*NATIONAL_SCREENING["assigned"]), seed=1405)
+
+    _declare_conflicts(round_, entries, by_name, judges, clock)
+    _score_screening(round_, entries, by_name, judges, clock)
+    publication = judging.publish(organiser, round_, {team_id: None for team_id in entries},
+                                  clock.at(*NATIONAL_SCREENING["published"]))
+    # The top teams by the published ranks are selected (ties at the cut all go through), unless the
+    # organisers (or an earlier demo) already selected some: then the trainings rely on that choice.
+    if not db.session.scalar(select(func.count(Team.id)).where(Team.event_id == event.id,
+                                                               Team.screening_selected.is_(True))):
+        rows = publication.snapshot["rows"]
+        cut = rows[min(content.SCREENING_SELECTED_COUNT, len(rows)) - 1]["rank"]
+        for row in rows:
+            if row["rank"] <= cut:
+                teams.set_screening_selected(organiser, entries[row["team_id"]], True)
+
+
+def _declare_conflicts(round_: Round, entries: dict[int, Team], by_name: dict[str, content.TeamPlan],
+                       judges: list[User], clock: Clock) -> None:
+    """Judges who find a team of their home province among theirs (or else in the round) declare a conflict;
+    the service hands their assignment of it to another judge."""
+    homes = {judge.id: plan.province for judge in judges for plan in content.JUDGES if plan.email == judge.email}
+    assigned = {(assignment.user_id, assignment.team_id) for assignment in judging.round_assignments(round_)}
+    candidates = sorted(
+        ((judge_id, team_id) not in assigned, index, team_id, judge_id)
+        for index, judge_id in enumerate(homes) for team_id, team in entries.items()
+        if by_name[team.name].province == homes[judge_id])
+    users = {judge.id: judge for judge in judges}
+    declared = []
+    for _, _, team_id, judge_id in candidates:
+        if len(declared) == len(content.CONFLICT_REASONS):
+            break
+        if any(judge_id == judge or team_id == team for judge, team in declared):
+            continue
+        judge, team = users[judge_id], entries[team_id]
+        reason = content.CONFLICT_REASONS[len(declared)].format(county=by_name[team.name].county)
+        judging.declare_conflict(judge, team, judge, reason, clock.at(*SCREENING_CONFLICTS_AT[len(declared)]))
+        declared.append((judge_id, team_id))
+
+
+def _score_screening(round_: Round, entries: dict[int, Team], by_name: dict[str, content.TeamPlan],
+                     judges: list[User], clock: Clock) -> None:
+    """Every judge scores and submits each entry of theirs, in the evening and the next morning.
+
+    A score is the team's latent quality on the criterion, plus the judge's leniency, a taste of the
+    judge for the team and the judge's noise, rounded to the 0-10 scale; the weakest criteria get a
+    suggestion. Scores are saved and submitted in time order, so a far-off total meets the totals the
+    other judges already submitted, and its judge explains it as the service asks.
+    """
+    criteria = round_.rubric.criteria
+    plans = {judge.id: plan for judge in judges for plan in content.JUDGES if plan.email == judge.email}
+    users = {judge.id: judge for judge in judges}
+    spans = [(clock.at(*first), clock.at(*last)) for first, last in NATIONAL_SCREENING["scoring"]]
+    minutes = [int((last - first).total_seconds() // 60) for first, last in spans]
+
+    def moment(rng: random.Random) -> datetime:
+        offset = rng.randrange(sum(minutes))
+        for (first, _), length in zip(spans, minutes):
+            if offset < length:
+                return first + timedelta(minutes=offset)
+            offset -= length
+        raise AssertionError("unreachable")
+
+    work, submitted = [], {}
+    for assignment in judging.round_assignments(round_):
+        plan = by_name[entries[assignment.team_id].name]
+        rng = random.Random(f"dawn-of-progress-score-{plans[assignment.user_id].email}-{plan.key}")
+        work.append((moment(rng), assignment.id, assignment, plan, rng))
+    for submitted_at, _, assignment, plan, rng in sorted(work, key=lambda item: item[:2]):
+        judge, style = users[assignment.user_id], plans[assignment.user_id]
+        quality = content.screening_quality(plan, len(criteria))
+        taste = rng.gauss(0, 0.7)
+        values = {criterion.id: float(min(criterion.scale_max, max(criterion.scale_min, round(
+            quality[index] + style.leniency + taste + rng.gauss(0, style.noise)))))
+            for index, criterion in enumerate(criteria)}
+        weakest = sorted(range(len(criteria)), key=lambda index: (values[criteria[index].id], index))
+        commented = [index for index in weakest[:2] if values[criteria[index].id] <= 5]
+        if not commented and rng.random() < 0.4:
+            commented = weakest[:1]
+        comments = {criteria[index].id: rng.choice(content.IMPROVEMENTS[index % len(content.IMPROVEMENTS)])
+                    for index in commented}
+        judging.save_scores(judge, assignment, values, comments,
+                            submitted_at - timedelta(minutes=rng.randint(8, 40)))
+        # The service's own rule (it refuses the submission if the demo gets it wrong), without asking
+        # the database for the totals submitted so far: the demo keeps them.
+        total, others = judging.judge_total(assignment), submitted.setdefault(assignment.team_id, [])
+        note = ""
+        if scoring.outlier(total, others, round_.outlier_threshold):
+            high = total > sum(others) / len(others)
+            note = rng.choice(content.OUTLIER_COMMENTS["high" if high else "low"])
+        judging.submit_scores(judge, assignment, note, submitted_at)
+        others.append(total)
+
+
 # --- training ------------------------------------------------------------------------------------------
 
 def _seed_training(event: Event, organiser, clock: Clock) -> None:
@@ -345,6 +487,8 @@ def _seed_training(event: Event, organiser, clock: Clock) -> None:
                   if (selected or spec["audience"] == APPROVED_TEAMS)
                   and (user_id == demo_leader.id or rng.random() < share)]
         signed_up = session.starts_at - timedelta(hours=36)
+        if spec["audience"] == SELECTED_TEAMS:  # once the screening results have chosen the teams
+            signed_up = max(signed_up, clock.at(*NATIONAL_SCREENING["published"]) + timedelta(minutes=30))
         for user_id in chosen:
             signed_up += timedelta(minutes=rng.randint(2, 25))
             training.sign_up(db.session.get(User, user_id), session,

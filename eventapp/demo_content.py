@@ -212,9 +212,9 @@ NATIONAL_TEAMS = [
                  "نمی‌توانیم نقشه را با کیفیت لازم آماده کنیم."),
 ]
 
-# The approved teams the organisers selected in screening: the audience of the in-person workshop.
-SCREENING_SELECTED = {"01", "03", "04", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18",
-                      "19", "22", "23", "25", "27", "29", "34"}
+# How many approved teams the screening round selects (by its published ranks; ties at the cut all go
+# through): the audience of the in-person workshop and, later, the entries of the final round.
+SCREENING_SELECTED_COUNT = 20
 
 # The provincial event of Yazd is still taking registrations: a few teams only, most not yet reviewed.
 YAZD_TEAMS = [
@@ -1364,3 +1364,105 @@ TRAINING_SESSIONS = [
         "required": True, "audience": "approved",
     },
 ]
+
+
+# --- judging ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JudgePlan:
+    """A judge of the national event: who they are, and how they score (for the demo's made-up scores).
+
+    ``leniency`` is added to every score the judge gives (points of the 0-10 scale: above zero a lenient
+    judge, below a severe one); ``noise`` is the spread of the judge's own inconsistency.
+    """
+
+    email: str
+    name: str
+    mobile: str
+    expertise: str
+    province: str
+    leniency: float
+    noise: float
+
+
+# The demo's own judge (judge@demo.example.org, an account of its own) comes first.
+JUDGES = [
+    JudgePlan("judge@demo.example.org", "علی رضایی", "09120000003",
+              "برنامه‌ریزی توسعه منطقه‌ای؛ عضو هیئت علمی دانشگاه و داور دو دوره پیشین طلوع پیشرفت", "تهران",
+              0.3, 0.6),
+    JudgePlan("judge02@demo.example.org", "محمدحسین کریمی", "09120000012",
+              "اقتصاد روستایی و تعاونی‌های تولید", "خراسان رضوی", 1.0, 0.7),
+    JudgePlan("judge03@demo.example.org", "فاطمه دهقانی", "09120000013",
+              "مدیریت منابع آب، قنات و آبخیزداری", "یزد", -1.0, 0.5),
+    JudgePlan("judge04@demo.example.org", "عبدالرحمن بلوچ", "09120000014",
+              "توسعه اجتماعی و مشارکت مردمی در مناطق مرزی", "سیستان و بلوچستان", 0.6, 0.8),
+    JudgePlan("judge05@demo.example.org", "سمیه صالحی", "09120000015",
+              "کارآفرینی، صنایع دستی و بازاریابی محصولات محلی", "اصفهان", -0.4, 0.6),
+    JudgePlan("judge06@demo.example.org", "جاسم عبیداوی", "09120000016",
+              "محیط زیست، تالاب‌ها و مقابله با ریزگردها", "خوزستان", -1.3, 0.7),
+    JudgePlan("judge07@demo.example.org", "مجتبی سلطانی", "09120000017",
+              "گردشگری روستایی و میراث فرهنگی", "کرمان", 0.8, 0.9),
+    JudgePlan("judge08@demo.example.org", "نرگس فلاح", "09120000018",
+              "سلامت و آموزش در مناطق کم‌برخوردار", "فارس", 0.0, 1.0),
+    JudgePlan("judge09@demo.example.org", "هیوا مرادی", "09120000019",
+              "ارزیابی طرح‌های توسعه و شاخص‌گذاری", "کرمانشاه", -0.6, 0.5),
+]
+
+SCREENING_RUBRIC = ("شاخص‌های داوری طلوع پیشرفت ۱۴۰۵", "Dawn of Progress 1405 judging rubric")
+
+# Conflicts that judges declare before scoring, with a team of their own county (the reasons, in order).
+CONFLICT_REASONS = [
+    "اهل شهرستان {county} هستم و سرپرست این گروه از بستگان نزدیک من است؛ بهتر است داوری آن با همکار دیگری باشد.",
+    "ساکن شهرستان {county} هستم و سال گذشته در طرحی محلی با همین گروه همکاری داشتم.",
+]
+
+# What a judge suggests to improve, per criterion of the default rubric (in its order).
+IMPROVEMENTS = [
+    ["مسائل منطقه کلی بیان شده؛ آمار جمعیت و معیشت را از منابع رسمی یا پیمایش میدانی بیاورید.",
+     "مشکلات کمتر از زبان خود اهالی شنیده شده؛ گزارش چند جلسه گفت‌وگو با مردم کمک می‌کند.",
+     "ریشه مسائل از پیامدهای آن‌ها جدا نشده است."],
+    ["ظرفیت‌ها فهرست شده‌اند ولی معلوم نیست کدام‌یک در طرح به کار می‌آید.",
+     "به ظرفیت‌های انسانی و نهادهای محلی مثل شورا، دهیاری و هیئت‌ها کمتر توجه شده است.",
+     "منابع طبیعی منطقه را با عدد و اندازه معرفی کنید."],
+    ["مردم بیشتر مخاطب طرح‌اند تا تصمیم‌گیر؛ سازوکار مشارکت اهالی روشن نیست.",
+     "روشن نیست پس از رفتن گروه، اداره کار با کدام تشکل محلی است.",
+     "آورده مردم (نیروی کار، زمین، سرمایه) مشخص نشده است."],
+    ["برنامه اقدام زمان‌بندی و مسئول روشن ندارد.",
+     "برآورد هزینه‌ها و محل تأمین منابع نیامده است.",
+     "اقدام‌ها از توان یک گروه داوطلب بیشترند؛ آن‌ها را اولویت‌بندی کنید."],
+    ["شاخص‌ها خط پایه روشن ندارند.",
+     "برای هر هدف دست‌کم یک شاخص عددی با مقدار هدف و تاریخ بنویسید.",
+     "روش و منبع اندازه‌گیری شاخص‌ها گفته نشده است."],
+    ["پایداری طرح پس از پایان حمایت‌ها روشن نیست.",
+     "اثر طرح بر خانوارهای کم‌برخوردار را جداگانه بسنجید.",
+     "برای ادامه کار، درآمدی پایدار پیش‌بینی نشده است."],
+]
+
+# A judge whose total is far from the other judges' explains it before submitting.
+OUTLIER_COMMENTS = {
+    "high": ["برنامه اقدام این تیم را با توان و سابقه اعضایش سازگار می‌دانم و نمره بالاتر را به همین دلیل دادم.",
+             "به نظرم نقش مردم در این طرح واقعی است و فقط در معرفی‌نامه خوب توضیح داده نشده است."],
+    "low": ["معرفی تیم شواهد میدانی کافی ندارد و ادعاهایش با آمار یا سندی پشتیبانی نشده است.",
+            "هدف‌ها از توان تیم بسیار بزرگ‌ترند و برنامه اقدام روشنی برایشان ندیدم."],
+}
+
+# Sections (or parts) a team's map lacks, and the criterion (by position) that lack shows in.
+_WEAK_CRITERION = {"knowledge": 0, "capacities": 1, "people_role": 2, "actions": 3, "indicators": 4,
+                   "sustainability": 5}
+# How strong the teams looked at screening, by how far their maps got later (stronger teams went further).
+_BASE_QUALITY = {"submitted": 6.3, "draft": 5.7, "partial": 4.7, None: 4.3}
+# The demo leader's team is a strong one, so that whoever signs in as its leader sees it selected.
+_QUALITY_NUDGE = {"34": 1.6}
+
+
+def screening_quality(plan: TeamPlan, criteria: int) -> list[float]:
+    """The team's latent quality per criterion (0-10), as judges would agree on it without bias or noise."""
+    rng = random.Random(f"dawn-of-progress-screening-{plan.key}")
+    base = (_BASE_QUALITY[plan.map_state] + 0.12 * (plan.size - 4) + rng.gauss(0, 0.9)
+            + _QUALITY_NUDGE.get(plan.key, 0.0))
+    quality = [base + rng.gauss(0, 0.7) for _ in range(criteria)]
+    for missing in plan.missing:
+        if _WEAK_CRITERION.get(missing, criteria) < criteria:
+            quality[_WEAK_CRITERION[missing]] -= 1.5
+    return [min(9.6, max(1.0, value)) for value in quality]

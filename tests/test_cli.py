@@ -8,6 +8,9 @@ from eventapp.auth.models import User
 from eventapp.database import utcnow
 from eventapp.events.models import County, Event
 from eventapp.extensions import db
+from eventapp.judging import services as judging
+from eventapp.judging.models import (Assignment, Conflict, JudgeProfile, Publication, Round, RoundEntry, RoundJudge,
+                                     Rubric, Score)
 from eventapp.teams.models import (MAP_SECTIONS, Indicator, Invitation, MapAction, MapRevision, ProgressMap, Team,
                                    TeamMember, TeamStatusChange)
 from eventapp.teams.richtext import clean_html, plain_text
@@ -15,7 +18,8 @@ from eventapp.text import valid_national_id
 from eventapp.training.models import TrainingSession, TrainingSignup
 
 DEMO_TABLES = (User, Event, Team, TeamMember, TeamStatusChange, Invitation, ProgressMap, Indicator, MapAction,
-               MapRevision, TrainingSession, TrainingSignup, AuditEntry)
+               MapRevision, TrainingSession, TrainingSignup, AuditEntry, JudgeProfile, Rubric, Round, RoundEntry,
+               RoundJudge, Conflict, Assignment, Score, Publication)
 
 
 def count(app, model):
@@ -125,7 +129,13 @@ def test_demo_is_a_living_event_and_a_second_run_adds_nothing(app, client):
         assert db.session.scalar(select(func.count()).select_from(TeamMember)
                                  .where(TeamMember.user_id == judge.id)) == 0
         own_id = own.id
+        screening_id = check_demo_screening(national, teams, judge)
+        top_team = judging.current_publication(db.session.get(Round, screening_id)).snapshot["rows"][0]["team"]
 
+    assert top_team in client.get("/events/dawn-of-progress-1405/results").get_data(as_text=True)
+    client.post("/signin", data={"email": "organiser@demo.example.org", "password": "demo-password"})
+    assert client.get(f"/organiser/rounds/{screening_id}/results").status_code == 200
+    client.post("/signout")
     client.post("/signin", data={"email": "leader@demo.example.org", "password": "demo-password"})
     assert client.get(f"/teams/{own_id}/map").status_code == 200
 
@@ -133,3 +143,46 @@ def test_demo_is_a_living_event_and_a_second_run_adds_nothing(app, client):
     assert second.exit_code == 0, second.output
     assert second.output == first.output
     assert {model.__name__: count(app, model) for model in DEMO_TABLES} == counts
+
+
+def check_demo_screening(national, teams, demo_judge) -> int:
+    """The national event's screening round: judged by nine judges, fully submitted, published; its top
+    teams selected, and the selected-only training signed up by selected teams only."""
+    [screening] = db.session.scalars(select(Round).where(Round.event_id == national.id)).all()
+    phase = national.phase("screening")
+    assert screening.kind == "screening" and screening.blind and screening.judges_per_entry == 3
+    assert phase.starts_at <= screening.starts_at < screening.ends_at <= phase.ends_at
+    judges = judging.judges_of(screening)
+    assert len(judges) >= 9 and demo_judge.id in {judge.id for judge in judges}
+    profiles = db.session.scalars(select(JudgeProfile).where(JudgeProfile.user_id.in_([j.id for j in judges]))).all()
+    assert len(profiles) == len(judges) and all(p.expertise and p.province_id for p in profiles)
+
+    entries = set(judging.entry_team_ids(screening))
+    assert entries == {team.id for team in teams if team.status == "approved"}
+    assignments = judging.round_assignments(screening)
+    assert all(sum(1 for a in assignments if a.team_id == team_id) == 3 for team_id in entries)
+    assert all(a.is_submitted and screening.starts_at <= a.submitted_at <= screening.ends_at for a in assignments)
+    assert all(len(a.scores) == len(screening.rubric.criteria) for a in assignments)
+    assert all(s.value == int(s.value) and 0 <= s.value <= 10 for a in assignments for s in a.scores)
+    assert any(s.comment for a in assignments for s in a.scores)
+    conflicts = db.session.scalars(select(Conflict).where(Conflict.event_id == national.id)).all()
+    assert 1 <= len(conflicts) <= 2 and all(c.reason for c in conflicts)
+    assert not {(c.user_id, c.team_id) for c in conflicts} & {(a.user_id, a.team_id) for a in assignments}
+    mine = [a for a in assignments if a.user_id == demo_judge.id]
+    assert mine and all(a.is_submitted for a in mine)
+
+    board = judging.compute_leaderboard(screening)
+    assert board.pending == 0 and {row.team.id for row in board.rows} == entries
+    publication = judging.current_publication(screening)
+    rows = publication.snapshot["rows"]
+    assert publication.published_at >= screening.ends_at and {row["team_id"] for row in rows} == entries
+    assert [row["team_id"] for row in rows] == [row.team.id for row in board.rows]
+    selected = {team.id for team in teams if team.screening_selected}
+    assert 15 <= len(selected) <= 25
+    cut = max(row["rank"] for row in rows if row["team_id"] in selected)
+    assert selected == {row["team_id"] for row in rows if row["rank"] <= cut}
+    for session in db.session.scalars(select(TrainingSession).where(TrainingSession.event_id == national.id,
+                                                                     TrainingSession.audience == "selected")):
+        signups = db.session.scalars(select(TrainingSignup).where(TrainingSignup.session_id == session.id)).all()
+        assert signups and all(s.team_id in selected and s.created_at > publication.published_at for s in signups)
+    return screening.id

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import mail
@@ -405,6 +406,9 @@ def save_scores(actor, assignment: Assignment, values: dict[int, float | None], 
                                                 max=criterion.scale_max)
     if errors:
         raise Invalid(_("The scores were not saved: correct the marked fields."), fields=errors)
+    # Lock the assignment, then read its scores: two saves at once (a double tap, two tabs) take turns.
+    db.session.execute(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update())
+    db.session.refresh(assignment, attribute_names=["scores"])
     current = {score.criterion_id: score for score in assignment.scores}
     changes = {}
     for criterion_id, value in values.items():
@@ -419,6 +423,11 @@ def save_scores(actor, assignment: Assignment, values: dict[int, float | None], 
         score.updated_at = now
     if assignment.ever_submitted and changes:  # scores that were submitted once change only audited
         audit.record(actor, "scores.changed", assignment.team, changes)
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # SQLite has no row lock: the other save got there first
+        raise ConflictError(_("Your scores were being saved twice at the same moment. Reload the page to see "
+                              "what was saved.")) from error
     return assignment
 
 
@@ -544,7 +553,7 @@ def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard
     means = {team: {c: sum(v) / len(v) for c, v in by.items()} for team, by in per_criterion.items()}
     tie_breakers = [{team: means[team].get(criterion_id, 0.0) for team in means} for criterion_id in round_.tie_breakers]
     ranked = scoring.rank({team: entry.value for team, entry in result.entries.items()}, tie_breakers)
-    awards = _default_awards(ranked)
+    awards = _default_awards(ranked) if round_.kind == FINAL else {}  # screening selects; it awards nothing
     by_rank = sorted(result.entries.values(), key=lambda entry: -entry.value)
     cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:3 + HONOURABLE_MENTIONS], by_rank[1:4 + HONOURABLE_MENTIONS])]
     teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(list(result.entries))))}
