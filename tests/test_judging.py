@@ -491,3 +491,37 @@ def test_an_organiser_edits_a_round_and_its_tie_breakers(app, world, client, log
     with app.app_context():
         round_ = get(Round, world.round_id)
         assert round_.method == "median" and round_.tie_breakers == [criteria[2], criteria[0]]
+
+
+def test_reassigning_drops_an_assignment_that_became_a_conflict(app, assigned):
+    with app.app_context():
+        assignment = an_assignment(assigned)
+        assignment_id, judge_id, team_id = assignment.id, assignment.user_id, assignment.team_id
+        db.session.add(Conflict(event_id=assignment.round.event_id, user_id=judge_id, team_id=team_id, reason="x"))
+        db.session.commit()
+        services.assign_automatically(get(User, assigned.organiser.id), get(Round, assigned.round_id), utcnow())
+        db.session.commit()
+        assert get(Assignment, assignment_id) is None
+        judges = set(db.session.scalars(select(Assignment.user_id).where(Assignment.team_id == team_id)))
+        assert judge_id not in judges and len(judges) == 2
+
+
+def test_an_organiser_edits_a_rubric_until_it_is_used(app, world, client, login):
+    login(world.organiser)
+    page = client.get(f"/organiser/rubrics/{world.rubric_id}/edit")
+    assert page.status_code == 200
+    response = client.post(f"/organiser/rubrics/{world.rubric_id}/edit", data={
+        "title_fa": "شاخص‌نامه تازه", "title_en": "New rubric",
+        "criteria-0-title_fa": "شناخت منطقه", "criteria-0-weight": "۶۰", "criteria-0-scale_min": "0",
+        "criteria-0-scale_max": "5", "criteria-0-levels": "0 | ندارد | None\n۵ | عالی | Excellent",
+        "criteria-1-title_fa": "نقش مردم", "criteria-1-weight": "40", "criteria-1-scale_min": "0",
+        "criteria-1-scale_max": "10", "criteria-1-levels": "",
+        "criteria-2-title_fa": "", "criteria-2-weight": ""})
+    assert response.status_code == 302, page_text(response)
+    with app.app_context():
+        rubric = get(Round, world.round_id).rubric
+        assert [(c.title_fa, c.weight, c.scale_max) for c in rubric.criteria] == [("شناخت منطقه", 60, 5), ("نقش مردم", 40, 10)]
+        assert rubric.criteria[0].levels[1] == {"value": 5, "fa": "عالی", "en": "Excellent"}
+    bad = client.post(f"/organiser/rubrics/{world.rubric_id}/edit", data={
+        "title_fa": "x", "criteria-0-title_fa": "معیار", "criteria-0-weight": "0"})
+    assert bad.status_code == 422

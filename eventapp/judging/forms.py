@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
+from ..text import latin_digits
 from .scoring import METHODS
 
 METHOD_LABELS = {
@@ -65,3 +66,39 @@ class RubricChoiceForm(BaseForm):
 
 class SelectTopForm(BaseForm):
     count = LocalIntegerField(_l("How many teams go on"), default=20, validators=[DataRequired()])
+
+
+class CriterionForm(Form):
+    title_fa = StringField(_l("Title in Persian"), validators=[Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
+    description_fa = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    weight = LocalFloatField(_l("Weight"), validators=[Optional()])
+    scale_min = LocalIntegerField(_l("Lowest score"), default=0, validators=[Optional()])
+    scale_max = LocalIntegerField(_l("Highest score"), default=10, validators=[Optional()])
+    levels = TextAreaField(_l("Levels, one a line: score | Persian | English"), validators=[Length(max=5000)])
+
+
+class RubricForm(BaseForm):
+    title_fa = StringField(_l("Title in Persian"), validators=[DataRequired(message=_l("Enter the Persian title.")),
+                                                               Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
+    criteria = FieldList(FormField(CriterionForm), min_entries=1, max_entries=30)
+
+
+def parse_levels(text: str) -> list[dict]:
+    """Lines of "score | Persian descriptor | English descriptor" as the rubric stores them."""
+    levels = []
+    for line in (text or "").splitlines():
+        parts = [part.strip() for part in line.split("|")]
+        if not parts[0]:
+            continue
+        try:
+            value = int(latin_digits(parts[0]))
+        except ValueError as error:
+            raise ValueError(line) from error
+        levels.append({"value": value, "fa": parts[1] if len(parts) > 1 else "", "en": parts[2] if len(parts) > 2 else ""})
+    return levels
+
+
+def format_levels(levels: list[dict]) -> str:
+    return "\n".join(f"{level['value']} | {level.get('fa', '')} | {level.get('en', '')}" for level in levels)

@@ -316,7 +316,13 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
     new_pairs = sorted(result.pairs - existing)
     db.session.add_all(Assignment(round_id=round_.id, user_id=judge_id, team_id=team_id, assigned_at=now)
                        for judge_id, team_id in new_pairs)
-    audit.record(actor, "round.assigned", round_, {"added": len(new_pairs), "uncovered": len(result.uncovered)})
+    # Existing assignments the module dropped (they became conflicts) go too, unless already submitted.
+    dropped = [assignment for assignment in round_assignments(round_)
+               if (assignment.user_id, assignment.team_id) in result.removed and not assignment.is_submitted]
+    for assignment in dropped:
+        db.session.delete(assignment)
+    audit.record(actor, "round.assigned", round_, {"added": len(new_pairs), "removed": len(dropped),
+                                                   "uncovered": len(result.uncovered)})
     return result
 
 

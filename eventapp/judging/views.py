@@ -1,5 +1,5 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,8 +16,8 @@ from ..teams.models import MAP_SECTIONS
 from ..web import commit_or_flash
 from ..exports import csv_bytes, download, xlsx_bytes
 from . import bp, exports, services
-from .forms import (KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, SelectTopForm,
-                    score_form)
+from .forms import (KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, RubricForm,
+                    SelectTopForm, format_levels, parse_levels, score_form)
 from ..auth.models import User
 from ..teams.forms import InviteForm
 from ..teams.models import Team
@@ -400,3 +400,53 @@ def move(assignment_id):
     if to_judge and commit_or_flash(lambda: services.move_assignment(current_user, assignment, to_judge, utcnow())):
         flash(_("The entry was handed to another judge."), "success")
     return redirect(url_for("judging.organiser_round", round_id=assignment.round_id))
+
+
+# --- building a rubric ---------------------------------------------------------------------------------------
+
+
+def _criteria_from(form: RubricForm) -> list[services.CriterionDetails]:
+    criteria = []
+    for index, row in enumerate(form.criteria, start=1):
+        if not (row.title_fa.data or "").strip():
+            continue
+        try:
+            levels = parse_levels(row.levels.data)
+        except ValueError as error:
+            raise Invalid(_("Criterion %(num)s: each level line starts with its score, like 7 | خوب | Good.", num=index)) \
+                from error
+        criteria.append(services.CriterionDetails(
+            title_fa=row.title_fa.data, title_en=row.title_en.data or "", description_fa=row.description_fa.data or "",
+            weight=row.weight.data or 0, scale_min=row.scale_min.data if row.scale_min.data is not None else 0,
+            scale_max=row.scale_max.data if row.scale_max.data is not None else 10, levels=levels))
+    return criteria
+
+
+@bp.route("/organiser/rubrics/<int:rubric_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_rubric(rubric_id):
+    services.rubrics_to_copy(current_user)  # organisers only
+    rubric = db.session.get(Rubric, rubric_id)
+    if rubric is None:
+        abort(404)
+    if request.method == "POST":
+        form = RubricForm()
+    else:
+        form = RubricForm(data={"title_fa": rubric.title_fa, "title_en": rubric.title_en, "criteria": [
+            {"title_fa": c.title_fa, "title_en": c.title_en, "description_fa": c.description_fa, "weight": c.weight,
+             "scale_min": c.scale_min, "scale_max": c.scale_max, "levels": format_levels(c.levels)}
+            for c in rubric.criteria]})
+        form.criteria.append_entry()
+    if form.validate_on_submit():
+        try:
+            services.save_rubric(current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
+                                 _criteria_from(form), rubric=rubric)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("The rubric was saved."), "success")
+            return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
+    return render_template("judging/rubric_form.html", form=form, rubric=rubric,
+                           in_use=services.rubric_in_use(rubric)), 422 if form.is_submitted() else 200
