@@ -525,3 +525,17 @@ def test_an_organiser_edits_a_rubric_until_it_is_used(app, world, client, login)
     bad = client.post(f"/organiser/rubrics/{world.rubric_id}/edit", data={
         "title_fa": "x", "criteria-0-title_fa": "معیار", "criteria-0-weight": "0"})
     assert bad.status_code == 422
+
+
+def test_a_judge_declares_a_conflict_with_any_team_of_their_rounds(app, assigned, client, login, make):
+    outsider = factories.team_in(app, assigned.event.id, make.user(), name="گروه بیرون از مرحله")
+    with app.app_context():
+        judge_id = assigned.judges[0].id
+        not_mine = next(team_id for team_id in assigned.team_ids if team_id not in set(db.session.scalars(
+            select(Assignment.team_id).where(Assignment.user_id == judge_id))))
+    login(assigned.judges[0])
+    assert client.post("/judging/conflicts", data={"team": not_mine, "reason": "مشاور این گروه بوده‌ام"}).status_code == 302
+    assert client.post("/judging/conflicts", data={"team": outsider, "reason": "x"}).status_code == 404
+    with app.app_context():
+        teams = set(db.session.scalars(select(Conflict.team_id).where(Conflict.user_id == judge_id)))
+        assert teams == {not_mine}

@@ -760,3 +760,18 @@ def others_scores(actor, assignment: Assignment) -> list[dict]:
         .options(selectinload(Assignment.scores)).order_by(Assignment.id)).all()
     return [{"total": judge_total(other), "scores": {score.criterion_id: score.value for score in other.scores}}
             for other in others]
+
+
+def conflict_candidates(judge: User) -> list[Team]:
+    """The teams a judge may declare a conflict with: the entries of the rounds they judge."""
+    rounds = select(RoundJudge.round_id).where(RoundJudge.user_id == judge.id)
+    return list(db.session.scalars(select(Team).join(RoundEntry, RoundEntry.team_id == Team.id)
+                                   .where(RoundEntry.round_id.in_(rounds)).distinct().order_by(Team.name)))
+
+
+def declare_own_conflict(actor, team_id: int, reason: str, now: datetime) -> list[Assignment]:
+    """A judge declares a conflict with any team of their rounds, assigned to them or not."""
+    team = next((team for team in conflict_candidates(actor) if team.id == team_id), None)
+    if team is None:
+        raise NotFound(_("There is no such team in your rounds."))
+    return declare_conflict(actor, team, actor, reason, now)

@@ -37,7 +37,8 @@ def dashboard():
     _require_judge()
     done, total = services.progress(current_user)
     return render_template("judging/dashboard.html", assignments=services.assignments_of(current_user),
-                           done=done, total=total, now=utcnow(), kind_labels=KIND_LABELS,
+                           done=done, total=total, now=utcnow(), kind_labels=KIND_LABELS, conflict_form=ConflictForm(),
+                           conflict_teams=services.conflict_candidates(current_user),
                            totals={a.id: services.judge_total(a) for a in services.assignments_of(current_user)})
 
 
@@ -450,3 +451,16 @@ def edit_rubric(rubric_id):
             return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
     return render_template("judging/rubric_form.html", form=form, rubric=rubric,
                            in_use=services.rubric_in_use(rubric)), 422 if form.is_submitted() else 200
+
+
+@bp.post("/judging/conflicts")
+@login_required
+def declare_any_conflict():
+    _require_judge()
+    form = ConflictForm()
+    team_id = request.form.get("team", type=int) or 0
+    if not form.validate():
+        flash(_("Say what the conflict is."), "error")
+    elif commit_or_flash(lambda: services.declare_own_conflict(current_user, team_id, form.reason.data, utcnow())):
+        flash(_("Your conflict was recorded."), "success")
+    return redirect(url_for("judging.dashboard"))
