@@ -137,4 +137,6 @@ def format_number(value) -> str:
     text = f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
     if current_language() == "fa":
         text = text.replace(",", "٬").replace(".", "٫")  # Persian thousands and decimal separators
+    if text.startswith("-"):  # a real minus sign, kept before the number in right-to-left text too
+        text = "\u200e\u2212" + text[1:]
     return localize_digits(text)

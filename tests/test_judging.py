@@ -539,3 +539,17 @@ def test_a_judge_declares_a_conflict_with_any_team_of_their_rounds(app, assigned
     with app.app_context():
         teams = set(db.session.scalars(select(Conflict.team_id).where(Conflict.user_id == judge_id)))
         assert teams == {not_mine}
+
+
+def test_a_final_round_gives_awards_by_rank_and_flags_bands_across_the_cut_offs(app, assigned):
+    _score_everything(app, assigned, lambda index: 9 - index)
+    with app.app_context():
+        round_ = get(Round, assigned.round_id)
+        round_.kind = "final"
+        board = services.compute_leaderboard(round_, "mean")
+        assert [row.award for row in board.rows] == ["first", "second", "third", "honourable"]
+        assert all(row.crosses_cutoff == any(row.result.low < cut < row.result.high for cut in
+                                             [(a.result.value + b.result.value) / 2
+                                              for a, b in zip(board.rows, board.rows[1:])])
+                   for row in board.rows)
+        db.session.rollback()

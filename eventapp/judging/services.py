@@ -561,7 +561,9 @@ def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard
     ranked = scoring.rank({team: entry.value for team, entry in result.entries.items()}, tie_breakers)
     awards = _default_awards(ranked) if round_.kind == FINAL else {}  # screening selects; it awards nothing
     by_rank = sorted(result.entries.values(), key=lambda entry: -entry.value)
-    cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:3 + HONOURABLE_MENTIONS], by_rank[1:4 + HONOURABLE_MENTIONS])]
+    # The award cut-offs lie between the places that get different awards (final rounds only).
+    places = 3 + HONOURABLE_MENTIONS if round_.kind == FINAL else 0
+    cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:places], by_rank[1:places + 1])]
     teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(list(result.entries))))}
     rows = [LeaderboardRow(teams[place.entry], place.rank, place.tied, result.entries[place.entry],
                            raw.entries[place.entry], means[place.entry],
