@@ -3,6 +3,7 @@ saves a draft, comes back, submits."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventapp.auth.models import User
@@ -166,3 +167,22 @@ def test_declare_a_conflict_then_score_save_a_draft_come_back_and_submit(app, li
         assert scored.user_id == world.judge.id and scored.is_submitted
         assert {score.criterion_id: score.value for score in scored.scores} == dict(zip(world.criteria, VALUES))
         assert services.judge_total(scored) == pytest.approx(TOTAL)
+
+
+def test_a_draft_is_saved_as_the_judge_goes(app, live_server, new_page, judging_round):
+    """Without pressing any button, a score typed on the scoring page reaches the database."""
+    world = judging_round
+    page = new_page()
+    sign_in(page, live_server, world.judge.email, TEST_PASSWORD)
+    page.goto(f"{live_server}/judging")
+    link = entry_links(page).first
+    assignment_id = assignment_id_of(link)
+    link.click()
+    page.wait_for_load_state()
+    page.fill(f"#score-{world.criteria[0]}", "۸")
+    status = page.locator("[data-autosave-status]")
+    expect(status).to_have_text(status.get_attribute("data-saved"), timeout=15000)  # no button pressed
+    with app.app_context():
+        assignment = get(Assignment, assignment_id)
+        assert {score.criterion_id: score.value for score in assignment.scores}[world.criteria[0]] == 8.0
+        assert not assignment.is_submitted

@@ -105,10 +105,31 @@
     source.form.addEventListener("submit", function () { source.value = area.innerHTML; });
   }
 
+  // Scoring drafts are saved as the judge goes: a few seconds after the last change, in the background.
+  function linkAutosave(form) {
+    var status = form.querySelector("[data-autosave-status]");
+    var timer = null;
+    function save() {
+      var data = new FormData(form);
+      data.set("action", "save");
+      status.textContent = status.dataset.saving;
+      // getAttribute: form.action would be the buttons named "action", not the address
+      fetch(form.getAttribute("action") || window.location.href, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) { status.textContent = response.ok ? status.dataset.saved : status.dataset.failed; })
+        .catch(function () { status.textContent = status.dataset.failed; });
+    }
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(save, 3000);
+    });
+    form.addEventListener("submit", function () { clearTimeout(timer); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     document.querySelectorAll("[data-places]").forEach(linkPlaces);
     document.querySelectorAll("table[data-rows]").forEach(linkRows);
     document.querySelectorAll("[data-editor]").forEach(linkEditor);
+    document.querySelectorAll("form[data-autosave]").forEach(linkAutosave);
   });
 })();
