@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -314,11 +314,14 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
     result = assigning.assign(entries, judges, round_.judges_per_entry, conflicts=conflict_pairs(round_.event_id),
                               existing=existing, seed=seed)
     new_pairs = sorted(result.pairs - existing)
-    db.session.add_all(Assignment(round_id=round_.id, user_id=judge_id, team_id=team_id, assigned_at=now)
-                       for judge_id, team_id in new_pairs)
+    if new_pairs:  # one multi-row INSERT: the new ids are not needed here
+        db.session.execute(insert(Assignment), [
+            {"round_id": round_.id, "user_id": judge_id, "team_id": team_id, "assigned_at": now,
+             "ever_submitted": False, "outlier_comment": ""} for judge_id, team_id in new_pairs])
     # Existing assignments the module dropped (they became conflicts) go too, unless already submitted.
-    dropped = [assignment for assignment in round_assignments(round_)
-               if (assignment.user_id, assignment.team_id) in result.removed and not assignment.is_submitted]
+    dropped = [assignment for assignment in db.session.scalars(select(Assignment).where(
+        Assignment.round_id == round_.id, Assignment.submitted_at.is_(None),
+        tuple_(Assignment.user_id, Assignment.team_id).in_(list(result.removed))))] if result.removed else []
     for assignment in dropped:
         db.session.delete(assignment)
     audit.record(actor, "round.assigned", round_, {"added": len(new_pairs), "removed": len(dropped),
@@ -523,10 +526,18 @@ class Leaderboard:
     pending: int  # assignments not yet submitted
 
 
-def _submitted(round_: Round) -> list[Assignment]:
-    return list(db.session.scalars(
-        select(Assignment).where(Assignment.round_id == round_.id, Assignment.submitted_at.is_not(None))
-        .options(selectinload(Assignment.scores)).order_by(Assignment.id)))
+def _submitted_scores(round_: Round) -> dict[tuple[int, int], dict[int, tuple[float, str]]]:
+    """{(team, judge): {criterion: (value, comment)}} of the submitted assignments, in one lean query
+    (no ORM objects: a round of 150,000 scores would spend seconds building them)."""
+    rows = db.session.execute(
+        select(Assignment.team_id, Assignment.user_id, Score.criterion_id, Score.value, Score.comment)
+        .join(Score, Score.assignment_id == Assignment.id)
+        .where(Assignment.round_id == round_.id, Assignment.submitted_at.is_not(None))
+        .order_by(Assignment.id, Score.criterion_id))
+    scores = {}
+    for team_id, judge_id, criterion_id, value, comment in rows:
+        scores.setdefault((team_id, judge_id), {})[criterion_id] = (value, comment)
+    return scores
 
 
 def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, str]:
@@ -542,14 +553,13 @@ def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, str]:
 
 def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard:
     """Every rank explained from the scores: the round's method beside the raw mean, with bands and flags."""
-    submitted = _submitted(round_)
     criteria = scoring_criteria(round_.rubric)
     totals, per_criterion = [], {}
-    for assignment in submitted:
-        values = {str(score.criterion_id): score.value for score in assignment.scores if score.value is not None}
-        totals.append(scoring.Total(assignment.team_id, assignment.user_id, scoring.weighted_total(values, criteria)))
-        for score in assignment.scores:
-            per_criterion.setdefault(assignment.team_id, {}).setdefault(score.criterion_id, []).append(score.value)
+    for (team_id, judge_id), scores in _submitted_scores(round_).items():
+        values = {str(criterion_id): value for criterion_id, (value, _comment) in scores.items()}
+        totals.append(scoring.Total(team_id, judge_id, scoring.weighted_total(values, criteria)))
+        for criterion_id, (value, _comment) in scores.items():
+            per_criterion.setdefault(team_id, {}).setdefault(criterion_id, []).append(value)
     pending = db.session.scalar(select(func.count()).select_from(Assignment).where(
         Assignment.round_id == round_.id, Assignment.submitted_at.is_(None)))
     if not totals:
@@ -580,11 +590,10 @@ def leaderboard(actor, round_: Round, method: str | None = None) -> Leaderboard:
 def _comments(round_: Round) -> dict[int, list[dict]]:
     """The judges' comments per team, without the judges' names."""
     comments = {}
-    for assignment in _submitted(round_):
-        for score in assignment.scores:
-            if score.comment:
-                comments.setdefault(assignment.team_id, []).append({"criterion": score.criterion_id,
-                                                                    "text": score.comment})
+    for (team_id, _judge), scores in _submitted_scores(round_).items():
+        for criterion_id, (_value, comment) in scores.items():
+            if comment:
+                comments.setdefault(team_id, []).append({"criterion": criterion_id, "text": comment})
     return comments
 
 
@@ -663,16 +672,15 @@ class Quality:
 def quality(actor, round_: Round) -> Quality:
     """Per judge: count, mean, spread, agreement and a histogram; per criterion: inter-rater reliability."""
     require_organiser(actor, _l("Only organisers can see the judging quality."))
-    submitted = _submitted(round_)
     criteria = scoring_criteria(round_.rubric)
     totals, ratings = [], {0: {}}
-    for assignment in submitted:
-        values = {str(score.criterion_id): score.value for score in assignment.scores}
+    for (team_id, judge_id), scores in _submitted_scores(round_).items():
+        values = {str(criterion_id): value for criterion_id, (value, _comment) in scores.items()}
         total = scoring.weighted_total(values, criteria)
-        totals.append(scoring.Total(assignment.team_id, assignment.user_id, total))
-        ratings[0][(assignment.team_id, assignment.user_id)] = total
-        for score in assignment.scores:
-            ratings.setdefault(score.criterion_id, {})[(assignment.team_id, assignment.user_id)] = score.value
+        totals.append(scoring.Total(team_id, judge_id, total))
+        ratings[0][(team_id, judge_id)] = total
+        for criterion_id, (value, _comment) in scores.items():
+            ratings.setdefault(criterion_id, {})[(team_id, judge_id)] = value
     if not totals:
         return Quality([], {}, _("Krippendorff's alpha (interval)"))
     result = scoring.combine(totals, round_.method, round_.disagreement_threshold)
