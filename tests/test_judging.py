@@ -553,3 +553,15 @@ def test_a_final_round_gives_awards_by_rank_and_flags_bands_across_the_cut_offs(
                                               for a, b in zip(board.rows, board.rows[1:])])
                    for row in board.rows)
         db.session.rollback()
+
+
+def test_judging_pages_have_plain_titles(app, assigned, client, login):
+    """A regression: a conflict form once landed inside the <title> of two pages."""
+    import re
+
+    login(assigned.organiser)
+    for path in ("/judging", f"/organiser/rounds/{assigned.round_id}", f"/organiser/rounds/{assigned.round_id}/results",
+                 f"/organiser/rounds/{assigned.round_id}/quality", f"/organiser/events/{assigned.event.id}/judging"):
+        html = client.get(path).get_data(as_text=True)
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert "<" not in title and len(title) < 150, path
