@@ -35,10 +35,6 @@ class Rubric(db.Model):
     def title(self) -> str:
         return self.title_en if current_language() == "en" and self.title_en else self.title_fa
 
-    @property
-    def total_weight(self) -> float:
-        return sum(criterion.weight for criterion in self.criteria)
-
 
 class Criterion(db.Model):
     __tablename__ = "criteria"

@@ -30,13 +30,6 @@ from dataclasses import dataclass
 
 METHODS = ("judge_effect", "mean", "median", "zscore")
 DEFAULT_METHOD = "judge_effect"
-METHOD_LABELS = {
-    "judge_effect": "Judge-effect model (entry quality + judge leniency, least squares)",
-    "mean": "Mean of the judges' totals",
-    "median": "Median of the judges' totals",
-    "zscore": "Mean after normalising each judge (z-scores)",
-}
-RELIABILITY_NAME = "Krippendorff's alpha (interval)"
 
 BAND_Z = 1.96  # two-sided 95 % normal quantile used for the uncertainty band
 TIE_TOLERANCE = 1e-9  # relative (and, below 1, absolute) tolerance for equal values when ranking

@@ -105,6 +105,14 @@ def copy_rubric(actor, source: Rubric, event: Event) -> Rubric:
     return save_rubric(actor, event, source.title_fa, source.title_en, criteria)
 
 
+def get_rubric_for_organiser(actor, rubric_id: int) -> Rubric:
+    require_organiser(actor, _l("Only organisers can build rubrics."))
+    rubric = db.session.get(Rubric, rubric_id)
+    if rubric is None:
+        raise NotFound(_("There is no such rubric."))
+    return rubric
+
+
 def rubrics_to_copy(actor) -> list[Rubric]:
     require_organiser(actor, _l("Only organisers can build rubrics."))
     return list(db.session.scalars(select(Rubric).order_by(Rubric.id.desc())))

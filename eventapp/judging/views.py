@@ -1,5 +1,5 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -426,10 +426,7 @@ def _criteria_from(form: RubricForm) -> list[services.CriterionDetails]:
 @bp.route("/organiser/rubrics/<int:rubric_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_rubric(rubric_id):
-    services.rubrics_to_copy(current_user)  # organisers only
-    rubric = db.session.get(Rubric, rubric_id)
-    if rubric is None:
-        abort(404)
+    rubric = services.get_rubric_for_organiser(current_user, rubric_id)
     if request.method == "POST":
         form = RubricForm()
     else:
