@@ -35,27 +35,25 @@ With --json the last line printed is one JSON object:
  "naive_s": s, "naive_queries": n, "ratio_time": x, "ratio_queries": x}
 """
 import argparse
-import contextlib
 import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event as sa_event, func, insert, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
+
+from sqlalchemy import event as sa_event, func, insert, select, text, update  # noqa: E402
 from sqlalchemy.orm import lazyload  # noqa: E402
 
 from eventapp import create_app  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
 from eventapp.auth.roles import JUDGE, ORGANISER  # noqa: E402
-from eventapp.config import database_url as normalise_url  # noqa: E402
 from eventapp.database import utcnow  # noqa: E402
 from eventapp.events.models import County, Event, Phase  # noqa: E402
 from eventapp.events.phases import PHASES  # noqa: E402
@@ -79,30 +77,6 @@ GROUP_NAMES = ["امید", "طلوع", "بصیرت", "سپیده", "ایثار",
 
 
 # --- the database ----------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def bench_database(url: str | None):
-    """(dialect name, URL) of an empty database that only this run uses; removed afterwards."""
-    if not url:
-        with tempfile.TemporaryDirectory(prefix="leaderboard-bench-") as folder:
-            yield "sqlite", f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    url = normalise_url(url, Path("."))
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise SystemExit(f"--database-url: SQLite (the default) or PostgreSQL, not {parsed.get_backend_name()}")
-    name = f"{parsed.database or 'postgres'}_bench2"
-    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield "postgresql", parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
 
 def analyze() -> None:
     """On PostgreSQL, what autovacuum does a minute after a bulk load."""
@@ -282,7 +256,7 @@ def measure(app, round_id: int, function) -> tuple[float, int, object]:
 
 
 def run(args) -> dict:
-    with bench_database(args.database_url) as (dialect, url):
+    with bench_database(args.database_url, "_bench2") as (dialect, url):
         app = create_app({
             "TESTING": True, "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost",

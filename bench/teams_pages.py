@@ -21,26 +21,24 @@ With --json the last line printed is one JSON object:
  "pages": {name: {"median_ms": ..., "p90_ms": ..., "queries": n, "queries_at_50": n}}}
 """
 import argparse
-import contextlib
 import json
 import math
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event as sa_event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
+
+from sqlalchemy import event as sa_event, func, insert, select, text  # noqa: E402
 
 from eventapp import create_app  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
-from eventapp.config import database_url as normalise_url  # noqa: E402
 from eventapp.database import utcnow  # noqa: E402
 from eventapp.events.models import County, Event, Phase, Province  # noqa: E402
 from eventapp.events.phases import PHASES  # noqa: E402
@@ -82,30 +80,6 @@ PAGES = {
 
 
 # --- the database ----------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def bench_database(url: str | None):
-    """(dialect name, URL) of an empty database that only this run uses; removed afterwards."""
-    if not url:
-        with tempfile.TemporaryDirectory(prefix="teams-bench-") as folder:
-            yield "sqlite", f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    url = normalise_url(url, Path("."))
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise SystemExit(f"--database-url: SQLite (the default) or PostgreSQL, not {parsed.get_backend_name()}")
-    name = f"{parsed.database or 'postgres'}_bench"
-    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield "postgresql", parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
 
 def build_schema() -> int:
     """Tables, places, an organiser and an event with its phases; the event's id."""
@@ -309,7 +283,7 @@ def time_pages(client, urls: dict[str, str], repeat: int) -> dict[str, tuple[flo
 
 
 def run(args) -> dict:
-    with bench_database(args.database_url) as (dialect, url):
+    with bench_database(args.database_url, "_bench") as (dialect, url):
         app = create_app({
             "TESTING": True, "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost",

@@ -8,7 +8,7 @@ from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.database import utcnow
 from eventapp.errors import Conflict as ConflictError
-from eventapp.errors import DeadlinePassed, Invalid, NotAllowed, NotFound
+from eventapp.errors import DeadlinePassed, Invalid, NotAllowed
 from eventapp.events.models import Event
 from eventapp.extensions import db
 from eventapp.judging import services

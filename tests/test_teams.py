@@ -817,7 +817,7 @@ def build_world(app, make, organiser, judge, submitted=False) -> SimpleNamespace
                                                         "09130000001" if key == "a" else "09130000002", "", now)
             invitation = services.invite_member(actor, team, guest, now,
                                                 lambda token: tokens.append(token) or f"/invitations/{token}")
-            progress_map = services.save_draft(actor, team, _complete_draft(world.place), None, now)
+            services.save_draft(actor, team, _complete_draft(world.place), None, now)
             attachment = services.add_attachment(actor, team, f"{key}.pdf", pdf, now)
             db.session.flush()
             setattr(world, key, SimpleNamespace(

@@ -1,7 +1,6 @@
 """Writing and reading the audit log."""
 from datetime import datetime, timezone
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload

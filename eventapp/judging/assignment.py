@@ -496,7 +496,7 @@ def _link(state: _State, budget: int) -> None:
 def _spread(state: _State, budget: int) -> None:
     """Lower the number of pairs at the highest co-occurrence, level by level, with load-preserving
     swaps and moves that keep every judge and entry as linked as before."""
-    m, n, cooc, rng = state.m, state.n, state.cooc, state.rng
+    m, cooc, rng = state.m, state.cooc, state.rng
     if m < 3:
         return
     # No maximum can be below the average pair, nor below the average pair of any one judge.
