@@ -64,12 +64,13 @@ def _register_blueprints(app: Flask) -> None:
     from . import health
     from .audit import bp as audit_bp
     from .auth import bp as auth_bp
+    from .certificates import bp as certificates_bp
     from .events import bp as events_bp
     from .judging import bp as judging_bp
     from .teams import bp as teams_bp
     from .training import bp as training_bp
 
-    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, training_bp, judging_bp, audit_bp):
+    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, training_bp, judging_bp, certificates_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

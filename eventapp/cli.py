@@ -15,6 +15,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(places)
     app.cli.add_command(demo)
     app.cli.add_command(results)
+    app.cli.add_command(certificates)
+    app.cli.add_command(jobs_group)
 
 
 @click.command("create-user")
@@ -111,3 +113,99 @@ def results_export(event_slug, round_kind, what, kind, output):
         raise click.UsageError("XLSX is binary: give --output FILE or redirect standard output.")
     else:
         click.echo(content, nl=False)  # bytes go to standard output unchanged
+
+
+@click.group(cls=AppGroup)
+def certificates():
+    """Certificates and report cards, in bulk."""
+
+
+KIND_CHOICE = click.Choice(["group", "report", "judge", "training"])
+
+
+def _event_and_actor(event_slug: str, email: str | None):
+    from sqlalchemy import select
+
+    from .auth.models import RoleGrant, User
+    from .events.services import get_event
+
+    try:
+        event = get_event(event_slug)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    query = select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(RoleGrant.role.in_(("admin", "organiser")))
+    actor = db.session.scalar(query.where(User.email == email.lower()) if email else query.order_by(User.id))
+    if actor is None:
+        raise click.ClickException(f"{email or 'No account'} is not an organiser: give --as ORGANISER_EMAIL.")
+    return event, actor
+
+
+@certificates.command("issue")
+@click.argument("event_slug")
+@click.option("--kind", type=KIND_CHOICE, required=True)
+@click.option("--as", "email", help="The organiser who issues them (for the audit log); the first admin if not given.")
+def certificates_issue(event_slug, kind, email):
+    """Issue every missing document of a kind, as the web page's bulk issue does (resuming an unfinished one)."""
+    from .certificates import services
+    from .database import utcnow
+
+    event, actor = _event_and_actor(event_slug, email)
+    try:
+        job = services.start_job(actor, event, kind, utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    bar = None
+
+    def show(progress_job):
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=progress_job.total, label=f"{kind} documents", show_pos=True,
+                                    show_eta=True, file=sys.stderr)
+            bar.__enter__()
+        bar.update(progress_job.done + progress_job.failed - bar.pos)
+
+    services.run_job(job.id, on_progress=show)
+    if bar is not None:
+        bar.__exit__(None, None, None)
+    db.session.refresh(job)
+    for failure in job.failures:
+        click.echo(f"failed: {failure['holder']} ({failure['subject']}): {failure['error']}", err=True)
+    click.echo(f"Job {job.id}: {job.status}; {job.done} of {job.total} issued "
+               f"({job.skipped} were issued before), {job.failed} failed.")
+    if job.message:
+        raise click.ClickException(job.message)
+    if job.failed:
+        sys.exit(1)
+
+
+@certificates.command("export")
+@click.argument("event_slug")
+@click.option("--kind", type=KIND_CHOICE, required=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The ZIP file to write.")
+@click.option("--as", "email", help="The organiser who exports them; the first admin if not given.")
+def certificates_export(event_slug, kind, output, email):
+    """Write every valid document of a kind into one ZIP file."""
+    from .certificates import services
+
+    event, actor = _event_and_actor(event_slug, email)
+    count = services.write_zip(actor, event, kind, output)
+    click.echo(f"Wrote {count} documents to {output}.")
+
+
+@click.group("jobs", cls=AppGroup)
+def jobs_group():
+    """Background jobs."""
+
+
+@jobs_group.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def jobs_worker(burst):
+    """Serve the Redis job queue (REDIS_URL must be set); start as many as you have cores."""
+    from . import jobs
+
+    try:
+        jobs.work(burst=burst)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error

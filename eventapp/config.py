@@ -38,8 +38,13 @@ def from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Background jobs: "redis" (a queue served by `flask jobs worker`), "thread" (in the web process)
+        # or "inline" (at once); by default the queue when Redis is configured, a thread otherwise.
+        "JOBS_BACKEND": os.environ.get("JOBS_BACKEND") or ("redis" if redis_url else "thread"),
+        "JOB_TIMEOUT_SECONDS": int(os.environ.get("JOB_TIMEOUT_SECONDS", "3600")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_path / "uploads")),
-        "BASE_URL": os.environ.get("BASE_URL", ""),
+        # Public address of the site, printed in certificates' QR codes (else taken from the request).
+        "BASE_URL": os.environ.get("BASE_URL", "").rstrip("/"),
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         # Mail: written to the log unless MAIL_SERVER is set.

@@ -28,6 +28,7 @@ def make_app(database_url: str, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "JOBS_BACKEND": "inline",
         **overrides,
     })
 

@@ -34,6 +34,16 @@ ACTION_LABELS = {
     "training.updated": _l("Training session updated"),
     "training.cancelled": _l("Training session cancelled"),
     "training.attendance": _l("Training attendance recorded"),
+    "certificate.issued": _l("Document issued"),
+    "certificate.revoked": _l("Document revoked"),
+    "certificate.reissued": _l("Document reissued"),
+    "certificate.job_started": _l("Bulk issue started"),
+    "certificate.job_resumed": _l("Bulk issue resumed"),
+    "certificate.template_saved": _l("Document template saved"),
+    "certificate.template_reset": _l("Document template reset to the default"),
+    "certificate.image_uploaded": _l("Document image uploaded"),
+    "certificate.image_removed": _l("Document image removed"),
+    "certificate.settings_saved": _l("Document settings saved"),
 }
 
 

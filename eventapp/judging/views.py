@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from ..certificates import services as certificates
 from ..database import utcnow
 from ..errors import DomainError, Invalid, NotAllowed
 from ..events import services as events
@@ -39,7 +40,8 @@ def dashboard():
     return render_template("judging/dashboard.html", assignments=services.assignments_of(current_user),
                            done=done, total=total, now=utcnow(), kind_labels=KIND_LABELS, conflict_form=ConflictForm(),
                            conflict_teams=services.conflict_candidates(current_user),
-                           totals={a.id: services.judge_total(a) for a in services.assignments_of(current_user)})
+                           totals={a.id: services.judge_total(a) for a in services.assignments_of(current_user)},
+                           certificates=certificates.certificates_of_user(current_user))
 
 
 @bp.route("/judging/profile", methods=["GET", "POST"])

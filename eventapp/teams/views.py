@@ -3,6 +3,7 @@ from flask import (abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..certificates import services as certificates
 from ..database import utcnow
 from ..errors import DomainError, Invalid
 from ..events import services as events
@@ -106,7 +107,7 @@ def dashboard(team_id):
         invitations=services.open_invitations(team, now) if team.is_led_by(current_user) else [],
         invite_form=InviteForm(), member_form=MemberForm(), reason_form=ReasonForm(),
         attendance=team_attendance(team), is_leader=team.is_led_by(current_user),
-        results=judging.team_results(current_user, team),
+        results=judging.team_results(current_user, team), certificates=certificates.certificates_of_team(team),
     )
 
 

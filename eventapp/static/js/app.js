@@ -125,11 +125,39 @@
     form.addEventListener("submit", function () { clearTimeout(timer); });
   }
 
+  // A bulk issue's progress bar: read the job's state every two seconds; reload when it stops running.
+  function followJob(box) {
+    var lang = document.documentElement.lang;
+    var bar = box.querySelector("progress");
+    function show(state) {
+      bar.max = state.total || 1;
+      bar.value = state.done + state.failed;
+      ["done", "total", "failed"].forEach(function (name) {
+        box.querySelector("[data-field=" + name + "]").textContent = digits(String(state[name]), lang);
+      });
+      var left = state.seconds_left;
+      box.querySelector("[data-field=seconds_left]").textContent = left == null ? "—" :
+        digits(pad(Math.floor(left / 3600)) + ":" + pad(Math.floor(left % 3600 / 60)) + ":" + pad(left % 60), lang);
+    }
+    function poll() {
+      fetch(box.dataset.progress, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (state) {
+          show(state);
+          if (state.status !== box.dataset.status) { window.location.reload(); return; }
+          setTimeout(poll, 2000);
+        })
+        .catch(function () { setTimeout(poll, 5000); });
+    }
+    if (box.dataset.status === "queued" || box.dataset.status === "running") { setTimeout(poll, 1000); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     document.querySelectorAll("[data-places]").forEach(linkPlaces);
     document.querySelectorAll("table[data-rows]").forEach(linkRows);
     document.querySelectorAll("[data-editor]").forEach(linkEditor);
     document.querySelectorAll("form[data-autosave]").forEach(linkAutosave);
+    document.querySelectorAll("[data-progress]").forEach(followJob);
   });
 })();

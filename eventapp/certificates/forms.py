@@ -1,0 +1,54 @@
+"""Forms of the certificate pages."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from ..forms import BaseForm
+from .models import MAX_SIGNATORIES
+
+LANGUAGE_LABELS = {
+    "fa": _l("Persian"),
+    "en": _l("English"),
+    "bilingual": _l("Both, Persian and English, in one document"),
+}
+
+
+class SignatoryForm(Form):
+    name_fa = StringField(_l("Name (Persian)"), validators=[Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
+    position_fa = StringField(_l("Position (Persian)"), validators=[Length(max=120)])
+    position_en = StringField(_l("Position (English)"), validators=[Length(max=120)])
+    image = SelectField(_l("Signature image"), validate_choice=False)
+
+
+class SettingsForm(BaseForm):
+    language = SelectField(_l("Language of the documents"),
+                           choices=[SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items()])
+    signatories = FieldList(FormField(SignatoryForm), min_entries=MAX_SIGNATORIES, max_entries=MAX_SIGNATORIES)
+
+
+class ImageForm(BaseForm):
+    name = StringField(_l("Name to use in templates"), validators=[DataRequired(), Length(max=40)])
+    image = FileField(_l("Image (PNG, JPEG or WebP)"))
+
+
+class TemplateForm(BaseForm):
+    html = TextAreaField(_l("HTML"), validators=[Length(max=200_000)])
+    css = TextAreaField(_l("CSS"), validators=[Length(max=200_000)])
+
+
+class ReasonForm(BaseForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class SerialForm(BaseForm):
+    class Meta:
+        csrf = False  # a public look-up by GET
+
+    serial = StringField(_l("Serial printed on the document"), validators=[DataRequired(), Length(max=40)])
+
+
+class DocumentForm(BaseForm):
+    document = FileField(_l("The PDF you received"))

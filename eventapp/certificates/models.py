@@ -1,0 +1,132 @@
+"""Certificates: per-event templates, images and settings; the issued documents; bulk issuing jobs."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+GROUP, REPORT, JUDGE, TRAINING = "group", "report", "judge", "training"
+KINDS = (GROUP, REPORT, JUDGE, TRAINING)
+LANGUAGES = ("fa", "en", "bilingual")
+ACHIEVEMENTS = ("first", "second", "third", "honourable", "finalist", "participation")
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+MAX_SIGNATORIES = 3
+
+
+class CertificateSettings(db.Model):
+    """An event's choices for all its documents: the language and who signs."""
+    __tablename__ = "certificate_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    language: Mapped[str] = mapped_column(String(10), default="fa")
+    # [{"name_fa", "name_en", "position_fa", "position_en", "image"}]: image is a TemplateImage name or ""
+    signatories: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class TemplateImage(db.Model):
+    """An image an event's templates may show (logo, background, signatures), kept by its SHA-256."""
+    __tablename__ = "template_images"
+    __table_args__ = (UniqueConstraint("event_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CertificateTemplate(db.Model):
+    """An event's own HTML and CSS for one kind (without one, the default template is used)."""
+    __tablename__ = "certificate_templates"
+    __table_args__ = (UniqueConstraint("event_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    html: Mapped[str] = mapped_column(Text)
+    css: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Certificate(db.Model):
+    """One issued document. ``subject`` says whom it is for ("team:12", "judge:7"); at most one
+    document per event, kind and subject is valid at a time (a partial unique index holds it)."""
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index("uq_certificates_valid_subject", "event_id", "kind", "subject", unique=True,
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(40))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    serial: Mapped[str] = mapped_column(String(20), unique=True)
+    verification_code: Mapped[str] = mapped_column(String(40), unique=True)
+    language: Mapped[str] = mapped_column(String(10))
+    holder: Mapped[str] = mapped_column(String(200))  # the team's or judge's name, as printed
+    achievement: Mapped[str] = mapped_column(String(20), default="")
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int]
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_jobs.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id", ondelete="SET NULL"))
+
+    event = relationship("Event")
+    team = relationship("Team")
+    replaced_by = relationship("Certificate", remote_side=[id])
+
+    @property
+    def valid(self) -> bool:
+        return self.revoked_at is None
+
+    def __str__(self) -> str:
+        return self.serial
+
+
+class CertificateJob(db.Model):
+    """A bulk issue of one kind for one event. Progress is written as it goes, so any page (or a
+    reload) shows it, and a job run again skips every subject that already has a valid document."""
+    __tablename__ = "certificate_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    # [{"subject": "team:12", "holder": "…", "error": "…"}] of the documents that could not be made
+    failures: Mapped[list] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")  # why the whole job stopped, if it did
+    base_url: Mapped[str] = mapped_column(String(200), default="")  # the site's address, for the QR codes
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many documents this run found already issued (they count as done, not as work).
+    skipped: Mapped[int] = mapped_column(default=0)
+
+    event = relationship("Event")
+    created_by = relationship("User")
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, FAILED)
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.id}"

@@ -1,0 +1,633 @@
+"""Certificates: templates and their preview, issuing (one or in bulk), verifying, revoking, downloading.
+
+Every rule is here; the views, the command line and the background jobs call these functions.
+"""
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pypdfium2
+from flask import current_app, has_request_context, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import jobs, mail
+from ..audit import services as audit
+from ..auth.models import User
+from ..auth.roles import require_organiser
+from ..database import utcnow
+from ..errors import Conflict as ConflictError, Invalid, NotFound
+from ..events.models import Event
+from ..extensions import db
+from ..teams import uploads
+from ..teams.models import Team, TeamMember
+from ..text import latin_digits
+from . import documents, sandbox
+from .models import (DONE, FAILED, GROUP, KINDS, LANGUAGES, MAX_SIGNATORIES, QUEUED, REPORT, RUNNING, Certificate,
+                     CertificateJob, CertificateSettings, CertificateTemplate, TemplateImage)
+from .rendering import Renderer
+
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+IMAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+JOB_STALE_AFTER = timedelta(seconds=90)  # a running job silent for this long was interrupted
+PREVIEW_PAGES = 4
+
+PROBLEM_MESSAGES = {
+    sandbox.UNKNOWN: _l("The template uses “%(detail)s”, which is not a value documents have."),
+    sandbox.SYNTAX: _l("The template cannot be read: %(detail)s"),
+    sandbox.FORBIDDEN: _l("The template tries something templates may not do: %(detail)s"),
+    sandbox.FAILED: _l("The template failed: %(detail)s"),
+}
+
+
+def describe(problem: sandbox.Problem) -> str:
+    message = PROBLEM_MESSAGES[problem.kind] % {"detail": problem.detail}
+    return _("Line %(line)d: %(message)s", line=problem.line, message=message) if problem.line else message
+
+
+def _require_organiser(actor) -> None:
+    require_organiser(actor, _l("Only organisers can manage certificates."))
+
+
+def _require_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise NotFound(_("There is no such kind of document."))
+
+
+# --- settings, images and templates ---------------------------------------------------------------------
+
+
+def settings_of(event: Event) -> CertificateSettings:
+    found = db.session.scalar(select(CertificateSettings).where(CertificateSettings.event_id == event.id))
+    return found or CertificateSettings(event_id=event.id, language="fa", signatories=[])
+
+
+def save_settings(actor, event: Event, language: str, signatories: list[dict]) -> CertificateSettings:
+    """The language of the event's documents and up to three people who sign them."""
+    _require_organiser(actor)
+    if language not in LANGUAGES:
+        raise Invalid(_("Choose a language from the list."), {"language": _("Choose a language from the list.")})
+    people = [person for person in signatories if person.get("name_fa", "").strip()]
+    if len(people) > MAX_SIGNATORIES:
+        raise Invalid(_("At most %(count)d people can sign.", count=MAX_SIGNATORIES))
+    known = set(image_names(event))
+    errors = {}
+    for index, person in enumerate(signatories):
+        if person.get("image") and person["image"] not in known:
+            errors[f"signatories-{index}-image"] = _("Upload this image first.")
+        if not person.get("name_fa", "").strip() and any(person.get(key) for key in ("name_en", "position_fa")):
+            errors[f"signatories-{index}-name_fa"] = _("Write the name in Persian.")
+    if errors:
+        raise Invalid(_("Correct the marked fields."), errors)
+    settings = settings_of(event)
+    before = {"language": settings.language, "signatories": settings.signatories}
+    settings.language = language
+    settings.signatories = [{key: person.get(key, "").strip() for key in
+                             ("name_fa", "name_en", "position_fa", "position_en", "image")} for person in people]
+    db.session.add(settings)
+    db.session.flush()
+    audit.record(actor, "certificate.settings_saved", event,
+                 audit.diff(before, {"language": settings.language, "signatories": settings.signatories}))
+    return settings
+
+
+def image_names(event: Event) -> list[str]:
+    return list(db.session.scalars(select(TemplateImage.name).where(TemplateImage.event_id == event.id)
+                                   .order_by(TemplateImage.name)))
+
+
+def images_of(event: Event) -> list[TemplateImage]:
+    return list(db.session.scalars(select(TemplateImage).where(TemplateImage.event_id == event.id)
+                                   .order_by(TemplateImage.name)))
+
+
+def _image_bytes(event: Event) -> dict[str, tuple[bytes, str]]:
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    return {image.name: (uploads.path_for(upload_dir, image.sha256).read_bytes(), image.content_type)
+            for image in images_of(event)}
+
+
+def upload_image(actor, event: Event, name: str, content: bytes, now: datetime) -> TemplateImage:
+    """Add or replace one of the event's images: PNG, JPEG or WebP, recognised by its content."""
+    _require_organiser(actor)
+    name = (name or "").strip().lower()
+    if not IMAGE_NAME.match(name):
+        raise Invalid(_("Name the image with small Latin letters, digits and dashes, such as logo or signature-1."),
+                      {"name": _("Use small Latin letters, digits and dashes.")})
+    kind = uploads.sniff(content[:16])
+    if kind is None or kind[0] not in IMAGE_TYPES:
+        raise Invalid(_("This file is not a PNG, JPEG or WebP image."), {"image": _("Choose a PNG, JPEG or WebP image.")})
+    if len(content) > current_app.config["MAX_ATTACHMENT_BYTES"]:
+        raise Invalid(_("This image is too large."), {"image": _("This image is too large.")})
+    sha256 = uploads.store(current_app.config["UPLOAD_DIR"], content)
+    image = db.session.scalar(select(TemplateImage).where(TemplateImage.event_id == event.id,
+                                                          TemplateImage.name == name))
+    if image is None:
+        image = TemplateImage(event_id=event.id, name=name)
+        db.session.add(image)
+    image.sha256, image.content_type, image.size = sha256, kind[0], len(content)
+    image.uploaded_by_id, image.uploaded_at = actor.id, now
+    db.session.flush()
+    audit.record(actor, "certificate.image_uploaded", event, {"image": name, "sha256": sha256})
+    return image
+
+
+def remove_image(actor, event: Event, name: str) -> None:
+    _require_organiser(actor)
+    image = db.session.scalar(select(TemplateImage).where(TemplateImage.event_id == event.id,
+                                                          TemplateImage.name == name))
+    if image is None:
+        raise NotFound(_("There is no such image."))
+    db.session.delete(image)
+    audit.record(actor, "certificate.image_removed", event, {"image": name})
+
+
+def default_template(kind: str) -> tuple[str, str]:
+    _require_kind(kind)
+    return (DEFAULTS_DIR / f"{kind}.html").read_text(encoding="utf-8"), \
+        (DEFAULTS_DIR / f"{kind}.css").read_text(encoding="utf-8")
+
+
+def template_of(event: Event, kind: str) -> tuple[str, str, bool]:
+    """(HTML, CSS, whether it is the default) of the event's template for the kind."""
+    _require_kind(kind)
+    own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
+                                                              CertificateTemplate.kind == kind))
+    if own is None:
+        return (*default_template(kind), True)
+    return own.html, own.css, False
+
+
+def save_template(actor, event: Event, kind: str, html: str, css: str) -> CertificateTemplate:
+    """Keep the organisers' HTML and CSS (a template with problems may be kept; issuing refuses it)."""
+    _require_organiser(actor)
+    _require_kind(kind)
+    if not html.strip():
+        raise Invalid(_("The template's HTML is empty."), {"html": _("Write the template's HTML.")})
+    own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
+                                                              CertificateTemplate.kind == kind))
+    if own is None:
+        own = CertificateTemplate(event_id=event.id, kind=kind)
+        db.session.add(own)
+    own.html, own.css, own.updated_by_id = html, css, actor.id
+    db.session.flush()
+    audit.record(actor, "certificate.template_saved", event, {"kind": kind})
+    return own
+
+
+def reset_template(actor, event: Event, kind: str) -> None:
+    _require_organiser(actor)
+    _require_kind(kind)
+    own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
+                                                              CertificateTemplate.kind == kind))
+    if own is not None:
+        db.session.delete(own)
+        audit.record(actor, "certificate.template_reset", event, {"kind": kind})
+
+
+@dataclass
+class Preview:
+    pages: list[str]  # PNG images of the first pages, as data: URLs
+    problems: list[str]
+
+
+def _event_titles(event: Event) -> dict:
+    return {"fa": event.title_fa, "en": event.title_en}
+
+
+def _verify_url(base_url: str, code: str) -> str:
+    return f"{base_url}/verify/{code}"
+
+
+def site_address() -> str:
+    """The site's public address for QR codes: BASE_URL, else the address of the current request."""
+    if current_app.config["BASE_URL"]:
+        return current_app.config["BASE_URL"]
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return "http://127.0.0.1:5000"
+
+
+def preview(actor, event: Event, kind: str, html: str, css: str, now: datetime) -> Preview:
+    """Render the template with sample data, marking unknown values instead of refusing them."""
+    _require_organiser(actor)
+    _require_kind(kind)
+    settings = settings_of(event)
+    images = _image_bytes(event)
+    values = documents.context(kind, documents.sample_subject(kind), event=_event_titles(event),
+                               language=settings.language, signatories=settings.signatories, images=images,
+                               serial="DP-0000-0000-0000", verify_url=_verify_url(site_address(), "sample"),
+                               issued_at=now)
+    rendered = sandbox.render_preview(html, values)
+    problems = [describe(problem) for problem in rendered.problems]
+    if not rendered.html:
+        return Preview([], problems)
+    renderer = Renderer(css, images)
+    pdf = renderer.pdf(rendered.html)
+    problems += [_("The address “%(url)s” cannot be used: only the event's own images can.", url=url)
+                 for url in renderer.fetcher.refused]
+    return Preview(_png_pages(pdf), problems)
+
+
+def _png_pages(pdf: bytes) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        pages = []
+        for index in range(min(len(document), PREVIEW_PAGES)):
+            image = document[index].render(scale=1.2).to_pil()
+            buffer = BytesIO()
+            image.save(buffer, "PNG", optimize=True)
+            pages.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
+        return pages
+    finally:
+        document.close()
+
+
+# --- issuing -------------------------------------------------------------------------------------------------
+
+
+def new_serial() -> str:
+    """DP-XXXX-XXXX-XXXX: 60 random bits, so serials can be neither guessed nor counted through."""
+    characters = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(12))
+    return f"DP-{characters[:4]}-{characters[4:8]}-{characters[8:]}"
+
+
+def normalize_serial(text: str) -> str:
+    """What a person typed, as a serial: Latin capitals, Persian digits read, O and I and L as 0 and 1."""
+    cleaned = re.sub(r"[^0-9A-Z]", "", latin_digits(text or "").upper())
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    if len(cleaned) == 14 and cleaned.startswith("DP"):  # a serial may itself begin with D and P
+        cleaned = cleaned[2:]
+    if len(cleaned) != 12:
+        return ""
+    return f"DP-{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+
+
+class Issuer:
+    """Issues documents of one kind for one event, preparing once what every document shares:
+    the checked template, the parsed CSS, the fonts, the images, the settings."""
+
+    def __init__(self, event: Event, kind: str, base_url: str):
+        _require_kind(kind)
+        if kind in (GROUP, REPORT) and not documents.has_published_results(event):
+            raise ConflictError(_("Publish the results before issuing group certificates or report cards."))
+        self.event, self.kind, self.base_url = event, kind, base_url
+        self.settings = settings_of(event)
+        self.images = _image_bytes(event)
+        html, css, _default = template_of(event, kind)
+        try:
+            self.template = sandbox.compile_strict(html)
+            # Refuse a template that names an unknown value before making any document with it.
+            sandbox.render_strict(self.template, self._context(documents.sample_subject(kind), "DP-0000-0000-0000",
+                                                               "sample", utcnow()))
+        except sandbox.TemplateRefused as error:
+            raise Invalid(_("This template cannot be used yet: %(problem)s Correct it in the template editor.",
+                            problem=describe(error.problem))) from error
+        self.renderer = Renderer(css, self.images)
+
+    def _context(self, subject: documents.Subject, serial: str, code: str, issued_at: datetime) -> dict:
+        return documents.context(self.kind, subject, event=_event_titles(self.event), language=self.settings.language,
+                                 signatories=self.settings.signatories, images=self.images, serial=serial,
+                                 verify_url=_verify_url(self.base_url, code), issued_at=issued_at)
+
+    def issue(self, actor, subject: documents.Subject, now: datetime, job: CertificateJob | None = None) -> Certificate:
+        """Render, store and record one document (raises sandbox.TemplateRefused if its values break it)."""
+        serial, code = new_serial(), secrets.token_urlsafe(18)
+        html = sandbox.render_strict(self.template, self._context(subject, serial, code, now))
+        pdf = self.renderer.pdf(html)
+        sha256 = uploads.store(current_app.config["UPLOAD_DIR"], pdf)
+        certificate = Certificate(
+            event_id=self.event.id, kind=self.kind, subject=subject.key, team_id=subject.team_id,
+            user_id=subject.user_id, serial=serial, verification_code=code, language=self.settings.language,
+            holder=subject.holder, achievement=subject.achievement, sha256=sha256, size=len(pdf), issued_at=now,
+            issued_by_id=actor.id if actor else None, job_id=job.id if job else None)
+        db.session.add(certificate)
+        db.session.flush()
+        audit.record(actor, "certificate.issued", certificate, {"kind": self.kind, "holder": subject.holder},
+                     label=f"{certificate.serial} · {subject.holder}")
+        return certificate
+
+
+def valid_certificate(event: Event, kind: str, subject_key: str) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(
+        Certificate.event_id == event.id, Certificate.kind == kind, Certificate.subject == subject_key,
+        Certificate.revoked_at.is_(None)))
+
+
+def _subject(event: Event, kind: str, subject_key: str) -> documents.Subject:
+    subject = next((found for found in documents.subjects_of(event, kind) if found.key == subject_key), None)
+    if subject is None:
+        raise ConflictError(_("This team or judge does not qualify for this document."))
+    return subject
+
+
+def issue_one(actor, event: Event, kind: str, subject_key: str, now: datetime) -> Certificate:
+    """Issue one document (refused if a valid one exists: revoke it or reissue it instead)."""
+    _require_organiser(actor)
+    if valid_certificate(event, kind, subject_key) is not None:
+        raise ConflictError(_("A valid document of this kind was already issued. Reissue it to replace it."))
+    issuer = Issuer(event, kind, site_address())
+    certificate = _issue_checked(issuer, actor, _subject(event, kind, subject_key), now)
+    _announce([certificate])
+    return certificate
+
+
+def _issue_checked(issuer: Issuer, actor, subject, now, job=None) -> Certificate:
+    try:
+        return issuer.issue(actor, subject, now, job)
+    except sandbox.TemplateRefused as error:
+        raise Invalid(_("The document for %(holder)s could not be made: %(problem)s",
+                        holder=subject.holder, problem=describe(error.problem))) from error
+
+
+def revoke(actor, certificate: Certificate, reason: str, now: datetime) -> Certificate:
+    _require_organiser(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Say why the document is revoked."), {"reason": _("Say why the document is revoked.")})
+    if certificate.revoked_at is not None:
+        raise ConflictError(_("This document was already revoked."))
+    certificate.revoked_at, certificate.revoked_reason, certificate.revoked_by_id = now, reason, actor.id
+    db.session.flush()
+    audit.record(actor, "certificate.revoked", certificate, {"reason": reason},
+                 label=f"{certificate.serial} · {certificate.holder}")
+    return certificate
+
+
+def reissue(actor, certificate: Certificate, reason: str, now: datetime) -> Certificate:
+    """Revoke the document and issue a new one from today's facts (after a correction); the old one
+    points to the new one."""
+    _require_organiser(actor)
+    revoke(actor, certificate, reason, now)
+    issuer = Issuer(certificate.event, certificate.kind, site_address())
+    replacement = _issue_checked(issuer, actor, _subject(certificate.event, certificate.kind, certificate.subject), now)
+    certificate.replaced_by_id = replacement.id
+    audit.record(actor, "certificate.reissued", certificate, {"replaced_by": replacement.serial},
+                 label=f"{certificate.serial} · {certificate.holder}")
+    _announce([replacement])
+    return replacement
+
+
+def _announce(certificates: list[Certificate]) -> None:
+    """Tell each team (its contact address and members with accounts) that a document is ready."""
+    for certificate in certificates:
+        if certificate.team_id is None:
+            if certificate.user_id is not None:
+                user = db.session.get(User, certificate.user_id)
+                _send_ready(user.email, certificate)
+            continue
+        team = db.session.get(Team, certificate.team_id)
+        addresses = {team.contact_email, *db.session.scalars(
+            select(User.email).join(TeamMember, TeamMember.user_id == User.id).where(TeamMember.team_id == team.id))}
+        for address in sorted(filter(None, addresses)):
+            _send_ready(address, certificate)
+
+
+def _send_ready(address: str, certificate: Certificate) -> None:
+    kind = documents.KIND_LABELS[certificate.kind]
+    mail.send(address, _("Your %(kind)s is ready", kind=kind),
+              _("The %(kind)s of %(holder)s for %(event)s is ready. Download it from your team's page "
+                "(or your judge's page) on the site. Its serial is %(serial)s.",
+                kind=kind, holder=certificate.holder, event=certificate.event.title_fa, serial=certificate.serial))
+
+
+# --- bulk issuing ------------------------------------------------------------------------------------------
+
+
+def unfinished_job(event: Event, kind: str) -> CertificateJob | None:
+    return db.session.scalar(select(CertificateJob).where(
+        CertificateJob.event_id == event.id, CertificateJob.kind == kind,
+        CertificateJob.status.in_((QUEUED, RUNNING))).order_by(CertificateJob.id.desc()))
+
+
+def start_job(actor, event: Event, kind: str, now: datetime) -> CertificateJob:
+    """Queue the issue of every document of the kind for the event (or resume the unfinished one).
+
+    Checks the template and the results first, so a job that cannot work is refused at once."""
+    _require_organiser(actor)
+    base_url = site_address()
+    Issuer(event, kind, base_url)
+    job = unfinished_job(event, kind)
+    if job is None:
+        job = CertificateJob(event_id=event.id, kind=kind, status=QUEUED, created_by_id=actor.id, created_at=now,
+                             base_url=base_url, failures=[])
+        db.session.add(job)
+        db.session.flush()
+        audit.record(actor, "certificate.job_started", job, {"kind": kind}, label=f"{event.slug} · {kind}")
+    return job
+
+
+def enqueue(job: CertificateJob) -> None:
+    """Hand the job to the background (after the transaction that created it has committed)."""
+    jobs.enqueue(run_job, job.id)
+
+
+def resume_job(actor, job: CertificateJob, now: datetime) -> CertificateJob:
+    """Start again an interrupted or finished-with-failures job: it skips what it already issued."""
+    _require_organiser(actor)
+    if job.status == RUNNING and not is_stale(job, now):
+        raise ConflictError(_("This job is still running."))
+    job.status, job.message, job.failures, job.failed, job.finished_at = QUEUED, "", [], 0, None
+    audit.record(actor, "certificate.job_resumed", job, {"kind": job.kind}, label=f"{job.event_id} · {job.kind}")
+    return job
+
+
+def is_stale(job: CertificateJob, now: datetime) -> bool:
+    return job.status == RUNNING and (job.heartbeat_at is None or now - job.heartbeat_at > JOB_STALE_AFTER)
+
+
+def run_job(job_id: int, on_progress=None) -> None:
+    """Issue every missing document of the job's kind, one commit per document, so that an interruption
+    loses at most the document being made, and running the job again issues nothing twice."""
+    job = db.session.get(CertificateJob, job_id)
+    if job is None or job.status in (DONE, FAILED):
+        return
+    now = utcnow()
+    job.status, job.started_at, job.heartbeat_at = RUNNING, job.started_at or now, now
+    db.session.commit()
+    try:
+        issuer = Issuer(job.event, job.kind, job.base_url or site_address())
+    except (Invalid, ConflictError) as error:
+        _finish(job, FAILED, str(error))
+        return
+    actor = job.created_by
+    subjects = documents.subjects_of(job.event, job.kind)
+    issued = set(db.session.scalars(select(Certificate.subject).where(
+        Certificate.event_id == job.event_id, Certificate.kind == job.kind, Certificate.revoked_at.is_(None))))
+    job.total = len(subjects)
+    job.done = sum(1 for subject in subjects if subject.key in issued)
+    job.skipped = job.done
+    db.session.commit()
+    if on_progress:
+        on_progress(job)
+    for subject in subjects:
+        if subject.key in issued:
+            continue
+        _issue_in_job(issuer, actor, subject, job)
+        if on_progress:
+            on_progress(job)
+    _finish(job, DONE, "")
+
+
+def _issue_in_job(issuer: Issuer, actor, subject: documents.Subject, job: CertificateJob) -> None:
+    now = utcnow()
+    try:
+        certificate = issuer.issue(actor, subject, now, job)
+        job.done += 1
+        job.heartbeat_at = now
+        db.session.commit()
+        _announce([certificate])
+    except IntegrityError:  # another run issued it meanwhile: nothing twice
+        db.session.rollback()
+        job.done += 1
+        db.session.commit()
+    except Exception as error:  # one bad document must not lose the others
+        db.session.rollback()
+        problem = describe(error.problem) if isinstance(error, sandbox.TemplateRefused) else str(error)
+        current_app.logger.warning("Certificate for %s failed in job %s: %s", subject.key, job.id, problem)
+        job.failed += 1
+        job.failures = [*job.failures, {"subject": subject.key, "holder": subject.holder, "error": problem}]
+        job.heartbeat_at = now
+        db.session.commit()
+
+
+def _finish(job: CertificateJob, status: str, message: str) -> None:
+    job.status, job.message, job.finished_at = status, message, utcnow()
+    db.session.commit()
+
+
+@dataclass
+class Progress:
+    status: str  # queued, running, interrupted, done, failed
+    done: int
+    total: int
+    failed: int
+    seconds_left: int | None
+    message: str
+    failures: list[dict]
+
+    def as_json(self) -> dict:
+        return {**self.__dict__}
+
+
+def progress(job: CertificateJob, now: datetime) -> Progress:
+    """Where a job stands, with an estimate of the time left from this run's pace."""
+    status = "interrupted" if is_stale(job, now) else job.status
+    seconds_left = None
+    made = job.done - job.skipped + job.failed
+    remaining = job.total - job.done - job.failed
+    if job.status == RUNNING and made > 0 and job.started_at and job.heartbeat_at and remaining > 0:
+        pace = (job.heartbeat_at - job.started_at).total_seconds() / made
+        seconds_left = max(1, round(pace * remaining))
+    return Progress(status, job.done, job.total, job.failed, seconds_left, job.message, job.failures)
+
+
+def jobs_of(event: Event) -> list[CertificateJob]:
+    return list(db.session.scalars(select(CertificateJob).where(CertificateJob.event_id == event.id)
+                                   .order_by(CertificateJob.id.desc()).limit(20)))
+
+
+def get_job_for_organiser(actor, job_id: int) -> CertificateJob:
+    _require_organiser(actor)
+    job = db.session.get(CertificateJob, job_id)
+    if job is None:
+        raise NotFound(_("There is no such job."))
+    return job
+
+
+# --- reading, downloading, verifying -------------------------------------------------------------------------
+
+
+def certificates_of_event(actor, event: Event, kind: str) -> list[Certificate]:
+    _require_organiser(actor)
+    _require_kind(kind)
+    return list(db.session.scalars(select(Certificate).where(Certificate.event_id == event.id, Certificate.kind == kind)
+                                   .order_by(Certificate.revoked_at.is_not(None), Certificate.holder)))
+
+
+def certificates_of_team(team: Team) -> list[Certificate]:
+    """The team's valid documents (its members see them on the team's page)."""
+    return list(db.session.scalars(select(Certificate).where(Certificate.team_id == team.id,
+                                                             Certificate.revoked_at.is_(None))
+                                   .order_by(Certificate.kind)))
+
+
+def certificates_of_user(user) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user.id,
+                                                             Certificate.revoked_at.is_(None))))
+
+
+def get_certificate_for_organiser(actor, certificate_id: int) -> Certificate:
+    _require_organiser(actor)
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise NotFound(_("There is no such document."))
+    return certificate
+
+
+def _may_download(actor, certificate: Certificate) -> bool:
+    if actor is None or not actor.is_authenticated:
+        return False
+    if actor.is_organiser or certificate.user_id == actor.id:
+        return True
+    return certificate.team_id is not None and db.session.scalar(select(TeamMember.id).where(
+        TeamMember.team_id == certificate.team_id, TeamMember.user_id == actor.id)) is not None
+
+
+def file_for_download(actor, certificate_id: int) -> tuple[Certificate, Path]:
+    """The stored PDF, for the team's members, the judge it names, and organisers."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or not _may_download(actor, certificate):
+        raise NotFound(_("There is no such document."))
+    return certificate, uploads.path_for(current_app.config["UPLOAD_DIR"], certificate.sha256)
+
+
+def download_name(certificate: Certificate) -> str:
+    holder = re.sub(r"[^\w\u0600-\u06FF\u200c-]+", "-", certificate.holder).strip("-")[:60]
+    return f"{certificate.kind}-{holder}-{certificate.serial}.pdf"
+
+
+def write_zip(actor, event: Event, kind: str, target) -> int:
+    """Write every valid document of the kind into a ZIP at ``target`` (a path or a file); return how many."""
+    _require_organiser(actor)
+    _require_kind(kind)
+    certificates = [found for found in certificates_of_event(actor, event, kind) if found.valid]
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
+        for certificate in certificates:
+            archive.write(uploads.path_for(upload_dir, certificate.sha256), download_name(certificate))
+    return len(certificates)
+
+
+def by_code(code: str) -> Certificate:
+    certificate = db.session.scalar(select(Certificate).where(Certificate.verification_code == code))
+    if certificate is None:
+        raise NotFound(_("We did not issue a document with this code."))
+    return certificate
+
+
+def by_serial(text: str) -> Certificate:
+    serial = normalize_serial(text)
+    certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial)) if serial else None
+    if certificate is None:
+        raise NotFound(_("We did not issue a document with this serial. Check the serial and try again."))
+    return certificate
+
+
+def by_file(content: bytes) -> Certificate | None:
+    """The document whose stored bytes are exactly these, or None (changed by even one byte: None)."""
+    if not content.startswith(b"%PDF-"):
+        raise Invalid(_("This file is not a PDF."), {"document": _("Choose the PDF you received.")})
+    return db.session.scalar(select(Certificate).where(Certificate.sha256 == uploads.digest(content))
+                             .order_by(Certificate.id.desc()))

@@ -1,0 +1,268 @@
+"""Routes of the organisers' certificate pages, the downloads and the public verification page."""
+import tempfile
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..database import utcnow
+from ..errors import Invalid
+from ..events import services as events
+from ..extensions import db, limiter
+from ..web import commit_or_flash
+from . import bp, documents, services
+from .forms import (LANGUAGE_LABELS, DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm)
+from .models import KINDS, Certificate
+
+PDF_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, no-store"}
+
+
+@bp.app_template_filter("certificate_kind")
+def certificate_kind(kind: str) -> str:
+    return str(documents.KIND_LABELS.get(kind, kind))
+
+
+def _organiser_event(event_id: int):
+    return events.get_event_for_organiser(current_user, event_id)
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        abort(404)
+    return kind
+
+
+def _settings_form(event) -> SettingsForm:
+    settings = services.settings_of(event)
+    form = SettingsForm(data={"language": settings.language, "signatories": settings.signatories})
+    choices = [("", _("No image"))] + [(name, name) for name in services.image_names(event)]
+    for entry in form.signatories:
+        entry.form.image.choices = choices
+    return form
+
+
+@bp.get("/organiser/events/<int:event_id>/certificates")
+@login_required
+def overview(event_id):
+    event = _organiser_event(event_id)
+    kinds = []
+    for kind in KINDS:
+        issued = services.certificates_of_event(current_user, event, kind)
+        job = services.unfinished_job(event, kind)
+        kinds.append({"kind": kind, "label": documents.KIND_LABELS[kind], "job": job,
+                      "valid": sum(1 for found in issued if found.valid),
+                      "revoked": sum(1 for found in issued if not found.valid),
+                      "eligible": len(documents.subjects_of(event, kind))})
+    return render_template("certificates/overview.html", event=event, kinds=kinds,
+                           settings_form=_settings_form(event), image_form=ImageForm(),
+                           images=services.images_of(event), jobs=services.jobs_of(event),
+                           language_labels=LANGUAGE_LABELS, kind_labels=documents.KIND_LABELS)
+
+
+@bp.post("/organiser/events/<int:event_id>/certificates/settings")
+@login_required
+def save_settings(event_id):
+    event = _organiser_event(event_id)
+    form = SettingsForm()
+    signatories = [{key: entry.form[key].data or "" for key in ("name_fa", "name_en", "position_fa", "position_en",
+                                                                 "image")} for entry in form.signatories]
+    if commit_or_flash(lambda: services.save_settings(current_user, event, form.language.data, signatories)):
+        flash(_("The settings of the documents were saved."), "success")
+    return redirect(url_for("certificates.overview", event_id=event_id) + "#settings")
+
+
+@bp.post("/organiser/events/<int:event_id>/certificates/images")
+@login_required
+def upload_image(event_id):
+    event = _organiser_event(event_id)
+    form = ImageForm()
+    file = request.files.get("image")
+    if file is None or not file.filename:
+        flash(_("Choose an image to upload."), "error")
+    else:
+        content = file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1)
+        if commit_or_flash(lambda: services.upload_image(current_user, event, form.name.data, content, utcnow())):
+            flash(_("The image was uploaded."), "success")
+    return redirect(url_for("certificates.overview", event_id=event_id) + "#images")
+
+
+@bp.post("/organiser/events/<int:event_id>/certificates/images/<name>/remove")
+@login_required
+def remove_image(event_id, name):
+    event = _organiser_event(event_id)
+    if commit_or_flash(lambda: services.remove_image(current_user, event, name)):
+        flash(_("The image was removed."), "success")
+    return redirect(url_for("certificates.overview", event_id=event_id) + "#images")
+
+
+@bp.route("/organiser/events/<int:event_id>/certificates/<kind>/template", methods=["GET", "POST"])
+@login_required
+def edit_template(event_id, kind):
+    event = _organiser_event(event_id)
+    html, css, is_default = services.template_of(event, _kind(kind))
+    form = TemplateForm(data={"html": html, "css": css})
+    preview, status = None, 200
+    if request.method == "POST" and form.validate():
+        action = request.form.get("action")
+        if action == "reset":
+            if commit_or_flash(lambda: services.reset_template(current_user, event, kind)):
+                flash(_("The default template is back."), "success")
+            return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
+        if action == "save" and commit_or_flash(
+                lambda: services.save_template(current_user, event, kind, form.html.data, form.css.data)):
+            flash(_("The template was saved."), "success")
+            return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
+        preview = services.preview(current_user, event, kind, form.html.data, form.css.data, utcnow())
+    elif request.method == "GET":
+        preview = services.preview(current_user, event, kind, html, css, utcnow())
+    else:
+        status = 422
+    return render_template("certificates/template.html", event=event, kind=kind, form=form, preview=preview,
+                           is_default=is_default, kind_label=documents.KIND_LABELS[kind]), status
+
+
+@bp.post("/organiser/events/<int:event_id>/certificates/<kind>/issue")
+@login_required
+def issue_all(event_id, kind):
+    event = _organiser_event(event_id)
+    job = None
+
+    def start():
+        nonlocal job
+        job = services.start_job(current_user, event, _kind(kind), utcnow())
+
+    if not commit_or_flash(start):
+        return redirect(url_for("certificates.overview", event_id=event_id))
+    services.enqueue(job)
+    return redirect(url_for("certificates.job", job_id=job.id))
+
+
+@bp.post("/organiser/events/<int:event_id>/certificates/<kind>/issue-one")
+@login_required
+def issue_one(event_id, kind):
+    event = _organiser_event(event_id)
+    subject = request.form.get("subject", "")
+    if commit_or_flash(lambda: services.issue_one(current_user, event, _kind(kind), subject, utcnow())):
+        flash(_("The document was issued."), "success")
+    return redirect(url_for("certificates.issued", event_id=event_id, kind=kind))
+
+
+@bp.get("/organiser/events/<int:event_id>/certificates/<kind>")
+@login_required
+def issued(event_id, kind):
+    event = _organiser_event(event_id)
+    certificates = services.certificates_of_event(current_user, event, _kind(kind))
+    valid_subjects = {found.subject for found in certificates if found.valid}
+    waiting = [subject for subject in documents.subjects_of(event, kind) if subject.key not in valid_subjects]
+    return render_template("certificates/issued.html", event=event, kind=kind, kind_label=documents.KIND_LABELS[kind],
+                           certificates=certificates, waiting=waiting, reason_form=ReasonForm(),
+                           achievement_labels=documents.ACHIEVEMENT_LABELS)
+
+
+@bp.get("/organiser/events/<int:event_id>/certificates/<kind>/documents.zip")
+@login_required
+def export(event_id, kind):
+    event = _organiser_event(event_id)
+    archive = tempfile.TemporaryFile()
+    services.write_zip(current_user, event, _kind(kind), archive)
+    archive.seek(0)
+    return send_file(archive, mimetype="application/zip", as_attachment=True,
+                     download_name=f"{event.slug}-{kind}.zip", max_age=0)
+
+
+@bp.get("/organiser/certificate-jobs/<int:job_id>")
+@login_required
+def job(job_id):
+    found = services.get_job_for_organiser(current_user, job_id)
+    return render_template("certificates/job.html", job=found, progress=services.progress(found, utcnow()),
+                           kind_label=documents.KIND_LABELS[found.kind])
+
+
+@bp.get("/organiser/certificate-jobs/<int:job_id>/progress")
+@login_required
+def job_progress(job_id):
+    found = services.get_job_for_organiser(current_user, job_id)
+    return jsonify(services.progress(found, utcnow()).as_json())
+
+
+@bp.post("/organiser/certificate-jobs/<int:job_id>/resume")
+@login_required
+def resume_job(job_id):
+    found = services.get_job_for_organiser(current_user, job_id)
+    if commit_or_flash(lambda: services.resume_job(current_user, found, utcnow())):
+        services.enqueue(found)
+    return redirect(url_for("certificates.job", job_id=job_id))
+
+
+def _change(certificate_id: int, operation, message: str):
+    certificate = services.get_certificate_for_organiser(current_user, certificate_id)
+    form = ReasonForm()
+    if not form.validate():
+        flash(_("Say why."), "error")
+    elif commit_or_flash(lambda: operation(current_user, certificate, form.reason.data, utcnow())):
+        flash(message, "success")
+    return redirect(url_for("certificates.issued", event_id=certificate.event_id, kind=certificate.kind))
+
+
+@bp.post("/organiser/certificates/<int:certificate_id>/revoke")
+@login_required
+def revoke(certificate_id):
+    return _change(certificate_id, services.revoke, _("The document was revoked."))
+
+
+@bp.post("/organiser/certificates/<int:certificate_id>/reissue")
+@login_required
+def reissue(certificate_id):
+    return _change(certificate_id, services.reissue, _("The document was reissued; the old one is revoked."))
+
+
+@bp.get("/certificates/<int:certificate_id>/download")
+@login_required
+def download(certificate_id):
+    certificate, path = services.file_for_download(current_user, certificate_id)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="application/pdf", as_attachment=True,
+                         download_name=services.download_name(certificate), max_age=0)
+    response.headers.update(PDF_HEADERS)
+    return response
+
+
+# --- public verification -------------------------------------------------------------------------------
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def verify():
+    """Look a document up by its serial (GET) or by the PDF itself (POST), byte for byte."""
+    serial_form, document_form = SerialForm(request.args), DocumentForm()
+    certificate, checked_file, status = None, False, 200
+    if request.method == "POST":
+        file = request.files.get("document")
+        if not document_form.validate() or file is None or not file.filename:
+            flash(_("Choose the PDF you received."), "error")
+            status = 422
+        else:
+            try:
+                certificate = services.by_file(file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1))
+                checked_file = True
+            except Invalid as error:
+                flash(str(error), "error")
+                status = 422
+    elif request.args.get("serial"):
+        if serial_form.validate():
+            return redirect(url_for("certificates.verify_code", code=services.by_serial(serial_form.serial.data)
+                                    .verification_code))
+        status = 422
+    return render_template("certificates/verify.html", serial_form=serial_form, document_form=document_form,
+                           certificate=certificate, checked_file=checked_file,
+                           achievement_labels=documents.ACHIEVEMENT_LABELS, kind_labels=documents.KIND_LABELS), status
+
+
+@bp.get("/verify/<code>")
+@limiter.limit("30 per minute")
+def verify_code(code):
+    certificate: Certificate = services.by_code(code)
+    replacement = db.session.get(Certificate, certificate.replaced_by_id) if certificate.replaced_by_id else None
+    return render_template("certificates/verified.html", certificate=certificate, replacement=replacement,
+                           achievement_labels=documents.ACHIEVEMENT_LABELS, kind_labels=documents.KIND_LABELS)
