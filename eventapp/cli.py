@@ -144,14 +144,18 @@ def _event_and_actor(event_slug: str, email: str | None):
 @click.argument("event_slug")
 @click.option("--kind", type=KIND_CHOICE, required=True)
 @click.option("--as", "email", help="The organiser who issues them (for the audit log); the first admin if not given.")
-def certificates_issue(event_slug, kind, email):
+@click.option("--base-url", help="The site's public address, printed in the QR codes (default: BASE_URL).")
+def certificates_issue(event_slug, kind, email, base_url):
     """Issue every missing document of a kind, as the web page's bulk issue does (resuming an unfinished one)."""
     from .certificates import services
     from .database import utcnow
 
+    base_url = base_url or current_app.config["BASE_URL"]
+    if not base_url.startswith(("http://", "https://")):
+        raise click.UsageError("Give --base-url https://your.site (or set BASE_URL): the QR codes open that address.")
     event, actor = _event_and_actor(event_slug, email)
     try:
-        job = services.start_job(actor, event, kind, utcnow())
+        job = services.start_job(actor, event, kind, utcnow(), base_url)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

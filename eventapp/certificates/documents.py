@@ -60,6 +60,7 @@ LABELS = {
     "percentile": lambda kind: _l("Better than"),
     "overall": lambda kind: _l("Overall"),
     "rank": lambda kind: _l("Rank"),
+    "of": lambda kind: _l("of"),
     "comments": lambda kind: _l("What the judges said"),
     "no_comments": lambda kind: _l("The judges left no comments."),
     "improve": lambda kind: _l("Where to improve: the criteria furthest below the round's average come first."),
@@ -105,7 +106,7 @@ def _publications(event: Event) -> list[tuple[Round, Publication]]:
     """The current published results of the event's rounds, the final round first."""
     rows = db.session.execute(select(Round, Publication).join(Publication, Publication.round_id == Round.id).where(
         Round.event_id == event.id, Publication.superseded_at.is_(None)))
-    return sorted(rows.tuples(), key=lambda pair: (pair[0].kind != FINAL, -pair[0].id))
+    return sorted(rows.all(), key=lambda pair: (pair[0].kind != FINAL, -pair[0].id))
 
 
 def has_published_results(event: Event) -> bool:
@@ -246,7 +247,7 @@ def _report_page(report: dict, language: str) -> dict:
     }
 
 
-def _page(kind: str, subject: Subject, event: dict, signatories: list[dict], issued_at: datetime,
+def _page(kind: str, subject: Subject, event: dict, signatories: list[dict], images, issued_at: datetime,
           language: str) -> dict:
     with force_locale(language):
         jalali, gregorian = _dates(issued_at, language)
@@ -259,7 +260,7 @@ def _page(kind: str, subject: Subject, event: dict, signatories: list[dict], iss
             "province": subject.province.get(language, ""),
             "signatories": [{"name": person[f"name_{language}"] or person["name_fa"],
                              "position": person[f"position_{language}"] or person["position_fa"],
-                             "image": f"asset:{person['image']}" if person.get("image") else ""}
+                             "image": f"asset:{person['image']}" if person.get("image") in images else ""}
                             for person in signatories],
             "reviewed": format_number(subject.reviewed),
             "report": _report_page(subject.report, language) if subject.report else {},
@@ -275,7 +276,8 @@ def context(kind: str, subject: Subject, *, event: dict, language: str, signator
         "images": asset_urls(images), "holder": subject.holder,
         "team": {"name": subject.holder, "organisation": subject.organisation},
         "members": list(subject.members),
-        "pages": [_page(kind, subject, event, signatories, issued_at, code) for code in languages_of(language)],
+        "pages": [_page(kind, subject, event, signatories, images, issued_at, code)
+                  for code in languages_of(language)],
     }
 
 

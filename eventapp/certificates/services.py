@@ -411,12 +411,13 @@ def unfinished_job(event: Event, kind: str) -> CertificateJob | None:
         CertificateJob.status.in_((QUEUED, RUNNING))).order_by(CertificateJob.id.desc()))
 
 
-def start_job(actor, event: Event, kind: str, now: datetime) -> CertificateJob:
+def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "") -> CertificateJob:
     """Queue the issue of every document of the kind for the event (or resume the unfinished one).
 
+    ``base_url`` is the site's address for the QR codes (the request's, or BASE_URL, when not given).
     Checks the template and the results first, so a job that cannot work is refused at once."""
     _require_organiser(actor)
-    base_url = site_address()
+    base_url = base_url.rstrip("/") or site_address()
     Issuer(event, kind, base_url)
     job = unfinished_job(event, kind)
     if job is None:
@@ -450,6 +451,7 @@ def is_stale(job: CertificateJob, now: datetime) -> bool:
 def run_job(job_id: int, on_progress=None) -> None:
     """Issue every missing document of the job's kind, one commit per document, so that an interruption
     loses at most the document being made, and running the job again issues nothing twice."""
+    db.session.expire_all()  # a worker process runs job after job: read this one afresh
     job = db.session.get(CertificateJob, job_id)
     if job is None or job.status in (DONE, FAILED):
         return

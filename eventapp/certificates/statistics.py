@@ -1,4 +1,5 @@
 """Where a result stands among the round's results: pure maths for the report card."""
+from fractions import Fraction
 
 
 def percentile_rank(value: float, values: list[float]) -> float:
@@ -14,4 +15,6 @@ def percentile_rank(value: float, values: list[float]) -> float:
 def mean(values: list[float]) -> float:
     if not values:
         raise ValueError("no values")
-    return sum(values) / len(values)
+    # Summed exactly and rounded once: a float sum drifts (three results of 0.1 averaged 0.10000000000000002),
+    # and the card would then mark a result equal to everyone's as below the average.
+    return float(sum(map(Fraction, values)) / len(values))
