@@ -2,12 +2,16 @@
 from datetime import timedelta
 
 import factory
+from sqlalchemy import select
 
 from eventapp.auth.models import RoleGrant, User
 from eventapp.auth.passwords import hash_password
 from eventapp.database import utcnow
 from eventapp.events.models import Event, Phase
 from eventapp.extensions import db
+from eventapp.judging import services as judging
+from eventapp.judging.models import Assignment, Round
+from eventapp.text import persian_digits
 
 TEST_PASSWORD = "correct horse battery"
 _TEST_HASH = hash_password(TEST_PASSWORD)  # hashed once: Argon2 is slow on purpose
@@ -100,3 +104,55 @@ def team_in(app, event_id: int, leader_user=None, status="approved", members=(),
         db.session.add(team)
         db.session.commit()
         return team.id
+
+
+# --- judged rounds with published results (certificates need them) ---------------------------------
+
+
+def final_round(app, organiser, event_id, team_ids, judge_ids, judges_per_entry=1) -> int:
+    """A final round of the event with the default rubric, its entries and judges, assigned."""
+    now = utcnow()
+    with app.app_context():
+        actor, event = db.session.get(User, organiser.id), db.session.get(Event, event_id)
+        rubric = judging.save_rubric(actor, event, "شاخص‌ها", "Rubric", judging.default_criteria())
+        round_ = judging.save_round(actor, event, judging.RoundDetails(
+            kind="final", rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
+            judges_per_entry=judges_per_entry))
+        judging.add_entries(actor, round_, team_ids)
+        judging.add_judges(actor, round_, judge_ids)
+        judging.assign_automatically(actor, round_, now)
+        db.session.commit()
+        return round_.id
+
+
+def submit_scores(app, round_id, team_ids, score_of=lambda index: 9 - index % 9, keep_open=()):
+    """Every judge submits (but the assignments of ``keep_open`` judges stay drafts): each entry gets
+    ``score_of(its index)`` on every criterion, and a comment on the first."""
+    with app.app_context():
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.round_id == round_id)).all():
+            judge, criteria = db.session.get(User, assignment.user_id), assignment.round.rubric.criteria
+            value = score_of(team_ids.index(assignment.team_id))
+            judging.save_scores(judge, assignment, {criterion.id: value for criterion in criteria},
+                                {criteria[0].id: "برنامهٔ زمانی روشن است."}, utcnow())
+            if assignment.user_id not in keep_open:
+                judging.submit_scores(judge, assignment, "", utcnow())
+        db.session.commit()
+
+
+def publish(app, organiser, round_id):
+    """Publish the round's results as they stand."""
+    with app.app_context():
+        judging.publish(db.session.get(User, organiser.id), db.session.get(Round, round_id), {}, utcnow())
+        db.session.commit()
+
+
+def many_teams(app, make, organiser, count, names=None):
+    """An event whose final round of ``count`` teams without members is published."""
+    event = make.event(open_kind="judging", title_fa="جشنواره بزرگ", title_en="Big Festival")
+    judge = make.user(name="داور تنها", roles=["judge"])
+    names = names or [f"گروه شماره {persian_digits(str(index))}" for index in range(count)]
+    team_ids = [team_in(app, event.id, name=name) for name in names]
+    round_id = final_round(app, organiser, event.id, team_ids, [judge.id])
+    submit_scores(app, round_id, team_ids)
+    publish(app, organiser, round_id)
+    return event, team_ids

@@ -69,42 +69,6 @@ def pdf_upload(content: bytes, name="certificate.pdf") -> dict:
 # --- building events with published results ----------------------------------------------------------
 
 
-def final_round(app, organiser, event_id, team_ids, judge_ids, judges_per_entry=1) -> int:
-    """A final round of the event with the default rubric, its entries and judges, assigned."""
-    now = utcnow()
-    with app.app_context():
-        actor, event = get(User, organiser.id), get(Event, event_id)
-        rubric = judging.save_rubric(actor, event, "شاخص‌ها", "Rubric", judging.default_criteria())
-        round_ = judging.save_round(actor, event, judging.RoundDetails(
-            kind="final", rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
-            judges_per_entry=judges_per_entry))
-        judging.add_entries(actor, round_, team_ids)
-        judging.add_judges(actor, round_, judge_ids)
-        judging.assign_automatically(actor, round_, now)
-        db.session.commit()
-        return round_.id
-
-
-def submit_scores(app, round_id, team_ids, score_of=lambda index: 9 - index % 9, keep_open=()):
-    """Every judge submits (but the assignments of ``keep_open`` judges stay drafts): each entry gets
-    ``score_of(its index)`` on every criterion, and a comment on the first."""
-    with app.app_context():
-        for assignment in db.session.scalars(select(Assignment).where(Assignment.round_id == round_id)).all():
-            judge, criteria = get(User, assignment.user_id), assignment.round.rubric.criteria
-            value = score_of(team_ids.index(assignment.team_id))
-            judging.save_scores(judge, assignment, {criterion.id: value for criterion in criteria},
-                                {criteria[0].id: "برنامهٔ زمانی روشن است."}, utcnow())
-            if assignment.user_id not in keep_open:
-                judging.submit_scores(judge, assignment, "", utcnow())
-        db.session.commit()
-
-
-def publish(app, organiser, round_id):
-    with app.app_context():
-        judging.publish(get(User, organiser.id), get(Round, round_id), {}, utcnow())
-        db.session.commit()
-
-
 @pytest.fixture
 def festival(app, make, organiser):
     """A published final round: «گروه جهادی امید» (first place: نرگس نیک‌نام, the leader, and علی رضایی)
@@ -116,23 +80,11 @@ def festival(app, make, organiser):
     judge = make.user(name="حمید فرهمند", email="hamid@example.com", roles=["judge"])
     omid = factories.team_in(app, event.id, narges, members=[ali], name="گروه جهادی امید")
     mehr = factories.team_in(app, event.id, sara, name="کانون مهر")
-    round_id = final_round(app, organiser, event.id, [omid, mehr], [judge.id])
-    submit_scores(app, round_id, [omid, mehr])
-    publish(app, organiser, round_id)
+    round_id = factories.final_round(app, organiser, event.id, [omid, mehr], [judge.id])
+    factories.submit_scores(app, round_id, [omid, mehr])
+    factories.publish(app, organiser, round_id)
     return SimpleNamespace(event=event, organiser=organiser, omid=omid, mehr=mehr, narges=narges, ali=ali,
                            sara=sara, judge=judge, round_id=round_id)
-
-
-def many_teams(app, make, organiser, count, names=None):
-    """An event whose final round of ``count`` teams without members is published."""
-    event = make.event(open_kind="judging", title_fa="جشنواره بزرگ", title_en="Big Festival")
-    judge = make.user(name="داور تنها", roles=["judge"])
-    names = names or [f"گروه شماره {persian_digits(str(index))}" for index in range(count)]
-    team_ids = [factories.team_in(app, event.id, name=name) for name in names]
-    round_id = final_round(app, organiser, event.id, team_ids, [judge.id])
-    submit_scores(app, round_id, team_ids)
-    publish(app, organiser, round_id)
-    return event, team_ids
 
 
 def issue(app, world, kind=GROUP, subject=None) -> Certificate:
@@ -418,7 +370,7 @@ def test_a_template_cannot_put_a_local_file_into_a_document(app, festival, uploa
 
 def test_a_bulk_issue_makes_every_document_but_the_one_that_fails_and_names_it(app, make, organiser, upload_dir):
     names = [f"گروه شماره {persian_digits(str(index))}" for index in range(29)] + ["گروه خراب"]
-    event, team_ids = many_teams(app, make, organiser, 30, names)
+    event, team_ids = factories.many_teams(app, make, organiser, 30, names)
     html, css = services.default_template(GROUP)
     with app.app_context():
         actor = get(User, organiser.id)
@@ -460,7 +412,7 @@ class Interrupted(Exception):
 
 
 def test_an_interrupted_job_resumes_where_it_stopped(app, make, organiser, upload_dir, monkeypatch):
-    event, team_ids = many_teams(app, make, organiser, 8)
+    event, team_ids = factories.many_teams(app, make, organiser, 8)
     rendered = []
     render = Renderer.pdf
 
@@ -558,8 +510,8 @@ def test_only_judges_who_submitted_every_assignment_get_a_certificate(app, make,
     late = make.user(name="رضا توانا", email="reza@example.com", roles=["judge"])
     make.user(name="داور بی‌کار", email="idle@example.com", roles=["judge"])
     team_ids = [factories.team_in(app, event.id, name=name) for name in ("گروه الف", "گروه ب")]
-    round_id = final_round(app, organiser, event.id, team_ids, [done.id, late.id], judges_per_entry=2)
-    submit_scores(app, round_id, team_ids, keep_open={late.id})
+    round_id = factories.final_round(app, organiser, event.id, team_ids, [done.id, late.id], judges_per_entry=2)
+    factories.submit_scores(app, round_id, team_ids, keep_open={late.id})
     with app.app_context():
         one_of_two = db.session.scalar(select(Assignment).where(Assignment.user_id == late.id))
         judging.submit_scores(get(User, late.id), one_of_two, "", utcnow())  # not enough

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import segno
 from markupsafe import Markup
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # else a line per step of every document
+from weasyprint import CSS, HTML  # noqa: E402  (after quieting its logger, which it uses on import)
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FONT_FILES = {path.name: path for path in FONTS_DIR.glob("*.ttf")}
 PDF_VARIANT = "pdf/a-3b"
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per step of every document
 
 BASE_CSS = """
 @font-face { font-family: Vazirmatn; font-weight: 400; src: url(font:Vazirmatn-Regular.ttf); }

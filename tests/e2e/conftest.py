@@ -15,9 +15,16 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(app, database_url, tmp_path):
+def live_server_config():
+    """Settings of the live server beyond the test app's (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(app, database_url, tmp_path, live_server_config):
     """The real app (CSRF on) on the suite's database, served from a thread."""
-    served = make_app(database_url, WTF_CSRF_ENABLED=True, SERVER_NAME=None, UPLOAD_DIR=str(tmp_path / "uploads"))
+    served = make_app(database_url, WTF_CSRF_ENABLED=True, SERVER_NAME=None, UPLOAD_DIR=str(tmp_path / "uploads"),
+                      **live_server_config)
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
