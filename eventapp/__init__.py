@@ -62,15 +62,19 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import health
+    from .api import admin_bp as api_admin_bp
+    from .api import bp as api_bp
     from .audit import bp as audit_bp
     from .auth import bp as auth_bp
     from .certificates import bp as certificates_bp
     from .events import bp as events_bp
     from .judging import bp as judging_bp
+    from .pipeline import bp as pipeline_bp
     from .teams import bp as teams_bp
     from .training import bp as training_bp
 
-    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, training_bp, judging_bp, certificates_bp, audit_bp):
+    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, training_bp, judging_bp, certificates_bp, pipeline_bp,
+                      api_bp, api_admin_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 
@@ -113,6 +117,9 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if request.path.startswith("/api/"):  # unknown addresses and methods of the API answer in JSON
+            from .api.views import http_error_response
+            return http_error_response(error)
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

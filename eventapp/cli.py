@@ -17,6 +17,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(results)
     app.cli.add_command(certificates)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(pipeline)
 
 
 @click.command("create-user")
@@ -213,3 +214,19 @@ def jobs_worker(burst):
         jobs.work(burst=burst)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=AppGroup)
+def pipeline():
+    """The collaboration pipeline."""
+
+
+@pipeline.command("digest")
+def pipeline_digest():
+    """Email each project owner their overdue, silent and due-this-week projects (weekly, from cron)."""
+    from .database import utcnow
+    from .pipeline import services
+
+    sent = services.send_digests(utcnow())
+    db.session.commit()
+    click.echo(f"Digest emails sent: {sent}.")

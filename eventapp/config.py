@@ -77,6 +77,8 @@ def from_environment(instance_path: Path) -> dict:
         # Flask-Limiter: shared through Redis when there is one.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Requests to the partners' API, per token (per address without one).
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),
         "PAGE_SIZE": 25,
         # Attachments of a progress map.
         "MAX_ATTACHMENTS": int(os.environ.get("MAX_ATTACHMENTS", "5")),

@@ -3,10 +3,12 @@
 Three events: the national one in its map-submission phase, with about forty teams from all over Iran
 (most approved, a few pending, rejected or withdrawn) and their progress maps in Persian, judged in a
 screening round whose results are published and chose the teams of the workshop; a provincial one of
-Yazd taking registrations; and a finished one of Sarakhs. Every team, member, decision, draft,
-submission and training sign-up goes through the services at a plausible moment of the right phase
-(``now``), so the rules hold and the records tell a believable story. Only the many accounts are made
-directly, all sharing one hash of the demo password: Argon2 is slow on purpose.
+Yazd taking registrations; and a finished one of Sarakhs, whose final round was published months ago:
+its winners' maps (and two more) are being carried out in the collaboration pipeline, at every stage,
+with owners, partners, notes, milestones and readings of their indicators. Every team, member, decision,
+draft, submission, training sign-up, score and pipeline step goes through the services at a plausible
+moment of the right phase (``now``), so the rules hold and the records tell a believable story. Only
+the many accounts are made directly, all sharing one hash of the demo password: Argon2 is slow on purpose.
 
 What the teams and maps say is in ``demo_content``.
 """
@@ -29,7 +31,10 @@ from .events.models import County, Event, Province
 from .extensions import db
 from .judging import scoring
 from .judging import services as judging
-from .judging.models import SCREENING, JudgeProfile, Round, Rubric
+from .judging.models import FINAL, SCREENING, JudgeProfile, Round, Rubric
+from .pipeline import services as pipeline
+from .pipeline import tracking
+from .pipeline.models import Project
 from .teams import services as teams
 from .teams.models import APPROVED, MAP_SECTIONS, PENDING, REJECTED, WITHDRAWN, Team, TeamMember
 from .text import normalize_text
@@ -71,6 +76,7 @@ class Timeline:
     first_drafts: tuple[int, int] = (-9, -7)
     submissions: tuple[int, int] = (-5, 0)
     later_drafts: tuple[int, int] = (-4, 0)
+    maps_written: int = 0  # the day the maps' plans start from (their actions and targets follow it)
 
 
 # The national event's screening round, inside its screening phase: (day, hour, minute) from today.
@@ -85,6 +91,14 @@ SCREENING_CONFLICTS_AT = ((-10, 17, 10), (-10, 17, 45))
 
 NATIONAL_TIMELINE = Timeline(registration=(-37, -15), late_registration=(-14, -12), decisions=(-11, -10))
 YAZD_TIMELINE = Timeline(registration=(-5, -2), late_registration=(-3, -1), decisions=(-1, -1))
+SARAKHS_TIMELINE = Timeline(registration=(-199, -186), late_registration=(-185, -182), decisions=(-179, -178),
+                            withdrawal=-175, first_drafts=(-176, -171), submissions=(-160, -141),
+                            later_drafts=(-160, -141), maps_written=-176)
+# Sarakhs' final round, in its judging phase, scored by three judges of the series; published as its
+# results phase opened, which took the winners into the pipeline.
+SARAKHS_FINAL = {"opens": (-139, 9, 0), "assigned": (-139, 9, 30), "closes": (-126, 20, 0),
+                 "published": (-124, 11, 0), "scoring": (-137, -128)}
+SARAKHS_JUDGES = ("judge02@demo.example.org", "judge06@demo.example.org", "judge09@demo.example.org")
 
 
 class Clock:
@@ -142,8 +156,9 @@ def _event(organiser, clock: Clock, slug: str, open_phase: str | None = None, **
     if event is None:
         return events.create_event(organiser, events.EventDetails(slug=slug, **details))
     # An older demo's event that no team has joined yet moves to today's schedule.
-    if (open_phase and not event.phase_open(open_phase, clock.now)
-            and not db.session.scalar(select(func.count(Team.id)).where(Team.event_id == event.id))):
+    moved = (not event.phase_open(open_phase, clock.now) if open_phase
+             else not _on_schedule(event, details["windows"]))
+    if moved and not db.session.scalar(select(func.count(Team.id)).where(Team.event_id == event.id)):
         events.update_event(organiser, event, events.EventDetails(slug=slug, **details))
     return event
 
@@ -183,7 +198,7 @@ def load_demo() -> dict[str, str]:
         windows=clock.windows(NATIONAL_PHASES),
     )
     razavi = db.session.scalar(select(Province).where(Province.name_en == "Razavi Khorasan"))
-    _event(
+    sarakhs = _event(
         organiser, clock, "dawn-of-progress-sarakhs-1404",
         title_fa="طلوع پیشرفت سرخس ۱۴۰۴",
         title_en="Dawn of Progress Sarakhs 1404",
@@ -220,6 +235,10 @@ def load_demo() -> dict[str, str]:
             _seed_training(national, organiser, clock)
         if _on_schedule(yazd, clock.windows(YAZD_PHASES)):
             _seed_teams(yazd, content.YAZD_TEAMS, YAZD_TIMELINE, organiser, clock, password_hash)
+        if _on_schedule(sarakhs, clock.windows(SARAKHS_PHASES)):
+            _seed_teams(sarakhs, content.SARAKHS_TEAMS, SARAKHS_TIMELINE, organiser, clock, password_hash)
+            if _seed_final(sarakhs, content.SARAKHS_TEAMS, judges, organiser, clock):
+                _seed_pipeline(sarakhs, content.SARAKHS_TEAMS, organiser, clock)
     return {kind: DEMO_ACCOUNTS[kind][0] for kind in DEMO_ACCOUNTS}
 
 
@@ -300,7 +319,7 @@ def _join_by_invitation(leader, team: Team, email: str, person: content.Person, 
 def _write_map(team: Team, plan: content.TeamPlan, leader, writer, timeline: Timeline, clock: Clock,
                rng: random.Random) -> None:
     """A first draft, then the whole map; submitted by the leader in the submission phase, or kept a draft."""
-    written = content.map_content(plan, clock.midnight.date())
+    written = content.map_content(plan, (clock.midnight + timedelta(days=timeline.maps_written)).date())
     where = _place(plan.province, plan.county)
     first = clock.some_time(rng, timeline.first_drafts, (9, 23))
     begun = teams.MapDraft(
@@ -496,3 +515,173 @@ def _seed_training(event: Event, organiser, clock: Clock) -> None:
         signups = db.session.scalars(select(TrainingSignup).where(TrainingSignup.session_id == session.id)).all()
         marks = {signup.id: rng.random() < 0.9 for signup in signups if signup.status == CONFIRMED}
         training.record_attendance(organiser, session, marks, session.ends_at + timedelta(minutes=30))
+
+
+# --- the finished event of Sarakhs: its final round and the collaboration pipeline -------------------------
+
+def _seed_final(event: Event, plans: list[content.TeamPlan], judges: list[User], organiser, clock: Clock) -> bool:
+    """Sarakhs' final round: every map scored by three judges and published, which takes the winners into
+    the pipeline. Made once (False when the event already has a final round)."""
+    if db.session.scalar(select(Round.id).where(Round.event_id == event.id, Round.kind == FINAL)):
+        return False
+    title_fa, title_en = content.SARAKHS_RUBRIC
+    rubric = db.session.scalar(select(Rubric).where(Rubric.event_id == event.id, Rubric.title_fa == title_fa))
+    if rubric is None:
+        rubric = judging.save_rubric(organiser, event, title_fa, title_en, judging.default_criteria())
+    panel = [judge for judge in judges if judge.email in SARAKHS_JUDGES]
+    round_ = judging.save_round(organiser, event, judging.RoundDetails(
+        kind=FINAL, rubric_id=rubric.id, starts_at=clock.at(*SARAKHS_FINAL["opens"]),
+        ends_at=clock.at(*SARAKHS_FINAL["closes"]), judges_per_entry=len(panel), blind=True,
+    ))
+    by_name = {normalize_text(plan.name): plan for plan in plans}
+    entries = {team.id: team for team in db.session.scalars(
+        select(Team).where(Team.event_id == event.id, Team.status == APPROVED).order_by(Team.id))}
+    judging.add_entries(organiser, round_, list(entries))
+    judging.add_judges(organiser, round_, [judge.id for judge in panel])
+    judging.assign_automatically(organiser, round_, clock.at(*SARAKHS_FINAL["assigned"]), seed=1404)
+
+    styles = {plan.email: plan for plan in content.JUDGES}
+    users = {judge.id: judge for judge in panel}
+    criteria = round_.rubric.criteria
+    work, submitted = [], {}
+    for assignment in judging.round_assignments(round_):
+        plan = by_name[entries[assignment.team_id].name]
+        rng = random.Random(f"dawn-of-progress-final-{users[assignment.user_id].email}-{plan.key}")
+        moment = clock.at(rng.randint(*SARAKHS_FINAL["scoring"]), rng.randint(9, 21), rng.randint(0, 59))
+        work.append((moment, assignment.id, assignment, plan, rng))
+    for submitted_at, _, assignment, plan, rng in sorted(work, key=lambda item: item[:2]):
+        judge = users[assignment.user_id]
+        style = styles[judge.email]
+        quality = content.final_quality(plan, len(criteria))
+        values = {criterion.id: float(min(criterion.scale_max, max(criterion.scale_min, round(
+            quality[index] + style.leniency / 2 + rng.gauss(0, 0.4)))))
+            for index, criterion in enumerate(criteria)}
+        weakest = min(range(len(criteria)), key=lambda index: (values[criteria[index].id], index))
+        comments = {criteria[weakest].id: rng.choice(content.IMPROVEMENTS[weakest % len(content.IMPROVEMENTS)])}
+        judging.save_scores(judge, assignment, values, comments, submitted_at - timedelta(minutes=rng.randint(8, 40)))
+        total, others = judging.judge_total(assignment), submitted.setdefault(assignment.team_id, [])
+        note = ""
+        if scoring.outlier(total, others, round_.outlier_threshold):
+            note = rng.choice(content.OUTLIER_COMMENTS["high" if total > sum(others) / len(others) else "low"])
+        judging.submit_scores(judge, assignment, note, submitted_at)
+        others.append(total)
+    judging.publish(organiser, round_, {}, clock.at(*SARAKHS_FINAL["published"]))
+    return True
+
+
+def _seed_pipeline(event: Event, plans: list[content.TeamPlan], organiser, clock: Clock) -> None:
+    """What became of the Sarakhs maps in the pipeline since the results (``content.PIPELINE_STORIES``):
+    maps the organisers added by hand, moves with reasons, owners and next steps, partners, the team's
+    notes, milestones done, and monthly readings of the indicators, most checked by an organiser."""
+    stages = {stage.key: stage.id for stage in pipeline.ensure_stages()}
+    by_key = {plan.key: plan for plan in plans}
+    for story in content.PIPELINE_STORIES:
+        plan = by_key[story.key]
+        team = db.session.scalar(select(Team).where(Team.event_id == event.id,
+                                                    Team.name == normalize_text(plan.name)))
+        project = db.session.scalar(select(Project).where(Project.team_id == team.id))
+        if project is None:  # added by hand some days after the results (or, unlikely, no longer a winner)
+            added = clock.at(story.added_on, 10, 30) if story.added_on is not None \
+                else clock.at(*SARAKHS_FINAL["published"]) + timedelta(days=1)
+            project = pipeline.create_project(organiser, team, clock.past(added))
+        elif project.owner_id is not None:
+            continue  # its story was told already
+        leader = accounts.find_by_email(content.leader_email(plan))
+        rng = random.Random(f"dawn-of-progress-pipeline-{story.key}")
+        for name, role in story.partners:
+            pipeline.add_partner(organiser, project, name, role)
+        for day, key, reason in story.moves:
+            pipeline.move(organiser, project, stages[key], reason,
+                          clock.past(clock.at(day, rng.randint(9, 15), rng.randint(0, 59))))
+        for day, who, text in story.notes:
+            pipeline.post_note(leader if who == "team" else organiser, project, text, [],
+                               clock.past(clock.at(day, rng.randint(10, 21), rng.randint(0, 59))))
+        _mark_milestones(project, story, leader, organiser, clock, rng)
+        _post_readings(project, story, leader, organiser, clock, rng)
+        due = (clock.midnight + timedelta(days=story.next_step_due)).date() if story.next_step_due is not None else None
+        pipeline.update_plan(organiser, project, pipeline.Plan(organiser.id, story.next_step, due))
+
+
+def _mark_milestones(project: Project, story: content.PipelineStory, leader: User, organiser, clock: Clock,
+                     rng: random.Random) -> None:
+    today = clock.midnight.date()
+
+    def mark(milestone, done_on):
+        pipeline.mark_milestone(leader, project, milestone.id, done_on,
+                                clock.past(clock.at((done_on - today).days, 19, rng.randint(0, 59))))
+
+    if story.milestones != "none":
+        until = today + timedelta(days=story.milestones_until)
+        started = min((clock.at(day).date() for day, key, _ in story.moves if key == "implementation"),
+                      default=until)
+        for milestone in project.milestones:
+            if milestone.due_on is not None and (story.milestones == "all" or milestone.due_on < until):
+                mark(milestone, min(until, max(started, milestone.due_on - timedelta(days=rng.randint(0, 12)))))
+    for title, due, done in story.added_milestones:
+        milestone = pipeline.add_milestone(organiser, project, title, today + timedelta(days=due))
+        db.session.flush()
+        if done is not None:
+            mark(milestone, today + timedelta(days=done))
+
+
+def _post_readings(project: Project, story: content.PipelineStory, leader: User, organiser, clock: Clock,
+                   rng: random.Random) -> None:
+    """Monthly readings of each indicator, on the path its story asks for, posted by the team's leader and
+    (but the latest, when the story says so) verified by an organiser a few days later."""
+    first, last = story.readings
+    if first == last:
+        return
+    days = list(range(first, last, 30))
+    if last - days[-1] >= 10:
+        days.append(last)
+    today = clock.midnight.date()
+    for index, indicator in enumerate(project.indicators):
+        wanted = story.indicators[index % len(story.indicators)]
+        if wanted is None or indicator.baseline is None or indicator.target is None:
+            continue
+        taken = [today + timedelta(days=day) for day in days]
+        values = _reading_values(indicator, wanted, taken, story.last_unverified, today, rng)
+        for position, (taken_on, value) in enumerate(zip(taken, values)):
+            posted = clock.past(clock.at((taken_on - today).days + rng.randint(0, 2), rng.randint(9, 21),
+                                         rng.randint(0, 59)))
+            reading = pipeline.post_reading(leader, project, indicator.id, pipeline.ReadingDetails(
+                taken_on, value, story.source), posted)
+            if not (story.last_unverified and position == len(taken) - 1):
+                checked = clock.past(posted + timedelta(days=rng.randint(2, 5), hours=rng.randint(0, 6)))
+                pipeline.verify_reading(organiser, project, reading.id, checked)
+
+
+def _reading_values(indicator, wanted: str, taken: list, last_unverified: bool, today, rng: random.Random
+                    ) -> list[float]:
+    """Values from the baseline along a path that leaves the indicator ``wanted`` (met, on track or behind)
+    by its verified readings today; the unverified latest one goes a little further."""
+    origin, target, target_date = indicator.baseline, indicator.target, indicator.target_date
+    step = 1.0 if abs(target - origin) >= 15 else 0.1
+    verified = len(taken) - 1 if last_unverified else len(taken)
+    elapsed = 1.0
+    if target_date is not None and target_date > taken[0]:
+        elapsed = (min(today, target_date) - taken[0]).days / (target_date - taken[0]).days
+    if wanted == "on_track" and (elapsed > 0.6 or target_date is None or target_date <= today):
+        wanted = "met"  # too little time left to be merely on track
+    final = {"met": 1.1, "on_track": min(0.9, 1.5 * elapsed + 0.05), "behind": 0.3 * elapsed}[wanted]
+
+    def value(share: float) -> float:
+        return round(round((origin + share * (target - origin)) / step) * step, 1)
+
+    shares = [final * (position / max(1, verified - 1)) ** 0.8 for position in range(verified)]
+    if wanted == "behind" and verified > 2:
+        shares[-2] = shares[-1] + 0.02  # a small setback at the last reading
+    values = [value(share) for share in shares]
+    if last_unverified:
+        values.append(value(shares[-1] + rng.uniform(0.03, 0.08)))
+    # Rounding may tip the latest verified value over a line: nudge it back to the story.
+    readings = list(zip(taken, values))[:verified]
+    rank = {"behind": 0, "on_track": 1, "met": 2}
+    for _ in range(50):
+        found = tracking.status(origin, target, target_date, readings, today)
+        if found == wanted:
+            break
+        towards = (1 if rank[wanted] > rank[found] else -1) * (1 if target > origin else -1)
+        values[verified - 1] = round(values[verified - 1] + towards * step, 1)
+        readings = list(zip(taken, values))[:verified]
+    return values

@@ -1466,3 +1466,169 @@ def screening_quality(plan: TeamPlan, criteria: int) -> list[float]:
         if _WEAK_CRITERION.get(missing, criteria) < criteria:
             quality[_WEAK_CRITERION[missing]] -= 1.5
     return [min(9.6, max(1.0, value)) for value in quality]
+
+
+# --- the finished event of Sarakhs and its collaboration pipeline ------------------------------------------
+
+# The provincial event of Sarakhs (1404) is over: eight teams submitted maps, its final round is published,
+# and its winners (with two more maps the headquarters chose) are being carried out in the pipeline.
+SARAKHS_TEAMS = [
+    _team("sarakhs01", "گروه جهادی شهید برونسی", "jihadi", "بسیج سازندگی شهرستان سرخس", "خراسان رضوی", "سرخس",
+          map_state="submitted", theme="dust", place="روستاهای حاشیه تپه‌های ماسه‌ای شرق سرخس",
+          point=(36.53, 61.2), size=6, invited=True,
+          about="در شرق و شمال شهر سرخس، تپه‌های ماسه‌ای روان در روزهای باد تا زمین‌های کشاورزی، کانال‌های آب و "
+                "جاده مرزی پیش می‌آیند و چند روستای نزدیک مرز بیش از همه از گرد و غبار آسیب می‌بینند."),
+    _team("sarakhs02", "کانون همیاران توسعه دانشگاه فردوسی مشهد", "student", "دانشگاه فردوسی مشهد",
+          "خراسان رضوی", "سرخس", map_state="submitted", theme="youth_jobs", place="محله‌های حاشیه شهر سرخس",
+          point=(36.55, 61.15), size=7, invited=True,
+          about="محله‌های حاشیه شهر سرخس بیشتر از خانوارهایی شکل گرفته‌اند که در سال‌های خشکسالی از روستاها "
+                "آمده‌اند؛ با وجود منطقه ویژه اقتصادی و پایانه مرزی در نزدیکی شهر، سهم جوانان این محله‌ها از کار "
+                "رسمی اندک است."),
+    _team("sarakhs03", "مؤسسه مردم‌نهاد دست‌بافته‌های ترکمن سرخس", "ngo",
+          "مؤسسه مردم‌نهاد دست‌بافته‌های ترکمن سرخس", "خراسان رضوی", "سرخس", map_state="submitted",
+          theme="handicrafts", craft="قالی‌بافی ترکمن", place="روستاهای ترکمن‌نشین شهرستان سرخس",
+          point=(36.47, 61.1), size=5,
+          about="زنان ترکمن سرخس نقش‌های کهن قالی ترکمن را نسل به نسل نگه داشته‌اند؛ بیشتر دارها در خانه‌ها "
+                "برپاست و فرش‌ها پیش از تمام شدن، به واسطه‌های بازار مشهد پیش‌فروش می‌شوند."),
+    _team("sarakhs04", "گروه جهادی شهید حججی", "jihadi", "قرارگاه جهادی امام رضا (ع) خراسان رضوی", "خراسان رضوی",
+          "سرخس", map_state="submitted", theme="schools", place="مدرسه‌های روستایی بخش مرزداران",
+          point=(36.2, 60.7), size=6,
+          about="بخش مرزداران در غرب شهرستان سرخس روستاهای پراکنده‌ای دارد که بیشترشان مدرسه‌ای کوچک و چندپایه "
+                "دارند و دانش‌آموزان دوره متوسطه باید هر روز راهی طولانی تا مرکز بخش بروند."),
+    _team("sarakhs05", "هیئت امنای مسجد جامع مزدوند", "other", "هیئت امنای مسجد جامع مزدوند", "خراسان رضوی",
+          "سرخس", map_state="submitted", theme="tourism", place="مزدوند و رباط تاریخی مزدوران",
+          point=(36.15, 60.53), size=4,
+          about="مزدوند بر سر راه قدیم مشهد به سرخس است و رباط صفوی مزدوران، منزلگاه کاروان‌های زائران و "
+                "بازرگانان بوده است؛ امروز بیشتر مسافران جاده بی‌آنکه بایستند از کنار آن می‌گذرند."),
+    _team("sarakhs06", "تعاونی دامداران دشت سرخس", "other", "شرکت تعاونی دامداران دشت سرخس", "خراسان رضوی",
+          "سرخس", map_state="submitted", theme="pastoral", place="مراتع دشت سرخس", point=(36.4, 61.05), size=5,
+          about="دامداران دشت سرخس گله‌های گوسفند و شتر خود را در مراتع کم‌بارش دشت می‌چرانند؛ خشکسالی‌های پیاپی "
+                "پوشش مرتع را کم کرده و هزینه علوفه بخش بزرگی از درآمد خانوارها را می‌برد."),
+    _team("sarakhs07", "گروه جهادی سلامت دانشگاه علوم پزشکی مشهد", "student", "دانشگاه علوم پزشکی مشهد",
+          "خراسان رضوی", "سرخس", map_state="submitted", theme="health", place="روستاهای مرزی شهرستان سرخس",
+          point=(36.5, 61.22), size=6, invited=True,
+          about="خانه‌های بهداشت روستاهای مرزی سرخس از شهر دورند و چند روستا بهورز مقیم ندارند؛ بیماری‌های مزمن "
+                "مانند فشار خون و دیابت در میان سالمندان دیر شناخته می‌شوند."),
+    _team("sarakhs08", "شورای جوانان روستاهای کنار هریرود", "other", "شورای جوانان دهستان‌های کنار هریرود",
+          "خراسان رضوی", "سرخس", map_state="submitted", theme="flood", place="روستاهای کنار رود هریرود",
+          point=(36.58, 61.17), size=4,
+          about="رود مرزی هریرود (تجن) در سال‌های پرباران سیلاب‌های ناگهانی به زمین‌ها و روستاهای کنار خود "
+                "می‌فرستد و در سال‌های کم‌باران، بستر خشک آن کانون گرد و غبار است."),
+]
+SARAKHS_RUBRIC = ("شاخص‌های داوری طلوع پیشرفت سرخس ۱۴۰۴", "Dawn of Progress Sarakhs 1404 judging rubric")
+# How strong the Sarakhs maps were in the final round (0-10, before each judge's leniency and noise).
+_SARAKHS_QUALITY = {"sarakhs04": 8.4, "sarakhs02": 7.9, "sarakhs01": 7.4, "sarakhs03": 6.9, "sarakhs07": 6.5,
+                    "sarakhs06": 6.1, "sarakhs08": 5.4, "sarakhs05": 5.0}
+
+
+def final_quality(plan: TeamPlan, criteria: int) -> list[float]:
+    """The Sarakhs team's latent quality per criterion in the final round."""
+    rng = random.Random(f"dawn-of-progress-final-{plan.key}")
+    return [min(9.6, max(1.0, _SARAKHS_QUALITY[plan.key] + rng.gauss(0, 0.5))) for _ in range(criteria)]
+
+
+@dataclass(frozen=True)
+class PipelineStory:
+    """What became of a Sarakhs map in the collaboration pipeline. Days are counted from today."""
+
+    key: str  # the team's
+    added_on: int | None = None  # None: taken in when the results were published; else added by hand that day
+    moves: tuple[tuple[int, str, str], ...] = ()  # (day, stage key, reason)
+    partners: tuple[tuple[str, str], ...] = ()  # (organisation, its role)
+    next_step: str = ""
+    next_step_due: int | None = None
+    # How each indicator of the map fares, in order (cycled): "met", "on_track", "behind", or None (no readings).
+    indicators: tuple[str | None, ...] = (None,)
+    readings: tuple[int, int] = (0, 0)  # the first and the last day measured, about a month apart
+    source: str = ""
+    last_unverified: bool = False  # the latest readings wait for an organiser's check
+    # The map's milestones the team marked done: "all", "due" (those due before ``milestones_until``) or "none".
+    milestones: str = "none"
+    milestones_until: int = 0
+    # Milestones the organisers added: (title, due day, the day it was done or None).
+    added_milestones: tuple[tuple[str, int, int | None], ...] = ()
+    notes: tuple[tuple[int, str, str], ...] = ()  # (day, "team" or "organiser", text)
+
+
+PIPELINE_STORIES = [
+    PipelineStory(
+        "sarakhs04",
+        moves=((-118, "agreement", "تفاهم‌نامه سه‌جانبه با آموزش و پرورش سرخس و مجمع خیرین مدرسه‌ساز امضا شد."),
+               (-109, "planning", "فهرست مدرسه‌ها و برآورد هزینه‌ها با آموزش و پرورش نهایی شد."),
+               (-97, "implementation", ""),
+               (-44, "monitoring", "کارهای ساختمانی تمام شد؛ پایش ماندگاری دانش‌آموزان ادامه دارد."),
+               (-13, "completed", "همه اقدام‌های نقشه انجام شد و گزارش پایانی به ستاد رسید.")),
+        partners=(("اداره آموزش و پرورش شهرستان سرخس", "همکار اجرایی"),
+                  ("مجمع خیرین مدرسه‌ساز خراسان رضوی", "تأمین بخشی از هزینه‌ها")),
+        indicators=("met", "met", "on_track", "met"), readings=(-100, -16), source="آمار آموزش و پرورش سرخس",
+        milestones="all", milestones_until=-14,
+        notes=((-95, "team", "نوسازی نخستین مدرسه با حضور اهالی و معلمان آغاز شد؛ اهالی کارهای ساده ساختمانی را "
+                             "بر عهده گرفته‌اند."),
+               (-60, "team", "لوله‌کشی آب آشامیدنی در چهار مدرسه تمام شد و شبکه بهداشت آب آن‌ها را آزمایش کرد."),
+               (-13, "organiser", "گزارش پایانی بررسی و پذیرفته شد. پایش شاخص‌ها تا پایان سال تحصیلی ادامه دارد."))),
+    PipelineStory(
+        "sarakhs02",
+        moves=((-117, "agreement", "تفاهم‌نامه با آموزش فنی و حرفه‌ای و بنیاد برکت امضا شد."),
+               (-104, "planning", ""),
+               (-90, "implementation", "نخستین دوره‌های مهارت‌آموزی آغاز شد."),
+               (-21, "monitoring",
+                "صندوق قرض‌الحسنه و بازارچه راه افتاده‌اند؛ از این پس شاخص‌ها ماهانه پایش می‌شوند.")),
+        partners=(("اداره کل آموزش فنی و حرفه‌ای خراسان رضوی", "مربیان دوره‌ها"),
+                  ("بنیاد برکت", "تسهیلات اشتغال خرد")),
+        next_step="گزارش پایش فصلی و بازدید از بازارچه", next_step_due=4,
+        indicators=("met", "on_track", "on_track", "behind"), readings=(-92, -6), source="سنجش میدانی گروه",
+        last_unverified=True, milestones="due",
+        added_milestones=(("برپایی بازارچه هفتگی محصولات", -20, -18),),
+        notes=((-70, "team", "بیست‌وسه جوان دوره‌های خیاطی و تعمیر لوازم خانگی را به پایان رساندند."),
+               (-18, "team", "بازارچه هفتگی در حیاط کانون مسجد برپا شد و در نخستین روز بیش از صد خریدار داشت."))),
+    PipelineStory(
+        "sarakhs01",
+        moves=((-115, "agreement", "تفاهم‌نامه با اداره منابع طبیعی و آبخیزداری سرخس امضا شد."),
+               (-101, "planning", ""),
+               (-79, "implementation", "نهال‌ها از نهالستان منابع طبیعی تحویل گرفته شد.")),
+        partners=(("اداره منابع طبیعی و آبخیزداری شهرستان سرخس", "نهال و کارشناس"),),
+        next_step="تأمین تانکر دوم برای آبیاری نهال‌ها", next_step_due=-6,
+        indicators=("on_track", "behind", "on_track", "on_track"), readings=(-78, -9),
+        source="گزارش منابع طبیعی سرخس", milestones="due",
+        added_milestones=(("کاشت نهال در نخستین کانون ریزگرد", -70, -75),),
+        notes=((-75, "team", "کاشت نهال‌های تاغ در نخستین کانون با حضور دانش‌آموزان و اهالی دو روستا انجام شد."),
+               (-30, "team", "بخشی از نهال‌ها از کم‌آبی خشک شد؛ تانکر دهیاری برای آبیاری هفتگی کافی نیست."),
+               (-8, "organiser", "تانکر دوم از بخشداری درخواست شد؛ پاسخ هنوز نیامده است."))),
+    PipelineStory(
+        "sarakhs03",
+        moves=((-112, "agreement", "تفاهم‌نامه با میراث فرهنگی، گردشگری و صنایع دستی سرخس امضا شد."),
+               (-96, "planning", ""),
+               (-66, "implementation", "تعاونی ثبت شد و نخستین خرید جمعی پشم انجام شد.")),
+        partners=(("اداره میراث فرهنگی، گردشگری و صنایع دستی شهرستان سرخس", "مجوز مشاغل خانگی و نمایشگاه"),),
+        next_step="حضور در نمایشگاه صنایع دستی مشهد", next_step_due=16,
+        indicators=("on_track", "behind", "on_track", "met"), readings=(-64, -12), source="دفتر تعاونی",
+        last_unverified=True, milestones="due",
+        added_milestones=(("ثبت تعاونی و گرفتن مجوز مشاغل خانگی", -60, -67),
+                          ("نخستین فروش گروهی در بازار فرش مشهد", -20, None)),
+        notes=((-40, "team", "سی‌ویک بافنده عضو تعاونی شدند و خرید جمعی، هزینه پشم را حدود یک‌پنجم کم کرد."),)),
+    PipelineStory(
+        "sarakhs07",
+        moves=((-108, "agreement", "تفاهم‌نامه با شبکه بهداشت و درمان سرخس امضا شد."),
+               (-52, "planning", "برنامه اعزام گروه‌های دانشجویی با معاونت بهداشت دانشگاه هماهنگ می‌شود.")),
+        partners=(("شبکه بهداشت و درمان شهرستان سرخس", "بهورزان و داروها"),),
+        next_step="جلسه برنامه‌ریزی اعزام نخستین گروه پزشکی", next_step_due=12,
+        notes=((-11, "team", "فهرست روستاهای بدون بهورز مقیم با شبکه بهداشت بازبینی شد."),)),
+    PipelineStory(
+        "sarakhs06",
+        moves=((-113, "agreement", ""), (-99, "planning", ""),
+               (-84, "implementation", "قرق نخستین قطعه مرتع با توافق ریش‌سفیدان آغاز شد."),
+               (-33, "on_hold", "مجوز قرق قطعه‌های بعدی مرتع هنوز از منابع طبیعی نرسیده و بذرپاشی تا فصل بارش "
+                                "ممکن نیست.")),
+        partners=(("اداره کل منابع طبیعی و آبخیزداری خراسان رضوی", "مجوز قرق و بذر"),),
+        next_step="پیگیری مجوز قرق از اداره کل منابع طبیعی", next_step_due=20,
+        indicators=("on_track", "behind"), readings=(-82, -38), source="سنجش میدانی تعاونی",
+        milestones="due", milestones_until=-33,
+        notes=((-34, "organiser", "نامه پیگیری مجوز به اداره کل منابع طبیعی فرستاده شد."),)),
+    PipelineStory(
+        "sarakhs08", added_on=-119,
+        moves=((-26, "agreement", "تفاهم‌نامه با مدیریت بحران فرمانداری و هلال‌احمر شهرستان امضا شد."),),
+        partners=(("جمعیت هلال‌احمر شهرستان سرخس", "آموزش داوطلبان امداد"),),
+        next_step="تهیه فهرست خانوارهای ساکن حریم رودخانه", next_step_due=9,
+        notes=((-25, "team", "نخستین نشست داوطلبان امداد با حضور نمایندگان پنج روستا برگزار شد."),)),
+    PipelineStory("sarakhs05", added_on=-119),
+]

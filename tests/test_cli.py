@@ -11,6 +11,9 @@ from eventapp.extensions import db
 from eventapp.judging import services as judging
 from eventapp.judging.models import (Assignment, Conflict, JudgeProfile, Publication, Round, RoundEntry, RoundJudge,
                                      Rubric, Score)
+from eventapp.pipeline import services as pipeline
+from eventapp.pipeline.models import (Milestone, Note, Partner, Project, ProjectIndicator, Reading, Stage,
+                                      StageMove)
 from eventapp.teams.models import (MAP_SECTIONS, Indicator, Invitation, MapAction, MapRevision, ProgressMap, Team,
                                    TeamMember, TeamStatusChange)
 from eventapp.teams.richtext import clean_html, plain_text
@@ -19,7 +22,8 @@ from eventapp.training.models import TrainingSession, TrainingSignup
 
 DEMO_TABLES = (User, Event, Team, TeamMember, TeamStatusChange, Invitation, ProgressMap, Indicator, MapAction,
                MapRevision, TrainingSession, TrainingSignup, AuditEntry, JudgeProfile, Rubric, Round, RoundEntry,
-               RoundJudge, Conflict, Assignment, Score, Publication)
+               RoundJudge, Conflict, Assignment, Score, Publication, Stage, Project, Partner, StageMove, Milestone,
+               Note, ProjectIndicator, Reading)
 
 
 def count(app, model):
@@ -130,6 +134,7 @@ def test_demo_is_a_living_event_and_a_second_run_adds_nothing(app, client):
                                  .where(TeamMember.user_id == judge.id)) == 0
         own_id = own.id
         screening_id = check_demo_screening(national, teams, judge)
+        check_demo_pipeline(now)
         top_team = judging.current_publication(db.session.get(Round, screening_id)).snapshot["rows"][0]["team"]
 
     assert top_team in client.get("/events/dawn-of-progress-1405/results").get_data(as_text=True)
@@ -186,3 +191,42 @@ def check_demo_screening(national, teams, demo_judge) -> int:
         signups = db.session.scalars(select(TrainingSignup).where(TrainingSignup.session_id == session.id)).all()
         assert signups and all(s.team_id in selected and s.created_at > publication.published_at for s in signups)
     return screening.id
+
+
+def check_demo_pipeline(now) -> None:
+    """The finished Sarakhs event: its published final round took the winners into the pipeline, where they
+    and two maps added by hand stand at every stage, with owners, next steps, notes and readings."""
+    sarakhs = db.session.scalar(select(Event).where(Event.slug == "dawn-of-progress-sarakhs-1404"))
+    [final] = db.session.scalars(select(Round).where(Round.event_id == sarakhs.id)).all()
+    publication = judging.current_publication(final)
+    assert final.kind == "final" and sarakhs.phase("results").starts_at <= publication.published_at < now
+    winners = {row["team_id"]: row["award"] for row in publication.snapshot["rows"] if row["award"]}
+    projects = db.session.scalars(select(Project).where(Project.event_id == sarakhs.id)).all()
+    assert len(projects) == 8 and set(winners) < {project.team_id for project in projects}
+    assert all(project.award == winners.get(project.team_id, "") for project in projects)
+    assert all(project.created_at == publication.published_at for project in projects if project.award)
+    stages = [project.stage.key for project in projects]
+    assert sorted(stages) == sorted(["selected", "agreement", "planning", "implementation", "implementation",
+                                     "monitoring", "on_hold", "completed"])
+    organiser = db.session.scalar(select(User).where(User.email == "organiser@demo.example.org"))
+    assert {project.owner_id for project in projects} == {organiser.id}
+    assert all(project.stage_reason for project in projects if project.stage.key == "on_hold")
+    for project in projects:
+        history = pipeline.stage_history(project)
+        assert history[0].from_stage_id is None and history[-1].to_stage_id == project.stage_id
+        assert all(a.to_stage_id == b.from_stage_id for a, b in zip(history, history[1:]))
+        assert all(project.created_at <= move.moved_at < now for move in history)
+    day = pipeline.today()
+    assert [project.stage.key for project in projects if project.next_step_due and project.next_step_due < day] \
+        == ["implementation"]
+    readings = [reading for project in projects for indicator in project.indicators for reading in indicator.readings]
+    assert len(readings) >= 40 and all(reading.taken_on <= day for reading in readings)
+    assert any(reading.verified_at for reading in readings) and not all(reading.verified_at for reading in readings)
+    assert all(reading.posted_at <= reading.verified_at < now for reading in readings if reading.verified_at)
+    statuses = {pipeline.indicator_status(indicator, day) for project in projects for indicator in project.indicators}
+    assert statuses == {"met", "on_track", "behind", "no_data"}
+    assert db.session.scalar(select(func.count()).select_from(Note).join(Project)
+                             .where(Project.event_id == sarakhs.id)) >= 8
+    flagged = pipeline.attention(organiser, now)
+    assert flagged.overdue_steps and flagged.silent and flagged.overdue_milestones
+    assert all(project.stage.kind == "active" for project in flagged.overdue_steps + flagged.silent)

@@ -44,6 +44,20 @@ ACTION_LABELS = {
     "certificate.image_uploaded": _l("Document image uploaded"),
     "certificate.image_removed": _l("Document image removed"),
     "certificate.settings_saved": _l("Document settings saved"),
+    "pipeline.stages_saved": _l("Pipeline stages saved"),
+    "pipeline.project_created": _l("Project entered the pipeline"),
+    "pipeline.project_moved": _l("Project moved to another stage"),
+    "pipeline.plan_updated": _l("Project owner or next step changed"),
+    "pipeline.partner_added": _l("Partner added to a project"),
+    "pipeline.partner_removed": _l("Partner removed from a project"),
+    "pipeline.milestone_added": _l("Milestone added"),
+    "pipeline.milestone_marked": _l("Milestone marked"),
+    "pipeline.note_posted": _l("Project update posted"),
+    "pipeline.reading_posted": _l("Indicator reading posted"),
+    "pipeline.reading_verified": _l("Indicator reading verified"),
+    "pipeline.references_imported": _l("Reference figures imported"),
+    "api.token_issued": _l("API token issued"),
+    "api.token_revoked": _l("API token revoked"),
 }
 
 

@@ -6,6 +6,7 @@ modules ``scoring`` and ``assignment``.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -511,6 +512,8 @@ def progress(judge: User) -> tuple[int, int]:
 # --- results ------------------------------------------------------------------------------------------
 
 AWARDS = ("first", "second", "third", "honourable")
+# Sent inside the publishing transaction (the pipeline takes the winners in): (publication, actor=, now=).
+results_published = Namespace().signal("results-published")
 HONOURABLE_MENTIONS = 3  # places after the third that get an honourable mention by default
 
 
@@ -634,6 +637,7 @@ def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) 
     db.session.flush()
     audit.record(actor, "results.republished" if previous else "results.published", round_,
                  {"entries": len(rows), "pending": board.pending})
+    results_published.send(publication, actor=actor, now=now)
     return publication
 
 

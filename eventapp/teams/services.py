@@ -601,6 +601,18 @@ def add_attachment(actor, team: Team, filename: str, content: bytes, now: dateti
     config = current_app.config
     if len(progress_map.attachments) >= config["MAX_ATTACHMENTS"]:
         raise Invalid(_("A map can have at most %(num)s files. Remove one first.", num=config["MAX_ATTACHMENTS"]))
+    content_type, sha256 = store_attachment(filename, content)
+    attachment = Attachment(map_id=progress_map.id, original_name=filename, content_type=content_type,
+                            size=len(content), sha256=sha256, uploaded_by_id=actor.id, uploaded_at=now)
+    progress_map.attachments.append(attachment)
+    audit.record(actor, "map.attachment_added", team, {"file": filename})
+    return attachment
+
+
+def store_attachment(filename: str, content: bytes) -> tuple[str, str]:
+    """Check an attached file (a plain name, not empty, not too large, a PDF or an image by its content)
+    and keep it: (its content type, its SHA-256). Maps and pipeline notes share these rules."""
+    config = current_app.config
     if not uploads.acceptable_name(filename):
         raise Invalid(_("The file name must be a plain name, without folders."))
     if not content:
@@ -610,12 +622,7 @@ def add_attachment(actor, team: Team, filename: str, content: bytes, now: dateti
     kind = uploads.sniff(content[:16])
     if kind is None:
         raise Invalid(_("Only PDF files and PNG, JPEG or WebP images can be attached; this file is none of them."))
-    sha256 = uploads.store(config["UPLOAD_DIR"], content)
-    attachment = Attachment(map_id=progress_map.id, original_name=filename, content_type=kind[0], size=len(content),
-                            sha256=sha256, uploaded_by_id=actor.id, uploaded_at=now)
-    progress_map.attachments.append(attachment)
-    audit.record(actor, "map.attachment_added", team, {"file": filename})
-    return attachment
+    return kind[0], uploads.store(config["UPLOAD_DIR"], content)
 
 
 def _attachment_of(team: Team, attachment_id: int) -> Attachment:

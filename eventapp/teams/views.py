@@ -16,6 +16,7 @@ from ..training.services import team_attendance
 from ..judging import services as judging
 from ..web import commit_or_flash, safe_next_url
 from . import bp, exports, services
+from ..pipeline import services as pipeline  # the module, not names: pipeline.services imports teams.services
 from .forms import (ORGANISATION_LABELS, STATUS_LABELS, DecisionForm, InviteForm, MapForm, MemberForm, ReasonForm,
                     TeamForm)
 from .models import MAP_SECTIONS, TEAM_STATUSES
@@ -108,6 +109,7 @@ def dashboard(team_id):
         invite_form=InviteForm(), member_form=MemberForm(), reason_form=ReasonForm(),
         attendance=team_attendance(team), is_leader=team.is_led_by(current_user),
         results=judging.team_results(current_user, team), certificates=certificates.certificates_of_team(team),
+        pipeline_projects=pipeline.projects_of_team(team),
     )
 
 

@@ -1,0 +1,75 @@
+"""The organisers' page of API tokens: issue one (shown once), see them all, revoke one.
+
+An ordinary HTML page with CSRF-protected forms, on its own blueprint so that the API's CSRF exemption
+does not reach it.
+"""
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..database import utcnow
+from ..errors import Invalid
+from ..extensions import db
+from ..forms import BaseForm
+from ..web import commit_or_flash
+from . import admin_bp, services
+from .models import SCOPES
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TokenForm(BaseForm):
+    name = StringField(_l("Partner organisation"), validators=[
+        DataRequired(message=_l("Name the partner organisation.")), Length(max=200)])
+    scopes = CheckboxesField(_l("Permissions"), validators=[
+        DataRequired(message=_l("Choose at least one permission from the list."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scopes.choices = [(scope, f"{scope} — {services.SCOPE_LABELS[scope]}") for scope in SCOPES]
+
+
+def _page(form, issued=None, plaintext=None, status=200):
+    response = render_template("api/tokens.html", form=form, tokens=services.tokens(current_user),
+                               issued=issued, plaintext=plaintext, scope_labels=services.SCOPE_LABELS)
+    headers = {"Cache-Control": "no-store"} if plaintext else {}  # the token must not stay in any cache
+    return response, status, headers
+
+
+@admin_bp.get("")
+@login_required
+def tokens():
+    return _page(TokenForm(formdata=None))
+
+
+@admin_bp.post("")
+@login_required
+def issue():
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            token, plaintext = services.issue_token(current_user, form.name.data, form.scopes.data, utcnow())
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            for name, message in (error.fields or {"name": error.message}).items():
+                getattr(form, name).errors.append(message)
+        else:
+            # Shown on this page only, never flashed: the session cookie is signed, not encrypted.
+            return _page(TokenForm(formdata=None), issued=token, plaintext=plaintext)
+    return _page(form, status=422)
+
+
+@admin_bp.post("/<int:token_id>/revoke")
+@login_required
+def revoke(token_id):  # CSRFProtect checks the form's token, as on every POST of the site
+    if commit_or_flash(lambda: services.revoke_token(current_user, token_id, utcnow())):
+        flash(_("The token was revoked: requests that send it are refused from now on."), "success")
+    return redirect(url_for("api_admin.tokens"))

@@ -1,0 +1,408 @@
+"""The observatory: the public figures of the series, or of one event, per province.
+
+Only what is public counts: teams registered and maps submitted are public facts; winners come only
+from the current publication of a final round; an indicator's status comes only from readings an
+organiser verified. Beside them stand the reference figures organisers import per province
+(population, a deprivation index, ...).
+
+``figures`` runs a fixed number of SQL statements whatever the number of teams, projects or
+readings: every count is a GROUP BY, and the indicators' readings come in one query.
+"""
+import csv
+import io
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from openpyxl import load_workbook
+from sqlalchemy import delete, func, select
+
+from ..audit import services as audit
+from ..database import utcnow
+from ..events.models import Event, Province
+from ..extensions import db
+from ..i18n import localize_digits
+from ..judging.models import FINAL, Publication, Round
+from ..teams.models import REJECTED, SUBMITTED, ProgressMap, Team
+from ..text import latin_digits, normalize_text
+from . import services, tracking
+from .models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue, Stage
+
+POPULATION_KEY = "population"  # a reference indicator with this key gives teams per 100,000 people
+PER_PEOPLE = 100_000
+STATUSES = (tracking.MET, tracking.ON_TRACK, tracking.BEHIND, tracking.NO_DATA)
+
+
+# --- the figures ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """The counts of one province, or of all of them (``province`` None: the totals row)."""
+    province: Province | None
+    teams: int = 0
+    maps: int = 0
+    winners: int = 0
+    projects: int = 0
+    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    references: dict[int, float] = field(default_factory=dict)  # reference indicator id -> value
+    teams_per_people: float | None = None  # teams per PER_PEOPLE people, when the population is known
+
+    @property
+    def met(self) -> int:
+        return self.statuses[tracking.MET]
+
+    @property
+    def on_track(self) -> int:
+        return self.statuses[tracking.ON_TRACK]
+
+    @property
+    def behind(self) -> int:
+        return self.statuses[tracking.BEHIND]
+
+    @property
+    def no_data(self) -> int:
+        return self.statuses[tracking.NO_DATA]
+
+
+@dataclass
+class Observatory:
+    event: Event | None  # None: the whole series
+    provinces: list[Figures]  # all 31, in the order of their codes
+    totals: Figures
+    stages: list[tuple[Stage, int]]  # every stage in board order, with its projects
+    references: list[ReferenceIndicator]
+    population: ReferenceIndicator | None
+    day: date  # the day the indicators' statuses are worked out for
+
+
+def _ratio(teams: int, people: float | None) -> float | None:
+    return teams / people * PER_PEOPLE if people and people > 0 else None
+
+
+def figures(event_id: int | None = None, day: date | None = None) -> Observatory:
+    """The observatory of one event, or of the whole series when ``event_id`` is None."""
+    day = day or services.today()
+    event = db.session.get(Event, event_id) if event_id else None
+    of_event = [Team.event_id == event_id] if event_id else []
+    of_project = [Project.event_id == event_id] if event_id else []
+
+    provinces = db.session.scalars(select(Province).order_by(Province.code)).all()
+    rows = {province.id: Figures(province) for province in provinces}
+    totals = Figures(None)
+
+    def add(counts, attribute: str) -> None:
+        for province_id, count in counts:
+            if province_id in rows:
+                setattr(rows[province_id], attribute, getattr(rows[province_id], attribute) + count)
+            setattr(totals, attribute, getattr(totals, attribute) + count)
+
+    add(db.session.execute(select(Team.province_id, func.count()).where(Team.status != REJECTED, *of_event)
+                           .group_by(Team.province_id)).all(), "teams")
+    # A map counts in the province it is about (the team's, when the map names none).
+    map_province = func.coalesce(ProgressMap.province_id, Team.province_id)
+    add(db.session.execute(select(map_province, func.count()).join(Team, ProgressMap.team_id == Team.id)
+                           .where(ProgressMap.status == SUBMITTED, Team.status != REJECTED, *of_event)
+                           .group_by(map_province)).all(), "maps")
+    add(db.session.execute(select(Team.province_id, func.count()).where(Team.id.in_(_winner_ids(event_id)))
+                           .group_by(Team.province_id)).all(), "winners")
+
+    stages = db.session.scalars(select(Stage).order_by(Stage.position, Stage.id)).all()
+    per_stage = defaultdict(int)
+    projects = db.session.execute(select(Project.province_id, Project.stage_id, func.count()).where(*of_project)
+                                  .group_by(Project.province_id, Project.stage_id)).all()
+    for province_id, stage_id, count in projects:
+        per_stage[stage_id] += count
+    add(((province_id, count) for province_id, _stage_id, count in projects), "projects")
+
+    for province_id, status in _indicator_statuses(of_project, day):
+        if province_id in rows:
+            rows[province_id].statuses[status] += 1
+        totals.statuses[status] += 1
+
+    references = db.session.scalars(select(ReferenceIndicator).order_by(ReferenceIndicator.key)).all()
+    for indicator_id, province_id, value in db.session.execute(
+            select(ReferenceValue.indicator_id, ReferenceValue.province_id, ReferenceValue.value)).all():
+        if province_id in rows:
+            rows[province_id].references[indicator_id] = value
+    population = next((indicator for indicator in references if indicator.key == POPULATION_KEY), None)
+    if population is not None:
+        for row in rows.values():
+            row.teams_per_people = _ratio(row.teams, row.references.get(population.id))
+        counted = [row for row in rows.values() if row.teams_per_people is not None]
+        totals.teams_per_people = _ratio(sum(row.teams for row in counted),
+                                         sum(row.references[population.id] for row in counted))
+
+    return Observatory(event=event, provinces=list(rows.values()), totals=totals,
+                       stages=[(stage, per_stage.get(stage.id, 0)) for stage in stages],
+                       references=list(references), population=population, day=day)
+
+
+def _winner_ids(event_id: int | None) -> list[int]:
+    """The teams with an award in the current (not superseded) publication of a final round."""
+    query = select(Publication.snapshot).join(Round, Publication.round_id == Round.id).where(
+        Round.kind == FINAL, Publication.superseded_at.is_(None))
+    if event_id:
+        query = query.where(Round.event_id == event_id)
+    return sorted({row["team_id"] for snapshot in db.session.scalars(query)
+                   for row in (snapshot or {}).get("rows", []) if row.get("award")})
+
+
+def _indicator_statuses(of_project: list, day: date) -> list[tuple[int | None, str]]:
+    """(province id, status) of every indicator of the projects, from its verified readings only."""
+    indicators = db.session.execute(
+        select(ProjectIndicator.id, ProjectIndicator.baseline, ProjectIndicator.target,
+               ProjectIndicator.target_date, Project.province_id)
+        .join(Project, ProjectIndicator.project_id == Project.id).where(*of_project)).all()
+    verified = defaultdict(list)
+    for indicator_id, taken_on, value in db.session.execute(
+            select(Reading.indicator_id, Reading.taken_on, Reading.value)
+            .join(ProjectIndicator, Reading.indicator_id == ProjectIndicator.id)
+            .join(Project, ProjectIndicator.project_id == Project.id)
+            .where(Reading.verified_at.is_not(None), *of_project)).all():
+        verified[indicator_id].append((taken_on, value))
+    return [(province_id, tracking.status(baseline, target, target_date, verified.get(indicator_id, []), day))
+            for indicator_id, baseline, target, target_date, province_id in indicators]
+
+
+# --- reference figures: the import ------------------------------------------------------------------------------
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 20_000
+COLUMNS = 6  # province, key, Persian name, English name, unit, value
+_KEY = re.compile(r"[a-z][a-z0-9_-]{0,59}")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+_PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+@dataclass
+class Problem:
+    line: int | None  # the line of the file (the header is line 1), or None for the whole file
+    message: str
+
+
+@dataclass
+class ImportResult:
+    problems: list[Problem] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)  # the keys imported
+    values: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def parse_number(raw) -> float | None:
+    """A number as people type it: Persian or Arabic digits, ٫ or . for decimals, ٬ , or ، between
+    thousands (in groups of three), a minus sign of either kind. None when it is not one."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return float(raw) if math.isfinite(raw) else None
+    text = latin_digits(normalize_text(str(raw or "")))
+    for mark in ("\u200e", "\u200f", "\u200c", " "):
+        text = text.replace(mark, "")
+    text = (text.replace("\u066c", ",").replace("\u060c", ",").replace("\u066b", ".")
+            .replace("\u2212", "-").replace("\u2013", "-"))
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    if not _PLAIN.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _place_key(text: str) -> str:
+    """A province's name or code folded for comparison: letters normalised, case, spaces and the
+    words استان / province ignored."""
+    text = normalize_text(text).casefold()
+    text = re.sub(r"^استان\s*", "", text)
+    text = re.sub(r"\s*province$", "", text)
+    return re.sub(r"[\s\u200c_\-]+", "", text)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return normalize_text(str(value))
+
+
+def _read_rows(content: bytes) -> list[tuple[int, list]]:
+    """(line, cells) of every row of an XLSX (first sheet) or CSV file; raise ValueError if unreadable."""
+    if content.startswith(b"PK\x03\x04"):
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            sheet = workbook.worksheets[0]
+            rows = [(line, list(cells))
+                    for line, cells in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)]
+            workbook.close()
+            return rows
+        except Exception as error:  # openpyxl raises many kinds for a damaged file
+            raise ValueError(str(error)) from error
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError("not UTF-8") from error
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, line = [], 1
+    for cells in reader:
+        rows.append((line, cells))
+        line = reader.line_num + 1
+    return rows
+
+
+@dataclass
+class _Indicator:
+    line: int
+    name_fa: str = ""
+    name_en: str = ""
+    unit: str = ""
+    values: dict[int, float] = field(default_factory=dict)  # province id -> value
+    lines: dict[int, int] = field(default_factory=dict)  # province id -> line
+
+
+def import_references(actor, filename: str, content: bytes, now: datetime | None = None) -> ImportResult:
+    """Import reference figures from CSV (UTF-8, with or without BOM) or XLSX, all or nothing.
+
+    Columns: province (Persian or English name, or code), indicator key (a slug), Persian name,
+    English name, unit, value; a first row that is not data is a header. Every bad row is reported
+    with its line and reason, and then nothing is imported. Otherwise each indicator is created or
+    updated by its key and its values are replaced by the file's.
+    """
+    services._require_organiser(actor)
+    now = now or utcnow()
+    result = ImportResult()
+    if len(content) > MAX_IMPORT_BYTES:
+        result.problems.append(Problem(None, _("The file is larger than %(size)s MB.",
+                                               size=MAX_IMPORT_BYTES // (1024 * 1024))))
+        return result
+    try:
+        rows = _read_rows(content)
+    except ValueError:
+        result.problems.append(Problem(None, _("The file could not be read: send CSV in UTF-8 or an XLSX workbook.")))
+        return result
+    rows = [(line, [_cell(value) for value in cells]) for line, cells in rows]
+    rows = [(line, cells) for line, cells in rows if any(cells)]
+
+    provinces = db.session.scalars(select(Province)).all()
+    by_key = {}
+    for province in provinces:
+        for name in (province.name_fa, province.name_en, str(province.code)):
+            by_key[_place_key(name)] = province
+    names = {province.id: province.name for province in provinces}
+
+    def province_of(text: str):
+        if latin_digits(text).strip().isdigit():
+            return next((p for p in provinces if p.code == int(latin_digits(text))), None)
+        return by_key.get(_place_key(text))
+
+    # A first row that is not data (its value is no number, its province none) is the header.
+    if rows and parse_number((rows[0][1] + [""] * COLUMNS)[COLUMNS - 1]) is None \
+            and province_of(rows[0][1][0] if rows[0][1] else "") is None:
+        rows = rows[1:]
+    if not rows:
+        result.problems.append(Problem(None, _("The file has no rows of figures.")))
+        return result
+    if len(rows) > MAX_IMPORT_ROWS:
+        result.problems.append(Problem(None, _("The file has more than %(count)s rows.", count=MAX_IMPORT_ROWS)))
+        return result
+
+    found: dict[str, _Indicator] = {}
+    for line, cells in rows:
+        if len(cells) < COLUMNS:
+            result.problems.append(Problem(line, _("The row has %(found)s columns; it needs %(needed)s: province, "
+                                                   "indicator key, Persian name, English name, unit, value.",
+                                                   found=len(cells), needed=COLUMNS)))
+            continue
+        place, key, name_fa, name_en, unit, raw_value = cells[:COLUMNS]
+        key = key.strip().lower()
+        province = province_of(place) if place else None
+        value = parse_number(raw_value)
+        if not place:
+            result.problems.append(Problem(line, _("The province is missing.")))
+        elif province is None:
+            result.problems.append(Problem(line, _("Unknown province “%(name)s”.", name=place)))
+        if not key:
+            result.problems.append(Problem(line, _("The indicator key is missing.")))
+        elif not _KEY.fullmatch(key):
+            result.problems.append(Problem(line, _("The indicator key “%(key)s” must be Latin lower-case letters, "
+                                                   "digits, - and _, starting with a letter.", key=key)))
+        if not raw_value:
+            result.problems.append(Problem(line, _("The value is missing.")))
+        elif value is None:
+            result.problems.append(Problem(line, _("The value “%(value)s” is not a number.", value=raw_value)))
+        if len(name_fa) > 200 or len(name_en) > 200 or len(unit) > 60:
+            result.problems.append(Problem(line, _("A name is longer than 200 characters or the unit longer "
+                                                   "than 60.")))
+        if not key or not _KEY.fullmatch(key):
+            continue
+        indicator = found.setdefault(key, _Indicator(line))
+        indicator.name_fa = indicator.name_fa or name_fa
+        indicator.name_en = indicator.name_en or name_en
+        indicator.unit = indicator.unit or unit
+        if province is None or value is None:
+            continue
+        if province.id in indicator.values:
+            result.problems.append(Problem(line, _(
+                "%(province)s appears twice for the indicator “%(key)s” (first on line %(line)s).",
+                province=names[province.id], key=key, line=localize_digits(indicator.lines[province.id]))))
+            continue
+        indicator.values[province.id] = value
+        indicator.lines[province.id] = line
+
+    existing = {indicator.key: indicator for indicator in db.session.scalars(
+        select(ReferenceIndicator).where(ReferenceIndicator.key.in_(list(found))))}
+    for key, indicator in found.items():
+        if not indicator.name_fa and key not in existing:
+            result.problems.append(Problem(indicator.line, _("The new indicator “%(key)s” needs a Persian name.",
+                                                             key=key)))
+    if result.problems:
+        result.problems.sort(key=lambda problem: (problem.line or 0))
+        return result
+
+    for key, spec in found.items():
+        indicator = existing.get(key)
+        if indicator is None:
+            indicator = ReferenceIndicator(key=key, name_fa=spec.name_fa)
+            db.session.add(indicator)
+        indicator.name_fa = spec.name_fa or indicator.name_fa
+        indicator.name_en = spec.name_en or indicator.name_en or ""
+        indicator.unit = spec.unit or indicator.unit or ""
+        indicator.imported_at = now
+        db.session.flush()
+        db.session.execute(delete(ReferenceValue).where(ReferenceValue.indicator_id == indicator.id))
+        db.session.add_all(ReferenceValue(indicator_id=indicator.id, province_id=province_id, value=value)
+                           for province_id, value in spec.values.items())
+        result.values += len(spec.values)
+    db.session.flush()
+    result.indicators = sorted(found)
+    audit.record(actor, "pipeline.references_imported", actor,
+                 {"file": filename, "indicators": result.indicators, "values": result.values},
+                 label=_("Reference figures"))
+    return result
+
+
+def reference_list() -> list[tuple[ReferenceIndicator, int]]:
+    """The reference indicators, each with how many provinces have a value."""
+    return list(db.session.execute(
+        select(ReferenceIndicator, func.count(ReferenceValue.id))
+        .outerjoin(ReferenceValue, ReferenceValue.indicator_id == ReferenceIndicator.id)
+        .group_by(ReferenceIndicator.id).order_by(ReferenceIndicator.key)).all())
+
+
+def sample_table() -> tuple[list[str], list[list]]:
+    """The columns of an import file, and a few rows to show the way (census 1395 populations)."""
+    headers = [_("Province"), _("Indicator key"), _("Name (Persian)"), _("Name (English)"), _("Unit"), _("Value")]
+    rows = [
+        ["تهران", POPULATION_KEY, "جمعیت", "Population", "نفر", 13267637],
+        ["Isfahan", POPULATION_KEY, "جمعیت", "Population", "نفر", 5120850],
+        ["9", POPULATION_KEY, "جمعیت", "Population", "نفر", 6434501],
+    ]
+    return headers, rows
