@@ -382,7 +382,10 @@ def naive_html(issuer: services.Issuer, subject, style: str, asset_urls: dict[st
 
 
 def run_naive(event_id: int, count: int, folder: Path, pdf_variant: str | None) -> dict:
-    """The naive loop on the event's first ``count`` subjects: a fresh WeasyPrint with defaults each time."""
+    """The naive loop on the event's first ``count`` subjects: a fresh WeasyPrint with defaults each time.
+
+    (``rendering`` keeps each image's encoded stream in the image cache WeasyPrint is given; here that
+    is a new cache per document, so every document encodes its images again, as plain WeasyPrint does.)"""
     event = db.session.get(Event, event_id)
     issuer = services.Issuer(event, GROUP, BASE_URL)  # the same checked template, settings and images
     _html, css, _default = services.template_of(event, GROUP)
