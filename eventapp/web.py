@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import flash
 
-from .errors import DomainError, NotAllowed, NotFound
+from .errors import DomainError, Invalid, NotAllowed, NotFound
 from .extensions import db
 
 
@@ -33,3 +33,45 @@ def commit_or_flash(operation) -> bool:
         db.session.rollback()
         flash(str(error), "error")
         return False
+
+
+def show_field_errors(form, error: Invalid) -> None:
+    """Put an Invalid error's messages next to the fields they name ("title", or "indicators-0-name" in
+    a list of subforms), and flash its summary."""
+    for name, message in error.fields.items():
+        target = form[name] if name in form else _nested_field(form, name)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, message]
+    flash(str(error), "error")
+
+
+def _nested_field(form, name: str):
+    target = form
+    for part in name.split("-"):
+        if part.isdigit() and hasattr(target, "entries"):
+            index = int(part)
+            target = target[index] if index < len(target.entries) else None
+        else:
+            target = getattr(target, part, None)
+        if target is None:
+            return None
+    return target
+
+
+def save_or_show(form, operation):
+    """Run and commit ``operation``: (its result, None), or (None, the error) shown next to the form's
+    fields or flashed. Refusals (403, 404) are raised to their error pages."""
+    try:
+        result = operation()
+        db.session.commit()
+        return result, None
+    except Invalid as error:
+        db.session.rollback()
+        show_field_errors(form, error)
+        return None, error
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code in (403, 404):
+            raise
+        flash(str(error), "error")
+        return None, error

@@ -5,43 +5,16 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..database import utcnow
-from ..errors import DomainError, Invalid
 from ..events.places import province_choices
 from ..extensions import db
 from ..i18n import current_language
-from ..web import commit_or_flash
+from ..web import commit_or_flash, save_or_show
 from . import bp, charts, services
 from .forms import (KIND_LABELS, STATUS_LABELS, AddProjectForm, ConfirmForm, DoneForm, MilestoneForm, MoveForm,
                     NoteForm, PartnerForm, PlanForm, ReadingForm, stages_form)
 from .models import NEEDS_REASON
 
 FILTER_ARGS = ("event", "province", "stage", "owner", "overdue")
-
-
-def _show_field_errors(form, error: Invalid) -> None:
-    for name, message in error.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-    flash(str(error), "error")
-
-
-def _save(form, operation):
-    """Run and commit ``operation``: (its result, None), or (None, the error) shown next to the form's
-    fields or flashed. Refusals (403, 404) are raised to their error pages."""
-    try:
-        result = operation()
-        db.session.commit()
-        return result, None
-    except Invalid as error:
-        db.session.rollback()
-        _show_field_errors(form, error)
-        return None, error
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code in (403, 404):
-            raise
-        flash(str(error), "error")
-        return None, error
 
 
 # --- the organisers' board and list ---------------------------------------------------------------------
@@ -102,7 +75,7 @@ def create_project():
     form.team.choices = [SelectChoice(team.id, team.name) for team in ready]
     if form.validate():
         team = next(team for team in ready if team.id == form.team.data)
-        project, _error = _save(form, lambda: services.create_project(current_user, team, utcnow()))
+        project, _error = save_or_show(form, lambda: services.create_project(current_user, team, utcnow()))
         if project is not None:
             flash(_("%(team)s's map is in the pipeline now.", team=team.name), "success")
             return redirect(url_for("pipeline.project", project_id=project.id))
@@ -126,7 +99,7 @@ def stages():
         names = {stage.id: (form[f"name_fa-{stage.id}"].data or "", form[f"name_en-{stage.id}"].data or "")
                  for stage in stages}
         order = [stage.id for stage in sorted(stages, key=lambda s: (form[f"position-{s.id}"].data, s.position))]
-        saved, error = _save(form, lambda: services.save_stages(current_user, names, order))
+        saved, error = save_or_show(form, lambda: services.save_stages(current_user, names, order))
         if saved is not None:
             flash(_("The stages were saved."), "success")
             return redirect(url_for("pipeline.stages"))
@@ -189,7 +162,7 @@ def _submit(project, form, operation, success: str, anchor: str, **page_forms):
     """A POST from the project's page: on success back to the page; otherwise the page again, with
     ``page_forms`` (the posted form among them) showing their errors."""
     if form.validate():
-        _result, error = _save(form, operation)
+        _result, error = save_or_show(form, operation)
         if error is None:
             flash(success, "success")
             return _back(project, anchor)

@@ -5,52 +5,20 @@ from flask_login import current_user, login_required
 
 from ..certificates import services as certificates
 from ..database import utcnow
-from ..errors import DomainError, Invalid
+from ..errors import DomainError
 from ..events import services as events
 from ..events.models import Event
 from ..events.places import fill_place_choices, province_choices
 from ..exports import csv_bytes, download, xlsx_bytes
-from ..extensions import db
 from ..i18n import current_language
 from ..training.services import team_attendance
 from ..judging import services as judging
-from ..web import commit_or_flash, safe_next_url
+from ..web import commit_or_flash, safe_next_url, save_or_show
 from . import bp, exports, services
 from ..pipeline import services as pipeline  # the module, not names: pipeline.services imports teams.services
 from .forms import (ORGANISATION_LABELS, STATUS_LABELS, DecisionForm, InviteForm, MapForm, MemberForm, ReasonForm,
                     TeamForm)
 from .models import MAP_SECTIONS, TEAM_STATUSES
-
-
-def _show_field_errors(form, error: Invalid) -> None:
-    for name, message in error.fields.items():
-        target = form
-        for part in name.split("-"):
-            target = target[int(part)] if part.isdigit() else getattr(target, part, None)
-            if target is None:
-                break
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, message]
-    flash(str(error), "error")
-
-
-def _save(form, operation):
-    """Run and commit ``operation``: (its result, None), or (None, the error) with the error shown
-    next to the form's fields or flashed. Refusals (403, 404) are raised to their error pages."""
-    try:
-        result = operation()
-        db.session.commit()
-        return result, None
-    except Invalid as error:
-        db.session.rollback()
-        _show_field_errors(form, error)
-        return None, error
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code in (403, 404):
-            raise
-        flash(str(error), "error")
-        return None, error
 
 
 def _team_details(form: TeamForm) -> services.TeamDetails:
@@ -80,7 +48,7 @@ def register(slug):
         form.contact_email.data = current_user.email
         form.contact_phone.data = current_user.mobile
     if form.validate_on_submit():
-        team, _error = _save(form, lambda: services.register_team(current_user, event, _team_details(form), utcnow()))
+        team, _error = save_or_show(form, lambda: services.register_team(current_user, event, _team_details(form), utcnow()))
         if team is not None:
             flash(_("Your team is registered. The organisers will review it soon."), "success")
             return redirect(url_for("teams.dashboard", team_id=team.id))
@@ -122,7 +90,7 @@ def edit(team_id):
     if request.method == "GET":
         form.province.data, form.county.data = team.province_id, team.county_id
     if form.validate_on_submit():
-        if _save(form, lambda: services.update_team(current_user, team, _team_details(form)))[0] is not None:
+        if save_or_show(form, lambda: services.update_team(current_user, team, _team_details(form)))[0] is not None:
             flash(_("The team's details were saved."), "success")
             return redirect(url_for("teams.dashboard", team_id=team.id))
     return render_template("teams/edit.html", form=form, team=team), 422 if form.is_submitted() else 200
@@ -249,7 +217,7 @@ def edit_map(team_id):
     status = 200
     if form.validate_on_submit():
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        saved, error = _save(form, lambda: services.save_draft(current_user, team, _draft(form), version, utcnow()))
+        saved, error = save_or_show(form, lambda: services.save_draft(current_user, team, _draft(form), version, utcnow()))
         if saved is not None:
             flash(_("The draft was saved."), "success")
             return redirect(url_for("teams.edit_map", team_id=team.id))
