@@ -45,9 +45,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
+from databases import analyze, bench_database, insert_rows  # noqa: E402  (bench/ is the script's own folder)
 
-from sqlalchemy import event as sa_event, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import event as sa_event, func, select, update  # noqa: E402
 from sqlalchemy.orm import lazyload  # noqa: E402
 
 from eventapp import create_app  # noqa: E402
@@ -65,7 +65,6 @@ from eventapp.judging.models import FINAL, Assignment, Round, RoundEntry, RoundJ
 from eventapp.teams.models import APPROVED, ORGANISATION_TYPES, Team  # noqa: E402
 
 SEED = 1405
-BATCH = 5000  # rows per Core insert
 PASSWORD = "bench password"
 ORGANISER_EMAIL = "organiser@bench.example.org"
 LENIENCY = 2.0  # each judge's leniency is uniform in ±LENIENCY points of the 0-10 scale
@@ -77,25 +76,6 @@ GROUP_NAMES = ["امید", "طلوع", "بصیرت", "سپیده", "ایثار",
 
 
 # --- the database ----------------------------------------------------------------------------
-
-def analyze() -> None:
-    """On PostgreSQL, what autovacuum does a minute after a bulk load."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-
-
-def insert_rows(table, rows: list[dict], returning=None) -> list:
-    """Core INSERTs in batches of BATCH; the ``returning`` column's values in the rows' order."""
-    found = []
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start:start + BATCH]
-        if returning is None:
-            db.session.execute(insert(table), batch)
-        else:
-            found += db.session.scalars(insert(table).returning(returning, sort_by_parameter_order=True), batch).all()
-    return found
-
 
 def build_round(args) -> dict:
     """Tables, places, an organiser, an event, the default rubric, a round, its entries and judges."""

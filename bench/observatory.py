@@ -37,9 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
+from databases import analyze, bench_database, insert_rows  # noqa: E402  (bench/ is the script's own folder)
 
-from sqlalchemy import event as sa_event, func, insert, select, text  # noqa: E402
+from sqlalchemy import event as sa_event, func, select  # noqa: E402
 
 from eventapp import create_app  # noqa: E402
 from eventapp.database import utcnow  # noqa: E402
@@ -54,7 +54,7 @@ from eventapp.pipeline.models import (Project, ProjectIndicator, Reading, Refere
 from eventapp.teams.models import APPROVED, DRAFT, PENDING, REJECTED, SUBMITTED, ProgressMap, Team  # noqa: E402
 
 SEED = 1405
-BATCH = 2000  # rows per Core insert
+BATCH = 2000  # teams generated per chunk
 SMALL_TEAMS, SMALL_PROJECTS = 50, 5
 AWARDS = ("first", "second", "third", "honourable")
 STATUS_WEIGHTS = [(APPROVED, 80), (PENDING, 10), (REJECTED, 10)]
@@ -67,25 +67,6 @@ PAGES = {"series": "/observatory", "event": "/events/bench-national/observatory"
 
 
 # --- the database ----------------------------------------------------------------------------
-
-def analyze() -> None:
-    """On PostgreSQL, what autovacuum does a minute after a bulk load."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-
-
-def insert_rows(table, rows: list[dict], returning=None) -> list:
-    """Core INSERTs in batches of BATCH; the ``returning`` column's values in the rows' order."""
-    found = []
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start:start + BATCH]
-        if returning is None:
-            db.session.execute(insert(table), batch)
-        else:
-            found += db.session.scalars(insert(table).returning(returning, sort_by_parameter_order=True), batch).all()
-    return found
-
 
 def build_schema() -> list[int]:
     """Tables, places, the default stages, two events with their phases; the events' ids."""
