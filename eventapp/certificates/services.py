@@ -32,12 +32,13 @@ from ..teams import uploads
 from ..teams.models import Team, TeamMember
 from ..text import latin_digits
 from . import documents, sandbox
-from .models import (DONE, FAILED, GROUP, KINDS, LANGUAGES, MAX_SIGNATORIES, QUEUED, REPORT, RUNNING, Certificate,
-                     CertificateJob, CertificateSettings, CertificateTemplate, TemplateImage)
+from .models import (DONE, FAILED, GROUP, KINDS, LANGUAGES, MAX_SIGNATORIES, QUEUED, REPORT, RUNNING, TRAINING,
+                     Certificate, CertificateJob, CertificateSettings, CertificateTemplate, TemplateImage)
 from .rendering import Renderer
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+SHARED_LANDSCAPE = (GROUP, TRAINING)  # kinds whose default CSS starts with defaults/landscape.css
 IMAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 JOB_STALE_AFTER = timedelta(seconds=90)  # a running job silent for this long was interrupted
@@ -154,9 +155,13 @@ def remove_image(actor, event: Event, name: str) -> None:
 
 
 def default_template(kind: str) -> tuple[str, str]:
+    """The shipped HTML and CSS of a kind; group and training certificates share one landscape sheet,
+    followed by their own few rules (an organiser edits the two as one CSS)."""
     _require_kind(kind)
-    return (DEFAULTS_DIR / f"{kind}.html").read_text(encoding="utf-8"), \
-        (DEFAULTS_DIR / f"{kind}.css").read_text(encoding="utf-8")
+    css = (DEFAULTS_DIR / f"{kind}.css").read_text(encoding="utf-8")
+    if kind in SHARED_LANDSCAPE:
+        css = (DEFAULTS_DIR / "landscape.css").read_text(encoding="utf-8") + "\n" + css
+    return (DEFAULTS_DIR / f"{kind}.html").read_text(encoding="utf-8"), css
 
 
 def template_of(event: Event, kind: str) -> tuple[str, str, bool]:
