@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..database import utcnow
 from ..errors import Invalid
 from ..events import services as events
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..web import commit_or_flash
 from . import bp, documents, services
 from .forms import (LANGUAGE_LABELS, DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm)
@@ -263,6 +263,5 @@ def verify():
 @limiter.limit("30 per minute")
 def verify_code(code):
     certificate: Certificate = services.by_code(code)
-    replacement = db.session.get(Certificate, certificate.replaced_by_id) if certificate.replaced_by_id else None
-    return render_template("certificates/verified.html", certificate=certificate, replacement=replacement,
+    return render_template("certificates/verified.html", certificate=certificate, replacement=certificate.replaced_by,
                            achievement_labels=documents.ACHIEVEMENT_LABELS, kind_labels=documents.KIND_LABELS)

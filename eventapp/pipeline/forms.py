@@ -1,6 +1,6 @@
 """Forms of the pipeline pages. The choices of select fields are filled by the views."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -82,3 +82,13 @@ def stages_form(stages):
         setattr(StagesForm, f"position-{stage.id}", LocalIntegerField(_l("Position"), validators=[
             InputRequired(message=_l("Give the stage's place on the board."))]))
     return StagesForm
+
+
+# The observatory counts verified readings only: "no data" there means no verified reading.
+OBSERVATORY_STATUS_LABELS = {**STATUS_LABELS, tracking.NO_DATA: _l("No verified reading yet")}
+
+
+class ReferenceImportForm(BaseForm):
+    file = FileField(_l("CSV or XLSX file"), description=_l(
+        "Six columns: province (Persian or English name, or code), indicator key, Persian name, English name, "
+        "unit, value. A first row of headers is skipped. Nothing is imported while any row is wrong."))

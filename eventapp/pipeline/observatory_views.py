@@ -1,33 +1,16 @@
 """Routes of the observatory: the public figures with their charts, and the organisers' reference figures."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf.file import FileField
-from sqlalchemy import select
 
 from ..events import services as events
 from ..events.models import Event
 from ..exports import csv_bytes, download
 from ..extensions import db
-from ..forms import BaseForm
 from ..i18n import current_language, format_number, localize_digits
 from ..text import persian_sort_key
-from . import bp, charts, observatory, services, tracking
-
-STATUS_LABELS = {
-    tracking.MET: _l("Met"),
-    tracking.ON_TRACK: _l("On track"),
-    tracking.BEHIND: _l("Behind"),
-    tracking.NO_DATA: _l("No verified reading yet"),
-}
-
-
-class ReferenceImportForm(BaseForm):
-    file = FileField(_l("CSV or XLSX file"), description=_l(
-        "Six columns: province (Persian or English name, or code), indicator key, Persian name, English name, "
-        "unit, value. A first row of headers is skipped. Nothing is imported while any row is wrong."))
-
+from . import bp, charts, observatory, services
+from .forms import OBSERVATORY_STATUS_LABELS, ReferenceImportForm
 
 def _name_key(language: str):
     return (lambda text: text.casefold()) if language == "en" else persian_sort_key
@@ -57,19 +40,17 @@ def _page(event: Event | None):
         "stages": charts.bar_chart([(localize_digits(stage.name), count) for stage, count in figures.stages],
                                    language=language, title=_("Projects per stage"), empty=empty),
         "indicators": charts.bar_chart([(str(label), figures.totals.statuses[status])
-                                        for status, label in STATUS_LABELS.items()], language=language,
+                                        for status, label in OBSERVATORY_STATUS_LABELS.items()], language=language,
                                        title=_("Indicators of the projects by status"), empty=empty),
     }
     reference_charts = [(indicator, by_province(lambda row, id=indicator.id: row.references.get(id),
                                                 localize_digits(indicator.name), localize_digits(indicator.unit)))
                         for indicator in figures.references]
-    scopes = db.session.execute(select(Event.slug, Event.title_fa, Event.title_en)
-                                .order_by(Event.created_at.desc(), Event.id.desc())).all()
     return render_template(
-        "pipeline/observatory.html", figures=figures, event=event, status_labels=STATUS_LABELS,
+        "pipeline/observatory.html", figures=figures, event=event, status_labels=OBSERVATORY_STATUS_LABELS,
         provinces=sorted(figures.provinces, key=lambda row: key(row.province.name)), chart=chart,
         province_charts=province_charts, reference_charts=reference_charts, per_people=observatory.PER_PEOPLE,
-        scopes=[(slug, title_en if language == "en" and title_en else title_fa) for slug, title_fa, title_en in scopes])
+        scopes=[(scope.slug, scope.title) for scope in services.events_for_filters()])
 
 
 @bp.get("/observatory", endpoint="observatory")

@@ -19,6 +19,7 @@ from ..auth.models import User
 from ..auth.roles import require_organiser
 from ..database import utcnow
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
+from ..events.models import Event
 from ..extensions import db
 from ..i18n import to_tehran
 from ..judging.models import FINAL, Publication
@@ -467,9 +468,8 @@ def organisers() -> list[User]:
         select(RoleGrant.user_id).where(RoleGrant.role.in_((ORGANISER, ADMIN))))).order_by(User.name, User.id)))
 
 
-def events_for_filters() -> list:
-    """Every event, the newest first, for the board's event filter."""
-    from ..events.models import Event
+def events_for_filters() -> list[Event]:
+    """Every event, the newest first: the board's event filter and the observatory's scopes."""
     return list(db.session.scalars(select(Event).order_by(Event.created_at.desc(), Event.id.desc())))
 
 
