@@ -6,7 +6,7 @@ PORT ?= 5000
 export PORT
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup test-setup translations extract-messages clean
+.PHONY: run test check setup test-setup translations extract-messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d eventapp/translations
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k pgettext:1c,2 -k lazy_pgettext:1c,2 -k _lp:1c,2 --no-location --sort-output \
 		-o eventapp/translations/messages.pot .
 	$(BIN)/pybabel update -i eventapp/translations/messages.pot -d eventapp/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python tools/english_catalogue.py
@@ -35,6 +35,11 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The layers (import-linter, contracts in setup.cfg) and the lint rules (ruff, in pyproject.toml).
+check: $(VENV)/.installed
+	$(BIN)/lint-imports
+	$(BIN)/ruff check eventapp tests bench tools
 
 clean:
 	rm -rf $(VENV) instance *.egg-info .pytest_cache

@@ -62,23 +62,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
-
-from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
-from sqlalchemy import event as sa_event, func, insert, select, text, update  # noqa: E402
 import weasyprint  # noqa: E402
+from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
+from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+from sqlalchemy import event as sa_event  # noqa: E402
+from sqlalchemy import func, insert, select, text, update
 
 from eventapp import create_app  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
-from eventapp.auth.roles import JUDGE, ORGANISER  # noqa: E402
 from eventapp.certificates import documents, rendering, sandbox, services  # noqa: E402
 from eventapp.certificates.models import DONE, GROUP, Certificate, CertificateJob  # noqa: E402
-from eventapp.database import utcnow  # noqa: E402
+from eventapp.core.database import utcnow  # noqa: E402
+from eventapp.core.extensions import db  # noqa: E402
+from eventapp.core.roles import JUDGE, ORGANISER  # noqa: E402
 from eventapp.events.models import County, Event, Phase  # noqa: E402
 from eventapp.events.phases import PHASES  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
-from eventapp.extensions import db  # noqa: E402
 from eventapp.judging import services as judging  # noqa: E402
 from eventapp.judging.models import FINAL, Assignment, Score  # noqa: E402
 from eventapp.teams.models import APPROVED, Team, TeamMember  # noqa: E402
@@ -467,6 +467,7 @@ OTHER = "other (Python itself, weasyprint.urls, ...)"
 def steps() -> list[tuple[str, object]]:
     """(label, function) of the steps of one document, found in the profile by their code objects."""
     from pydyf import PDF
+    from sqlalchemy.orm import Session
     from weasyprint.css import get_all_computed_styles
     from weasyprint.document import Document
     from weasyprint.draw import draw_page
@@ -476,9 +477,9 @@ def steps() -> list[tuple[str, object]]:
     from weasyprint.pdf import generate_pdf
     from weasyprint.pdf.fonts import Font, build_fonts_dictionary
     from weasyprint.pdf.pdfa import pdfa
-    from sqlalchemy.orm import Session
-    from eventapp import mail
+
     from eventapp.audit import services as audit
+    from eventapp.core import mail
     from eventapp.teams import uploads
     return [
         ("run_job: everything", services.run_job),

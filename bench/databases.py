@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from eventapp.config import database_url as normalise_url
-from eventapp.extensions import db
+from eventapp.core.extensions import db
 
 
 @contextlib.contextmanager

@@ -46,19 +46,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from databases import analyze, bench_database, insert_rows  # noqa: E402  (bench/ is the script's own folder)
-
-from sqlalchemy import event as sa_event, func, select, update  # noqa: E402
+from sqlalchemy import event as sa_event  # noqa: E402
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import lazyload  # noqa: E402
 
 from eventapp import create_app  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
-from eventapp.auth.roles import JUDGE, ORGANISER  # noqa: E402
-from eventapp.database import utcnow  # noqa: E402
+from eventapp.core.database import utcnow  # noqa: E402
+from eventapp.core.extensions import db  # noqa: E402
+from eventapp.core.roles import JUDGE, ORGANISER  # noqa: E402
 from eventapp.events.models import County, Event, Phase  # noqa: E402
 from eventapp.events.phases import PHASES  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
-from eventapp.extensions import db  # noqa: E402
 from eventapp.judging import scoring, services  # noqa: E402
 from eventapp.judging.assignment import Entry, Judge, assign  # noqa: E402
 from eventapp.judging.models import FINAL, Assignment, Round, RoundEntry, RoundJudge, Score  # noqa: E402

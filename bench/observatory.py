@@ -38,19 +38,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from databases import analyze, bench_database, insert_rows  # noqa: E402  (bench/ is the script's own folder)
-
-from sqlalchemy import event as sa_event, func, select  # noqa: E402
+from sqlalchemy import event as sa_event  # noqa: E402
+from sqlalchemy import func, select
 
 from eventapp import create_app  # noqa: E402
-from eventapp.database import utcnow  # noqa: E402
+from eventapp.core.database import utcnow  # noqa: E402
+from eventapp.core.extensions import db  # noqa: E402
 from eventapp.events.models import County, Event, Phase, Province  # noqa: E402
 from eventapp.events.phases import PHASES  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
-from eventapp.extensions import db  # noqa: E402
 from eventapp.judging.models import FINAL, Publication, Round, Rubric  # noqa: E402
 from eventapp.pipeline import observatory, services  # noqa: E402
-from eventapp.pipeline.models import (Project, ProjectIndicator, Reading, ReferenceIndicator,  # noqa: E402
-                                      ReferenceValue)
+from eventapp.pipeline.models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue  # noqa: E402
 from eventapp.teams.models import APPROVED, DRAFT, PENDING, REJECTED, SUBMITTED, ProgressMap, Team  # noqa: E402
 
 SEED = 1405

@@ -33,19 +33,30 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
-
-from sqlalchemy import event as sa_event, func, insert, select, text  # noqa: E402
+from sqlalchemy import event as sa_event  # noqa: E402
+from sqlalchemy import func, insert, select, text
 
 from eventapp import create_app  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
-from eventapp.database import utcnow  # noqa: E402
+from eventapp.core.database import utcnow  # noqa: E402
+from eventapp.core.extensions import db  # noqa: E402
 from eventapp.events.models import County, Event, Phase, Province  # noqa: E402
 from eventapp.events.phases import PHASES  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
-from eventapp.extensions import db  # noqa: E402
-from eventapp.teams.models import (APPROVED, DRAFT, PENDING, REJECTED, SUBMITTED, WITHDRAWN,  # noqa: E402
-                                   Indicator, MapAction, ProgressMap, Team, TeamMember)
+from eventapp.teams.models import (  # noqa: E402
+    APPROVED,
+    DRAFT,
+    PENDING,
+    REJECTED,
+    SUBMITTED,
+    WITHDRAWN,
+    Indicator,
+    MapAction,
+    ProgressMap,
+    Team,
+    TeamMember,
+)
 
 SMALL = 50  # teams loaded before the first measurement of the query counts
 BATCH = 500  # teams per insert batch

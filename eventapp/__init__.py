@@ -10,11 +10,42 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
-from .errors import DomainError
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .i18n import (countdown, current_language, format_date, format_datetime, format_day, format_number, is_rtl,
-                   localize_digits, select_locale)
-from .security import add_security_headers
+from .api import admin as api_admin
+from .api import views as api_views
+from .api.views import http_error_response
+from .audit import views as audit_views
+from .auth import views as auth_views
+from .auth.services import load_session_user
+from .certificates import views as certificates_views
+from .cli import register_commands
+from .core import health
+from .core.errors import DomainError
+from .core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from .core.i18n import (
+    countdown,
+    current_language,
+    format_date,
+    format_datetime,
+    format_day,
+    format_number,
+    is_rtl,
+    localize_digits,
+    select_locale,
+)
+from .core.security import add_security_headers
+from .events import views as events_views
+from .judging import receivers as judging_receivers
+from .judging import views as judging_views
+from .pipeline import observatory_views
+from .pipeline import receivers as pipeline_receivers
+from .pipeline import views as pipeline_views
+from .portal import views as portal_views
+from .teams import views as teams_views
+from .training import views as training_views
+
+# Imported for what they connect to the signals (eventapp/signals.py): judges read their entries' maps,
+# published winners become pipeline projects.
+RECEIVERS = (judging_receivers, pipeline_receivers)
 
 PROJECT_ROOT = settings.PROJECT_ROOT
 
@@ -40,7 +71,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_errors(app)
     app.after_request(add_security_headers)
 
-    from .cli import register_commands
     register_commands(app)
     return app
 
@@ -56,25 +86,13 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    from .auth.services import load_session_user
     login_manager.user_loader(load_session_user)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import health
-    from .api import admin_bp as api_admin_bp
-    from .api import bp as api_bp
-    from .audit import bp as audit_bp
-    from .auth import bp as auth_bp
-    from .certificates import bp as certificates_bp
-    from .events import bp as events_bp
-    from .judging import bp as judging_bp
-    from .pipeline import bp as pipeline_bp
-    from .teams import bp as teams_bp
-    from .training import bp as training_bp
-
-    for blueprint in (health.bp, auth_bp, events_bp, teams_bp, training_bp, judging_bp, certificates_bp, pipeline_bp,
-                      api_bp, api_admin_bp, audit_bp):
+    for blueprint in (health.bp, auth_views.bp, events_views.bp, portal_views.bp, teams_views.bp, training_views.bp,
+                      judging_views.bp, certificates_views.bp, pipeline_views.bp, observatory_views.bp,
+                      api_views.bp, api_admin.bp, audit_views.bp):
         app.register_blueprint(blueprint)
 
 
@@ -118,7 +136,6 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         if request.path.startswith("/api/"):  # unknown addresses and methods of the API answer in JSON
-            from .api.views import http_error_response
             return http_error_response(error)
         return render_error(error.code or 500)
 

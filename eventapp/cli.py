@@ -6,8 +6,22 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .errors import DomainError
-from .extensions import db
+from .auth import services as accounts
+from .auth.models import RoleGrant, User
+from .certificates import services as certificate_services
+from .core import jobs
+from .core.database import utcnow
+from .core.errors import DomainError
+from .core.exports import csv_bytes, xlsx_bytes
+from .core.extensions import db
+from .core.text import normalize_mobile
+from .demo.loader import DEMO_PASSWORD, load_demo
+from .events.places import sync_places
+from .events.services import get_event
+from .judging import exports as judging_exports
+from .judging import services as judging
+from .judging.models import Round
+from .pipeline import services as pipeline_services
 
 
 def register_commands(app: Flask) -> None:
@@ -30,15 +44,13 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def create_user(email, name, role, mobile, password):
     """Create an account; the first admin is made this way."""
-    from .auth import services
-    from .text import normalize_mobile
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if mobile and not normalize_mobile(mobile):
         raise click.BadParameter("an Iranian mobile number has 11 digits and starts with 09", param_hint="--mobile")
     try:
-        user = services.create_user(email, name, role, password, normalize_mobile(mobile) if mobile else "")
+        user = accounts.create_user(email, name, role, password, normalize_mobile(mobile) if mobile else "")
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -54,7 +66,6 @@ def places():
 @places.command("sync")
 def places_sync():
     """Add missing provinces and counties from the shipped data and correct their names."""
-    from .events.places import sync_places
 
     added = sync_places()
     db.session.commit()
@@ -65,7 +76,6 @@ def places_sync():
 @with_appcontext
 def demo():
     """Load the demo 'Dawn of Progress' event and its accounts (running it again adds nothing)."""
-    from .demo import DEMO_PASSWORD, load_demo
 
     accounts = load_demo()
     db.session.commit()
@@ -91,10 +101,6 @@ def results_export(event_slug, round_kind, what, kind, output):
     """Export a round's raw scores or leaderboard, with the same columns as the organisers' pages."""
     from sqlalchemy import select
 
-    from .events.services import get_event
-    from .exports import csv_bytes, xlsx_bytes
-    from .judging import exports, services
-    from .judging.models import Round
 
     try:
         event = get_event(event_slug)
@@ -103,8 +109,8 @@ def results_export(event_slug, round_kind, what, kind, output):
     round_ = db.session.scalar(select(Round).where(Round.event_id == event.id, Round.kind == round_kind))
     if round_ is None:
         raise click.ClickException(f"{event_slug} has no {round_kind} round.")
-    headers, rows = (exports.score_rows(round_) if what == "scores"
-                     else exports.leaderboard_rows(services.compute_leaderboard(round_)))
+    headers, rows = (judging_exports.score_rows(round_) if what == "scores"
+                     else judging_exports.leaderboard_rows(judging.compute_leaderboard(round_)))
     content = csv_bytes(headers, rows) if kind == "csv" else xlsx_bytes({what: (headers, rows)})
     if output:
         with open(output, "wb") as handle:
@@ -127,8 +133,6 @@ KIND_CHOICE = click.Choice(["group", "report", "judge", "training"])
 def _event_and_actor(event_slug: str, email: str | None):
     from sqlalchemy import select
 
-    from .auth.models import RoleGrant, User
-    from .events.services import get_event
 
     try:
         event = get_event(event_slug)
@@ -148,15 +152,13 @@ def _event_and_actor(event_slug: str, email: str | None):
 @click.option("--base-url", help="The site's public address, printed in the QR codes (default: BASE_URL).")
 def certificates_issue(event_slug, kind, email, base_url):
     """Issue every missing document of a kind, as the web page's bulk issue does (resuming an unfinished one)."""
-    from .certificates import services
-    from .database import utcnow
 
     base_url = base_url or current_app.config["BASE_URL"]
     if not base_url.startswith(("http://", "https://")):
         raise click.UsageError("Give --base-url https://your.site (or set BASE_URL): the QR codes open that address.")
     event, actor = _event_and_actor(event_slug, email)
     try:
-        job = services.start_job(actor, event, kind, utcnow(), base_url)
+        job = certificate_services.start_job(actor, event, kind, utcnow(), base_url)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -171,7 +173,7 @@ def certificates_issue(event_slug, kind, email, base_url):
             bar.__enter__()
         bar.update(progress_job.done + progress_job.failed - bar.pos)
 
-    services.run_job(job.id, on_progress=show)
+    certificate_services.run_job(job.id, on_progress=show)
     if bar is not None:
         bar.__exit__(None, None, None)
     db.session.refresh(job)
@@ -192,10 +194,9 @@ def certificates_issue(event_slug, kind, email, base_url):
 @click.option("--as", "email", help="The organiser who exports them; the first admin if not given.")
 def certificates_export(event_slug, kind, output, email):
     """Write every valid document of a kind into one ZIP file."""
-    from .certificates import services
 
     event, actor = _event_and_actor(event_slug, email)
-    count = services.write_zip(actor, event, kind, output)
+    count = certificate_services.write_zip(actor, event, kind, output)
     click.echo(f"Wrote {count} documents to {output}.")
 
 
@@ -208,7 +209,6 @@ def jobs_group():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def jobs_worker(burst):
     """Serve the Redis job queue (REDIS_URL must be set); start as many as you have cores."""
-    from . import jobs
 
     try:
         jobs.work(burst=burst)
@@ -224,9 +224,7 @@ def pipeline():
 @pipeline.command("digest")
 def pipeline_digest():
     """Email each project owner their overdue, silent and due-this-week projects (weekly, from cron)."""
-    from .database import utcnow
-    from .pipeline import services
 
-    sent = services.send_digests(utcnow())
+    sent = pipeline_services.send_digests(utcnow())
     db.session.commit()
     click.echo(f"Digest emails sent: {sent}.")

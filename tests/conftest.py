@@ -8,8 +8,8 @@ import re
 import pytest
 
 from eventapp import create_app
+from eventapp.core.extensions import db, limiter
 from eventapp.events.places import sync_places
-from eventapp.extensions import db, limiter
 
 from . import factories
 
@@ -88,7 +88,7 @@ def make(app):
 @pytest.fixture
 def outbox(app):
     """The messages the app sends (to the log or through SMTP) during the test."""
-    from eventapp.mail import message_sent
+    from eventapp.core.mail import message_sent
 
     messages = []
 

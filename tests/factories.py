@@ -6,12 +6,12 @@ from sqlalchemy import select
 
 from eventapp.auth.models import RoleGrant, User
 from eventapp.auth.passwords import hash_password
-from eventapp.database import utcnow
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
+from eventapp.core.text import persian_digits
 from eventapp.events.models import Event, Phase
-from eventapp.extensions import db
 from eventapp.judging import services as judging
 from eventapp.judging.models import Assignment, Round
-from eventapp.text import persian_digits
 
 TEST_PASSWORD = "correct horse battery"
 _TEST_HASH = hash_password(TEST_PASSWORD)  # hashed once: Argon2 is slow on purpose

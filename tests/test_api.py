@@ -17,9 +17,9 @@ from eventapp.api import services as api
 from eventapp.api.models import READ, SCOPES, WRITE_PIPELINE, ApiToken
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
-from eventapp.database import utcnow
-from eventapp.errors import Conflict, NotAllowed
-from eventapp.extensions import db
+from eventapp.core.database import utcnow
+from eventapp.core.errors import Conflict, NotAllowed
+from eventapp.core.extensions import db
 from eventapp.pipeline.models import Project, Reading
 from eventapp.teams.models import SUBMITTED, Indicator, MapAction, ProgressMap, Team, TeamMember
 

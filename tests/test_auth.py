@@ -7,9 +7,9 @@ from sqlalchemy import select
 from eventapp.audit.models import AuditEntry
 from eventapp.auth import services
 from eventapp.auth.models import PasswordResetToken, User
-from eventapp.database import utcnow
-from eventapp.errors import Invalid, NotAllowed, TooManyAttempts
-from eventapp.extensions import db
+from eventapp.core.database import utcnow
+from eventapp.core.errors import Invalid, NotAllowed, TooManyAttempts
+from eventapp.core.extensions import db
 
 from .conftest import TEST_PASSWORD, page_text, sign_in
 

@@ -25,16 +25,16 @@ from eventapp.auth.models import User
 from eventapp.certificates import documents, sandbox, services
 from eventapp.certificates.models import DONE, GROUP, JUDGE, REPORT, RUNNING, TRAINING, Certificate, CertificateJob
 from eventapp.certificates.rendering import Renderer, RestrictedFetcher
-from eventapp.database import utcnow
-from eventapp.errors import Conflict as ConflictError
-from eventapp.errors import Invalid
+from eventapp.core import storage
+from eventapp.core.database import utcnow
+from eventapp.core.errors import Conflict as ConflictError
+from eventapp.core.errors import Invalid
+from eventapp.core.extensions import db
+from eventapp.core.i18n import format_date
+from eventapp.core.text import persian_digits
 from eventapp.events.models import Event
-from eventapp.extensions import db
-from eventapp.i18n import format_date
 from eventapp.judging import services as judging
 from eventapp.judging.models import Assignment, Round
-from eventapp.teams import uploads
-from eventapp.text import persian_digits
 from eventapp.training.models import TrainingSession, TrainingSignup
 
 from . import factories
@@ -59,7 +59,7 @@ def pdf_pages(pdf: bytes) -> list[str]:
 
 
 def stored_pdf(app, certificate) -> bytes:
-    return uploads.path_for(app.config["UPLOAD_DIR"], certificate.sha256).read_bytes()
+    return storage.path_for(app.config["UPLOAD_DIR"], certificate.sha256).read_bytes()
 
 
 def pdf_upload(content: bytes, name="certificate.pdf") -> dict:

@@ -5,19 +5,36 @@ from sqlalchemy import func, select
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
-from eventapp.database import utcnow
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
+from eventapp.core.text import valid_national_id
 from eventapp.events.models import County, Event
-from eventapp.extensions import db
 from eventapp.judging import services as judging
-from eventapp.judging.models import (Assignment, Conflict, JudgeProfile, Publication, Round, RoundEntry, RoundJudge,
-                                     Rubric, Score)
+from eventapp.judging.models import (
+    Assignment,
+    Conflict,
+    JudgeProfile,
+    Publication,
+    Round,
+    RoundEntry,
+    RoundJudge,
+    Rubric,
+    Score,
+)
 from eventapp.pipeline import services as pipeline
-from eventapp.pipeline.models import (Milestone, Note, Partner, Project, ProjectIndicator, Reading, Stage,
-                                      StageMove)
-from eventapp.teams.models import (MAP_SECTIONS, Indicator, Invitation, MapAction, MapRevision, ProgressMap, Team,
-                                   TeamMember, TeamStatusChange)
+from eventapp.pipeline.models import Milestone, Note, Partner, Project, ProjectIndicator, Reading, Stage, StageMove
+from eventapp.teams.models import (
+    MAP_SECTIONS,
+    Indicator,
+    Invitation,
+    MapAction,
+    MapRevision,
+    ProgressMap,
+    Team,
+    TeamMember,
+    TeamStatusChange,
+)
 from eventapp.teams.richtext import clean_html, plain_text
-from eventapp.text import valid_national_id
 from eventapp.training.models import TrainingSession, TrainingSignup
 
 DEMO_TABLES = (User, Event, Team, TeamMember, TeamStatusChange, Invitation, ProgressMap, Indicator, MapAction,

@@ -1,7 +1,7 @@
 """Events: what organisers create and change through the pages, the rules the services keep,
 and what the public pages show of the phases and deadlines."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import func, select, text
 
 from eventapp.audit.models import AuditEntry
-from eventapp.errors import NotAllowed
+from eventapp.core.errors import NotAllowed
+from eventapp.core.extensions import db
 from eventapp.events import services
 from eventapp.events.models import Event, Phase, Province
-from eventapp.extensions import db
 
 from .conftest import page_text
 
 SECOND = timedelta(seconds=1)
-UTC = timezone.utc
+UTC = UTC
 
 # What an organiser types in Persian: Jalali dates, Persian digits (one Arabic-Indic), Arabic ي and ك.
 PERSIAN_FORM = {
@@ -80,6 +80,7 @@ SCHEDULE = {
 def frozen_now(monkeypatch):
     """The event pages see ``CLOCK`` as the current time."""
     monkeypatch.setattr("eventapp.events.views.utcnow", lambda: CLOCK)
+    monkeypatch.setattr("eventapp.portal.views.utcnow", lambda: CLOCK)
     return CLOCK
 
 

@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
-from eventapp.database import utcnow
-from eventapp.errors import Conflict as ConflictError
-from eventapp.errors import DeadlinePassed, Invalid, NotAllowed
+from eventapp.core.database import utcnow
+from eventapp.core.errors import Conflict as ConflictError
+from eventapp.core.errors import DeadlinePassed, Invalid, NotAllowed
+from eventapp.core.extensions import db
 from eventapp.events.models import Event
-from eventapp.extensions import db
 from eventapp.judging import services
 from eventapp.judging.models import Assignment, Conflict, Round
 from eventapp.teams.models import Team

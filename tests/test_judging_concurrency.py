@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from eventapp.audit.models import AuditEntry
 from eventapp.auth import passwords
 from eventapp.auth.models import User
-from eventapp.database import utcnow
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
+from eventapp.core.text import persian_digits
 from eventapp.events.models import Event
-from eventapp.extensions import db
 from eventapp.judging import services
 from eventapp.judging.models import Assignment, Score
-from eventapp.text import persian_digits
 
 from . import factories
 from .conftest import TEST_PASSWORD, make_app, sign_in

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
-from eventapp.database import utcnow
-from eventapp.errors import Conflict, DeadlinePassed, Invalid
+from eventapp.core.database import utcnow
+from eventapp.core.errors import Conflict, DeadlinePassed, Invalid
+from eventapp.core.extensions import db
 from eventapp.events.models import County
-from eventapp.extensions import db
 from eventapp.teams import services
 from eventapp.teams.models import MapRevision, ProgressMap, Team
 
@@ -69,12 +69,12 @@ def make_crew(app, make, open_kind, status="approved", members=2, name="گروه
 
 
 def complete_draft(place, **overrides) -> services.MapDraft:
-    values = dict(
-        title="نقشه پیشرفت روستای نمونه", province_id=place.province, county_id=place.county, district="دهستان",
-        sections={section: f"<p>متن {section}</p>" for section in SECTIONS},
-        indicators=[services.IndicatorRow(name="اشتغال جوانان", unit="نفر", baseline=10, target=40)],
-        actions=[services.ActionRow(what="کارگاه آموزش", responsible="گروه")],
-    )
+    values = {
+        "title": "نقشه پیشرفت روستای نمونه", "province_id": place.province, "county_id": place.county, "district": "دهستان",
+        "sections": {section: f"<p>متن {section}</p>" for section in SECTIONS},
+        "indicators": [services.IndicatorRow(name="اشتغال جوانان", unit="نفر", baseline=10, target=40)],
+        "actions": [services.ActionRow(what="کارگاه آموزش", responsible="گروه")],
+    }
     return services.MapDraft(**{**values, **overrides})
 
 
@@ -118,7 +118,7 @@ def form_data(place, version="", **overrides) -> dict:
     data = {
         "version": str(version), "title": "نقشه روستا", "province": str(place.province),
         "county": str(place.county), "district": "", "latitude": "", "longitude": "",
-        **{section: "" for section in SECTIONS},
+        **dict.fromkeys(SECTIONS, ""),
         **{f"indicators-0-{name}": "" for name in ("name", "unit", "baseline", "target", "target_date")},
         **{f"actions-0-{name}": "" for name in ("what", "responsible", "starts_on", "ends_on", "resources")},
     }

@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, make_url, select, text
 
+from eventapp.core.extensions import db
 from eventapp.events.models import County, Province
-from eventapp.extensions import db
 
 from .conftest import make_app
 

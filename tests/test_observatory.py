@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
-from eventapp.database import utcnow
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
 from eventapp.events.models import County, Province
-from eventapp.extensions import db
 from eventapp.judging.models import FINAL, SCREENING, Publication, Round, Rubric
 from eventapp.pipeline import observatory, services
 from eventapp.pipeline.models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue
@@ -171,7 +171,7 @@ def test_only_verified_readings_count_for_the_indicators(app, client, event):
         assert figures.totals.statuses == {"met": 1, "on_track": 1, "behind": 1, "no_data": 1}
         assert row_of(figures, ISFAHAN).statuses == figures.totals.statuses
         assert row_of(figures, ISFAHAN).projects == 1
-        assert dict((stage.key, count) for stage, count in figures.stages)["implementation"] == 1
+        assert {stage.key: count for stage, count in figures.stages}["implementation"] == 1
 
         db.session.get(Reading, unverified.readings[0].id).verified_at = utcnow()
         db.session.commit()

@@ -8,18 +8,26 @@ from sqlalchemy import func, select
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
-from eventapp.database import utcnow
-from eventapp.errors import Conflict, Invalid, NotAllowed, NotFound
+from eventapp.core import storage
+from eventapp.core.database import utcnow
+from eventapp.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from eventapp.core.extensions import db
+from eventapp.core.i18n import to_tehran
 from eventapp.events.models import County, Event, Province
-from eventapp.extensions import db
-from eventapp.i18n import to_tehran
 from eventapp.judging import services as judging
 from eventapp.judging.models import Round
 from eventapp.pipeline import services
-from eventapp.pipeline.models import (Milestone, Note, NoteAttachment, Project, ProjectIndicator, Reading, Stage,
-                                      StageMove)
+from eventapp.pipeline.models import (
+    Milestone,
+    Note,
+    NoteAttachment,
+    Project,
+    ProjectIndicator,
+    Reading,
+    Stage,
+    StageMove,
+)
 from eventapp.pipeline.tracking import MET, NO_DATA, ON_TRACK
-from eventapp.teams import uploads
 from eventapp.teams.models import DRAFT, SUBMITTED, Indicator, MapAction, ProgressMap, Team
 
 from . import factories
@@ -364,7 +372,7 @@ def test_team_members_post_notes_with_files_checked_by_their_content(app, site, 
         assert note.body == "کار لایروبی آغاز شد." and note.author_id == member.id and note.created_at == now
         assert [(a.original_name, a.content_type, a.size) for a in note.attachments] == \
             [("photo.pdf", "image/png", len(PNG)), ("agreement.pdf", "application/pdf", len(PDF))]
-        assert uploads.path_for(str(upload_dir), note.attachments[0].sha256).read_bytes() == PNG
+        assert storage.path_for(str(upload_dir), note.attachments[0].sha256).read_bytes() == PNG
         assert project.last_update_at == now
         attachment, path = services.note_attachment_for_download(member, note.attachments[1].id)
         assert path.read_bytes() == PDF
@@ -589,6 +597,6 @@ def test_the_project_list_filters_by_event_province_stage_owner_and_overdue(app,
         for nobody in (None, get(User, member.id)):
             with pytest.raises(NotAllowed):
                 services.projects_page(nobody, services.Filters(), 1, 20)
-        board = dict((stage.key, [names[p.id] for p in projects])
-                     for stage, projects in services.board(actor, services.Filters(event_id=first.id)))
+        board = {stage.key: [names[p.id] for p in projects]
+                     for stage, projects in services.board(actor, services.Filters(event_id=first.id))}
         assert board["selected"] == ["a"] and board["planning"] == ["b"]

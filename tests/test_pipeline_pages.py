@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from eventapp.auth.models import User
-from eventapp.database import utcnow
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
+from eventapp.core.i18n import format_input_date
+from eventapp.core.text import persian_digits
 from eventapp.events.models import County
-from eventapp.extensions import db
-from eventapp.i18n import format_input_date
 from eventapp.pipeline import services
 from eventapp.pipeline.models import Milestone, Note, Project, Reading, Stage, StageMove
 from eventapp.teams.models import SUBMITTED, Indicator, MapAction, ProgressMap, Team
-from eventapp.text import persian_digits
 
 from .conftest import page_text
 from .factories import team_in

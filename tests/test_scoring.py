@@ -9,8 +9,20 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from eventapp.judging.scoring import (
-    DEFAULT_METHOD, METHODS, Criterion, EntryResult, JudgeStats, Ranked, Total, band_crosses, combine, components,
-    krippendorff_alpha_interval, outlier, rank, weighted_total,
+    DEFAULT_METHOD,
+    METHODS,
+    Criterion,
+    EntryResult,
+    JudgeStats,
+    Ranked,
+    Total,
+    band_crosses,
+    combine,
+    components,
+    krippendorff_alpha_interval,
+    outlier,
+    rank,
+    weighted_total,
 )
 
 PROPERTY = settings(max_examples=150, derandomize=True, database=None, deadline=None)
@@ -202,8 +214,8 @@ def test_judge_effect_recovers_a_noiseless_design_exactly(table, data):
     assert result.method == DEFAULT_METHOD == "judge_effect"
     for entry, q in quality.items():
         assert result.entries[entry].value == pytest.approx(q, abs=1e-6)
-    for judge, l in leniency.items():
-        assert result.judges[judge].leniency == pytest.approx(l, abs=1e-6)
+    for judge, level in leniency.items():
+        assert result.judges[judge].leniency == pytest.approx(level, abs=1e-6)
     assert result.residual_sd is None or result.residual_sd < 1e-6
 
 

@@ -1,8 +1,8 @@
-"""Persian text and digits (eventapp.text), Tehran date-times in two calendars (eventapp.i18n),
+"""Persian text and digits (eventapp.core.text), Tehran date-times in two calendars (eventapp.core.i18n),
 and the language a visitor reads the site in."""
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from eventapp.auth.models import User
-from eventapp.extensions import db
-from eventapp.i18n import format_input_datetime, parse_input_datetime
-from eventapp.text import normalize_mobile, normalize_text, persian_sort_key
+from eventapp.core.extensions import db
+from eventapp.core.i18n import format_input_datetime, parse_input_datetime
+from eventapp.core.text import normalize_mobile, normalize_text, persian_sort_key
 
 from .conftest import page_text, sign_in
 
@@ -146,7 +146,7 @@ def test_arabic_kaf_sorts_as_persian_kaf():
 # --- typed date-times ----------------------------------------------------------------------
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("typed, language", [
@@ -208,7 +208,7 @@ def test_a_moment_is_shown_for_editing_in_the_calendar_of_the_language(ctx):
 # Tehran kept daylight saving time until 2022: in the hour the clocks went back, the typed local
 # time cannot say which of the two instants it means. Events are held from 1405 (2026) on.
 minute_moments = st.datetimes(min_value=datetime(2023, 1, 1), max_value=datetime(2120, 12, 31)).map(
-    lambda moment: moment.replace(second=0, microsecond=0, tzinfo=timezone.utc))
+    lambda moment: moment.replace(second=0, microsecond=0, tzinfo=UTC))
 
 
 @given(moment=minute_moments, language=st.sampled_from(["fa", "en"]))

@@ -2,7 +2,7 @@
 with a waiting list, and no one sees another team's sign-ups."""
 import io
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
-from eventapp.database import utcnow
-from eventapp.errors import Conflict, DeadlinePassed, NotAllowed
-from eventapp.extensions import db
+from eventapp.core.database import utcnow
+from eventapp.core.errors import Conflict, DeadlinePassed, NotAllowed
+from eventapp.core.extensions import db
 from eventapp.teams.models import Team
 from eventapp.training import services
 from eventapp.training.models import CONFIRMED, WAITLISTED, TrainingSession, TrainingSignup
@@ -22,7 +22,7 @@ from eventapp.training.models import CONFIRMED, WAITLISTED, TrainingSession, Tra
 from . import factories
 from .conftest import page_text, sign_in
 
-UTC = timezone.utc
+UTC = UTC
 HOUR = timedelta(hours=1)
 
 

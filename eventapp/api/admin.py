@@ -3,7 +3,7 @@
 An ordinary HTML page with CSRF-protected forms, on its own blueprint so that the API's CSRF exemption
 does not reach it.
 """
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -11,13 +11,15 @@ from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..database import utcnow
-from ..errors import Invalid
-from ..extensions import db
-from ..forms import BaseForm
-from ..web import commit_or_flash
-from . import admin_bp, services
+from ..core.database import utcnow
+from ..core.errors import Invalid
+from ..core.extensions import db
+from ..core.forms import BaseForm
+from ..core.web import commit_or_flash
+from . import services
 from .models import SCOPES
+
+bp = Blueprint("api_admin", __name__, url_prefix="/organiser/api-tokens")
 
 
 class CheckboxesField(SelectMultipleField):
@@ -43,13 +45,13 @@ def _page(form, issued=None, plaintext=None, status=200):
     return response, status, headers
 
 
-@admin_bp.get("")
+@bp.get("")
 @login_required
 def tokens():
     return _page(TokenForm(formdata=None))
 
 
-@admin_bp.post("")
+@bp.post("")
 @login_required
 def issue():
     form = TokenForm()
@@ -67,7 +69,7 @@ def issue():
     return _page(form, status=422)
 
 
-@admin_bp.post("/<int:token_id>/revoke")
+@bp.post("/<int:token_id>/revoke")
 @login_required
 def revoke(token_id):  # CSRFProtect checks the form's token, as on every POST of the site
     if commit_or_flash(lambda: services.revoke_token(current_user, token_id, utcnow())):

@@ -15,14 +15,20 @@ from sqlalchemy.orm import selectinload
 
 from ..audit import services as audit
 from ..audit.models import AuditEntry
-from ..auth.roles import require_organiser
-from ..errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from ..core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from ..core.extensions import db
+from ..core.roles import require_organiser
 from ..events.models import Event
-from ..extensions import db
 from ..pipeline import services as pipeline
 from ..pipeline.models import Note, Project, ProjectIndicator, Reading, Stage
 from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team
 from .models import READ, SCOPES, WRITE_PIPELINE, ApiToken
+
+audit.register_actions({
+    "api.token_issued": _l("API token issued"),
+    "api.token_revoked": _l("API token revoked"),
+})
+
 
 TOKEN_PREFIX = "dp_"
 PREFIX_LENGTH = 10  # "dp_" and 7 characters: enough to tell tokens apart in a list, useless to guess one

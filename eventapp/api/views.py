@@ -10,21 +10,21 @@ import re
 from datetime import date
 from functools import wraps
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from ..database import utcnow
-from ..errors import DomainError, Invalid, NotFound
-from ..extensions import csrf, db, limiter
-from ..i18n import to_tehran
+from ..core.database import utcnow
+from ..core.errors import DomainError, Invalid, NotFound
+from ..core.extensions import csrf, db, limiter
+from ..core.i18n import to_tehran
+from ..core.text import normalize_text
 from ..judging.services import published_results
 from ..pipeline.services import ReadingDetails
 from ..teams.models import MAP_SECTIONS
 from ..teams.richtext import plain_text
-from ..text import normalize_text
-from . import bp, services
+from . import services
 from .models import READ, WRITE_PIPELINE
 from .openapi import MAX_ID, MAX_PAGE, MAX_PER_PAGE, document
 
@@ -42,6 +42,7 @@ ERROR_CODES = {
     500: "server_error",
 }
 
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
@@ -187,7 +188,7 @@ def _json_body() -> dict:
     try:
         payload = json.loads(request.get_data(cache=True) or b"null", parse_constant=_no_constant)
     except (ValueError, RecursionError):
-        raise RequestError(400, _("The body is not valid JSON."))
+        raise RequestError(400, _("The body is not valid JSON.")) from None
     if not isinstance(payload, dict):
         raise RequestError(400, _("The body must be a JSON object."))
     return payload

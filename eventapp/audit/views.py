@@ -1,10 +1,12 @@
 from datetime import datetime
 
-from flask import current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from ..i18n import format_datetime
-from . import bp, services
+from ..core.i18n import format_datetime
+from . import services
+
+bp = Blueprint("audit", __name__, url_prefix="/organiser/audit")
 
 
 @bp.app_template_filter("audit_value")
@@ -24,11 +26,11 @@ def audit_value(value, field: str = "") -> str:
 @login_required
 def index():
     action = request.args.get("action") or None
-    if action not in services.ACTION_LABELS:
+    if action not in services.action_labels():
         action = None
     pagination = services.entries_page(
         current_user, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"], action
     )
     return render_template(
-        "audit/index.html", pagination=pagination, labels=services.ACTION_LABELS, action=action
+        "audit/index.html", pagination=pagination, labels=services.action_labels(), action=action
     )

@@ -1,6 +1,1 @@
 """Accounts, roles, sign-in and password reset."""
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from . import views  # noqa: E402,F401

@@ -3,8 +3,8 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
-from ..forms import BaseForm
-from ..text import normalize_mobile
+from ..core.forms import BaseForm
+from ..core.text import normalize_mobile
 
 PASSWORD_LENGTH = Length(min=8, max=128, message=_l("The password must be 8 to 128 characters long."))
 

@@ -4,9 +4,9 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
-from ..extensions import db
-from .roles import ADMIN, JUDGE, ORGANISER
+from ..core.database import UTCDateTime, utcnow
+from ..core.extensions import db
+from ..core.roles import ADMIN, JUDGE, ORGANISER
 
 
 class User(UserMixin, db.Model):

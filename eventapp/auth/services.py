@@ -10,16 +10,23 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
 
-from .. import mail
 from ..audit import services as audit
-from ..database import contains
-from ..errors import Conflict, Invalid, NotFound, TooManyAttempts
-from ..extensions import db
-from ..i18n import localize_digits
-from ..text import normalize_text
+from ..core import mail
+from ..core.database import contains
+from ..core.errors import Conflict, Invalid, NotFound, TooManyAttempts
+from ..core.extensions import db
+from ..core.i18n import localize_digits
+from ..core.roles import GRANTED_ROLES, MANAGED_ROLES, MEMBER, require_admin
+from ..core.text import normalize_text
 from . import passwords
 from .models import PasswordResetToken, RoleGrant, SignInFailure, User
-from .roles import GRANTED_ROLES, MANAGED_ROLES, MEMBER, require_admin
+
+audit.register_actions({
+    "role.granted": _l("Role granted"),
+    "role.removed": _l("Role removed"),
+    "user.created": _l("Account created from the command line"),
+    "password.reset": _l("Password reset"),
+})
 
 
 def find_by_email(email: str) -> User | None:

@@ -1,16 +1,18 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from ..database import utcnow
-from ..errors import DomainError
-from ..extensions import db, limiter
-from ..i18n import LANGUAGE_COOKIE, current_language
-from ..web import commit_or_flash, safe_next_url
-from . import bp, services
+from ..core.database import utcnow
+from ..core.errors import DomainError
+from ..core.extensions import db, limiter
+from ..core.i18n import LANGUAGE_COOKIE, current_language
+from ..core.roles import MANAGED_ROLES, ROLE_LABELS
+from ..core.web import commit_or_flash, safe_next_url
+from . import services
 from .forms import ForgotPasswordForm, LanguageForm, NewPasswordForm, RoleChangeForm, SignInForm, SignUpForm
-from .roles import MANAGED_ROLES, ROLE_LABELS
+
+bp = Blueprint("auth", __name__)
 
 
 def _client_address() -> str:

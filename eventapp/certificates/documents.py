@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
+from ..core.extensions import db
+from ..core.i18n import current_language, format_number, to_tehran
+from ..core.text import persian_digits, persian_sort_key
 from ..events.models import Event
-from ..extensions import db
-from ..i18n import current_language, format_number, to_tehran
 from ..judging.models import FINAL, Assignment, Publication, Round, RoundEntry
 from ..teams.models import APPROVED, Team
-from ..text import persian_digits, persian_sort_key
 from ..training.models import TrainingSession, TrainingSignup
 from . import statistics
 from .models import GROUP, JUDGE, REPORT, TRAINING

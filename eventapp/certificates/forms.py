@@ -5,7 +5,7 @@ from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAr
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ..forms import BaseForm
+from ..core.forms import BaseForm
 from .models import MAX_SIGNATORIES
 
 LANGUAGE_LABELS = {

@@ -13,7 +13,6 @@ from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, TemplateS
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-
 UNKNOWN, SYNTAX, FORBIDDEN, FAILED = "unknown", "syntax", "forbidden", "failed"
 
 

@@ -5,12 +5,12 @@ Every rule is here; the views, the command line and the background jobs call the
 from __future__ import annotations
 
 import base64
-from io import BytesIO
 import re
 import secrets
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import pypdfium2
@@ -20,21 +20,50 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import jobs, mail
 from ..audit import services as audit
 from ..auth.models import User
-from ..auth.roles import require_organiser
-from ..database import utcnow
-from ..errors import Conflict as ConflictError, Invalid, NotFound
+from ..core import jobs, mail, storage
+from ..core.database import utcnow
+from ..core.errors import Conflict as ConflictError
+from ..core.errors import Invalid, NotFound
+from ..core.extensions import db
+from ..core.roles import require_organiser
+from ..core.text import latin_digits, persian_sort_key
 from ..events.models import Event
-from ..extensions import db
-from ..teams import uploads
 from ..teams.models import Team, TeamMember
-from ..text import latin_digits, persian_sort_key
 from . import documents, sandbox
-from .models import (DONE, FAILED, GROUP, KINDS, LANGUAGES, MAX_SIGNATORIES, QUEUED, REPORT, RUNNING, TRAINING,
-                     Certificate, CertificateJob, CertificateSettings, CertificateTemplate, TemplateImage)
+from .models import (
+    DONE,
+    FAILED,
+    GROUP,
+    KINDS,
+    LANGUAGES,
+    MAX_SIGNATORIES,
+    QUEUED,
+    REPORT,
+    RUNNING,
+    TRAINING,
+    Certificate,
+    CertificateJob,
+    CertificateSettings,
+    CertificateTemplate,
+    TemplateImage,
+)
 from .rendering import Renderer
+
+audit.register_actions({
+    "certificate.issued": _l("Document issued"),
+    "certificate.revoked": _l("Document revoked"),
+    "certificate.reissued": _l("Document reissued"),
+    "certificate.job_started": _l("Bulk issue started"),
+    "certificate.job_resumed": _l("Bulk issue resumed"),
+    "certificate.template_saved": _l("Document template saved"),
+    "certificate.template_reset": _l("Document template reset to the default"),
+    "certificate.image_uploaded": _l("Document image uploaded"),
+    "certificate.image_removed": _l("Document image removed"),
+    "certificate.settings_saved": _l("Document settings saved"),
+})
+
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
@@ -115,7 +144,7 @@ def images_of(event: Event) -> list[TemplateImage]:
 
 def _image_bytes(event: Event) -> dict[str, tuple[bytes, str]]:
     upload_dir = current_app.config["UPLOAD_DIR"]
-    return {image.name: (uploads.path_for(upload_dir, image.sha256).read_bytes(), image.content_type)
+    return {image.name: (storage.path_for(upload_dir, image.sha256).read_bytes(), image.content_type)
             for image in images_of(event)}
 
 
@@ -126,12 +155,12 @@ def upload_image(actor, event: Event, name: str, content: bytes, now: datetime) 
     if not IMAGE_NAME.match(name):
         raise Invalid(_("Name the image with small Latin letters, digits and dashes, such as logo or signature-1."),
                       {"name": _("Use small Latin letters, digits and dashes.")})
-    kind = uploads.sniff(content[:16])
+    kind = storage.sniff(content[:16])
     if kind is None or kind[0] not in IMAGE_TYPES:
         raise Invalid(_("This file is not a PNG, JPEG or WebP image."), {"image": _("Choose a PNG, JPEG or WebP image.")})
     if len(content) > current_app.config["MAX_ATTACHMENT_BYTES"]:
         raise Invalid(_("This image is too large."), {"image": _("This image is too large.")})
-    sha256 = uploads.store(current_app.config["UPLOAD_DIR"], content)
+    sha256 = storage.store(current_app.config["UPLOAD_DIR"], content)
     image = db.session.scalar(select(TemplateImage).where(TemplateImage.event_id == event.id,
                                                           TemplateImage.name == name))
     if image is None:
@@ -311,7 +340,7 @@ class Issuer:
         serial, code = new_serial(), secrets.token_urlsafe(18)
         html = sandbox.render_strict(self.template, self._context(subject, serial, code, now))
         pdf = self.renderer.pdf(html)
-        sha256 = uploads.store(current_app.config["UPLOAD_DIR"], pdf)
+        sha256 = storage.store(current_app.config["UPLOAD_DIR"], pdf)
         certificate = Certificate(
             event_id=self.event.id, kind=self.kind, subject=subject.key, team_id=subject.team_id,
             user_id=subject.user_id, serial=serial, verification_code=code, language=self.settings.language,
@@ -599,7 +628,7 @@ def file_for_download(actor, certificate_id: int) -> tuple[Certificate, Path]:
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or not _may_download(actor, certificate):
         raise NotFound(_("There is no such document."))
-    return certificate, uploads.path_for(current_app.config["UPLOAD_DIR"], certificate.sha256)
+    return certificate, storage.path_for(current_app.config["UPLOAD_DIR"], certificate.sha256)
 
 
 def download_name(certificate: Certificate) -> str:
@@ -615,7 +644,7 @@ def write_zip(actor, event: Event, kind: str, target) -> int:
     upload_dir = current_app.config["UPLOAD_DIR"]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
         for certificate in certificates:
-            archive.write(uploads.path_for(upload_dir, certificate.sha256), download_name(certificate))
+            archive.write(storage.path_for(upload_dir, certificate.sha256), download_name(certificate))
     return len(certificates)
 
 
@@ -638,5 +667,5 @@ def by_file(content: bytes) -> Certificate | None:
     """The document whose stored bytes are exactly these, or None (changed by even one byte: None)."""
     if not content.startswith(b"%PDF-"):
         raise Invalid(_("This file is not a PDF."), {"document": _("Choose the PDF you received.")})
-    return db.session.scalar(select(Certificate).where(Certificate.sha256 == uploads.digest(content))
+    return db.session.scalar(select(Certificate).where(Certificate.sha256 == storage.digest(content))
                              .order_by(Certificate.id.desc()))

@@ -1,18 +1,20 @@
 """Routes of the organisers' certificate pages, the downloads and the public verification page."""
 import tempfile
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..database import utcnow
-from ..errors import Invalid
+from ..core.database import utcnow
+from ..core.errors import Invalid
+from ..core.extensions import limiter
+from ..core.web import commit_or_flash
 from ..events import services as events
-from ..extensions import limiter
-from ..web import commit_or_flash
-from . import bp, documents, services
-from .forms import (LANGUAGE_LABELS, DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm)
+from . import documents, services
+from .forms import LANGUAGE_LABELS, DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm
 from .models import KINDS, Certificate
+
+bp = Blueprint("certificates", __name__)
 
 PDF_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, no-store"}
 

@@ -3,7 +3,7 @@ from wtforms import Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import BaseForm, LocalDateTimeField, LocalIntegerField
+from ..core.forms import BaseForm, LocalDateTimeField, LocalIntegerField
 from .phases import PHASES
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ..extensions import db
-from ..text import persian_sort_key
+from ..core.extensions import db
+from ..core.text import persian_sort_key
 from .models import County, Province
 
 DATA = Path(__file__).parent / "data"

@@ -7,12 +7,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit import services as audit
-from ..auth.roles import require_organiser
-from ..errors import Invalid, NotFound
-from ..extensions import db
-from ..text import normalize_text
+from ..core.errors import Invalid, NotFound
+from ..core.extensions import db
+from ..core.roles import require_organiser
+from ..core.text import normalize_text
 from . import phases as schedule
 from .models import Event, Phase, Province
+
+audit.register_actions({
+    "event.created": _l("Event created"),
+    "event.updated": _l("Event updated"),
+})
+
 
 PHASE_LABELS = {
     "registration": _l("Registration"),

@@ -1,17 +1,18 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ..database import utcnow
-from ..errors import Invalid
-from ..extensions import db
-from ..i18n import current_language
-from . import bp, services
+from ..core.database import utcnow
+from ..core.errors import Invalid
+from ..core.extensions import db
+from ..core.i18n import current_language
+from . import services
 from .forms import EventForm
 from .phases import PHASES, REQUIRED_PHASES
 from .places import province_choices
-from ..teams.services import team_in_event
+
+bp = Blueprint("events", __name__)
 
 
 @bp.get("/")
@@ -21,14 +22,6 @@ def index():
     overviews = {event.id: services.overview(event, now) for event in pagination.items}
     return render_template("events/index.html", pagination=pagination, overviews=overviews, now=now,
                            phase_labels=services.PHASE_LABELS)
-
-
-@bp.get("/events/<slug>")
-def detail(slug):
-    event = services.get_event(slug)
-    now = utcnow()
-    return render_template("events/detail.html", event=event, overview=services.overview(event, now),
-                           now=now, my_team=team_in_event(current_user, event), phase_labels=services.PHASE_LABELS, scope_labels=services.SCOPE_LABELS)
 
 
 @bp.get("/organiser/events")
@@ -91,7 +84,7 @@ def create():
         event = _save(form, lambda details: services.create_event(current_user, details))
         if event is not None:
             flash(_("The event was created."), "success")
-            return redirect(url_for("events.detail", slug=event.slug))
+            return redirect(url_for("portal.event", slug=event.slug))
     return render_template("events/form.html", form=form, event=None, phase_labels=services.PHASE_LABELS,
                            required=REQUIRED_PHASES), 422 if form.is_submitted() else 200
 
@@ -109,6 +102,6 @@ def edit(event_id):
     if form.validate_on_submit():
         if _save(form, lambda details: services.update_event(current_user, event, details)) is not None:
             flash(_("The event was saved."), "success")
-            return redirect(url_for("events.detail", slug=event.slug))
+            return redirect(url_for("portal.event", slug=event.slug))
     return render_template("events/form.html", form=form, event=event, phase_labels=services.PHASE_LABELS,
                            required=REQUIRED_PHASES), 422 if form.is_submitted() else 200

@@ -55,10 +55,10 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, deque
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from operator import add
-from typing import Collection, Hashable, Iterable, Sequence
 
 BALANCED = "balanced"
 SAME_REGION = "same_region"

@@ -3,8 +3,8 @@ from wtforms import BooleanField, FieldList, Form, FormField, SelectField, Strin
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
-from ..text import latin_digits
+from ..core.forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
+from ..core.text import latin_digits
 from .scoring import METHODS
 
 METHOD_LABELS = {

@@ -6,7 +6,6 @@ modules ``scoring`` and ``assignment``.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,23 +14,54 @@ from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import mail
+from .. import signals
 from ..audit import services as audit
 from ..auth.models import RoleGrant, User
-from ..auth.roles import JUDGE, require_organiser
-from ..errors import Conflict as ConflictError
-from ..errors import DeadlinePassed, Invalid, NotAllowed, NotFound
+from ..core import mail
+from ..core.errors import Conflict as ConflictError
+from ..core.errors import DeadlinePassed, Invalid, NotAllowed, NotFound
+from ..core.extensions import db
+from ..core.roles import JUDGE, require_organiser
+from ..core.text import normalize_text
 from ..events.models import Event
-from ..extensions import db
-from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team, TeamMember
 from ..teams import services as team_services
+from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team, TeamMember
 from ..teams.services import can_read_team
-from ..text import normalize_text
 from . import assignment as assigning
 from . import scoring
-from .models import (FINAL, ROUND_KINDS, SCREENING, Assignment, Conflict, Criterion, JudgeProfile, Publication,
-                     Round, RoundEntry, RoundJudge, Rubric, Score)
+from .models import (
+    FINAL,
+    ROUND_KINDS,
+    SCREENING,
+    Assignment,
+    Conflict,
+    Criterion,
+    JudgeProfile,
+    Publication,
+    Round,
+    RoundEntry,
+    RoundJudge,
+    Rubric,
+    Score,
+)
 from .rubrics import DEFAULT_CRITERIA, DEFAULT_LEVELS
+
+audit.register_actions({
+    "rubric.saved": _l("Rubric saved"),
+    "round.saved": _l("Judging round saved"),
+    "round.entries_added": _l("Entries added to a round"),
+    "round.judges_added": _l("Judges added to a round"),
+    "round.assigned": _l("Judges assigned automatically"),
+    "assignment.moved": _l("Entry handed to another judge"),
+    "judging.conflict_declared": _l("Conflict of interest declared"),
+    "judging.judge_invited": _l("Judge invited"),
+    "scores.changed": _l("Scores changed after submission"),
+    "scores.submitted": _l("Scores submitted"),
+    "scores.reopened": _l("Scores reopened"),
+    "results.published": _l("Results published"),
+    "results.republished": _l("Results published again"),
+})
+
 
 # --- rubrics --------------------------------------------------------------------------------------
 
@@ -328,9 +358,9 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
             {"round_id": round_.id, "user_id": judge_id, "team_id": team_id, "assigned_at": now,
              "ever_submitted": False, "outlier_comment": ""} for judge_id, team_id in new_pairs])
     # Existing assignments the module dropped (they became conflicts) go too, unless already submitted.
-    dropped = [assignment for assignment in db.session.scalars(select(Assignment).where(
+    dropped = list(db.session.scalars(select(Assignment).where(
         Assignment.round_id == round_.id, Assignment.submitted_at.is_(None),
-        tuple_(Assignment.user_id, Assignment.team_id).in_(list(result.removed))))] if result.removed else []
+        tuple_(Assignment.user_id, Assignment.team_id).in_(list(result.removed))))) if result.removed else []
     for assignment in dropped:
         db.session.delete(assignment)
     audit.record(actor, "round.assigned", round_, {"added": len(new_pairs), "removed": len(dropped),
@@ -396,6 +426,42 @@ def get_assignment_for(actor, assignment_id: int) -> Assignment:
 def assignments_of(judge: User) -> list[Assignment]:
     return list(db.session.scalars(select(Assignment).where(Assignment.user_id == judge.id)
                                    .order_by(Assignment.round_id, Assignment.id)))
+
+
+def is_assigned_judge(actor, team: Team) -> bool:
+    """A judge who has this team in one of their assignments."""
+    return actor.is_judge and db.session.scalar(
+        select(Assignment.id).where(Assignment.user_id == actor.id, Assignment.team_id == team.id).limit(1)
+    ) is not None
+
+
+def require_judge(actor) -> None:
+    """Judges' pages are for judges (and organisers, who look at them to help)."""
+    if actor is None or not (actor.is_judge or actor.is_organiser):
+        raise NotAllowed(_("Only judges can open this page."))
+
+
+@dataclass(frozen=True)
+class JudgeDesk:
+    """What a judge's dashboard shows: their assignments with their own totals, and their progress."""
+    assignments: list[Assignment]
+    totals: dict[int, float | None]
+    done: int
+    total: int
+    conflict_teams: list[Team]
+
+
+def judge_desk(actor) -> JudgeDesk:
+    require_judge(actor)
+    assignments = assignments_of(actor)
+    done, total = progress(actor)
+    return JudgeDesk(assignments=assignments, totals={a.id: judge_total(a) for a in assignments}, done=done,
+                     total=total, conflict_teams=conflict_candidates(actor))
+
+
+def profile_of(actor) -> JudgeProfile | None:
+    require_judge(actor)
+    return db.session.scalar(select(JudgeProfile).where(JudgeProfile.user_id == actor.id))
 
 
 def _require_can_score(actor, assignment: Assignment, now: datetime) -> None:
@@ -513,7 +579,6 @@ def progress(judge: User) -> tuple[int, int]:
 
 AWARDS = ("first", "second", "third", "honourable")
 # Sent inside the publishing transaction (the pipeline takes the winners in): (publication, actor=, now=).
-results_published = Namespace().signal("results-published")
 HONOURABLE_MENTIONS = 3  # places after the third that get an honourable mention by default
 
 
@@ -637,7 +702,7 @@ def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) 
     db.session.flush()
     audit.record(actor, "results.republished" if previous else "results.published", round_,
                  {"entries": len(rows), "pending": board.pending})
-    results_published.send(publication, actor=actor, now=now)
+    signals.send_after_commit(signals.results_published, publication, actor=actor, now=now)
     return publication
 
 
@@ -793,6 +858,7 @@ def conflict_candidates(judge: User) -> list[Team]:
 
 def declare_own_conflict(actor, team_id: int, reason: str, now: datetime) -> list[Assignment]:
     """A judge declares a conflict with any team of their rounds, assigned to them or not."""
+    require_judge(actor)
     team = next((team for team in conflict_candidates(actor) if team.id == team_id), None)
     if team is None:
         raise NotFound(_("There is no such team in your rounds."))

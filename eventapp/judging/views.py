@@ -1,54 +1,47 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ..certificates import services as certificates
-from ..database import utcnow
-from ..errors import DomainError, Invalid, NotAllowed
+from ..auth.models import User
+from ..core.database import utcnow
+from ..core.errors import DomainError, Invalid
+from ..core.exports import csv_bytes, download, xlsx_bytes
+from ..core.extensions import db
+from ..core.forms import EmailForm
+from ..core.i18n import current_language
+from ..core.web import commit_or_flash
 from ..events import services as events
 from ..events.places import province_choices
-from ..extensions import db
-from ..i18n import current_language
 from ..teams import services as teams
-from ..teams.models import MAP_SECTIONS
-from ..web import commit_or_flash
-from ..exports import csv_bytes, download, xlsx_bytes
-from . import bp, exports, services
-from .forms import (KIND_LABELS, METHOD_LABELS, ConflictForm, ProfileForm, RoundForm, RubricChoiceForm, RubricForm,
-                    SelectTopForm, format_levels, parse_levels, score_form)
-from ..auth.models import User
-from ..teams.forms import InviteForm
-from ..teams.models import Team
-from .models import JudgeProfile, Rubric
+from ..teams.models import MAP_SECTIONS, Team
+from . import exports, services
+from .forms import (
+    KIND_LABELS,
+    METHOD_LABELS,
+    ConflictForm,
+    ProfileForm,
+    RoundForm,
+    RubricChoiceForm,
+    RubricForm,
+    SelectTopForm,
+    format_levels,
+    parse_levels,
+    score_form,
+)
+from .models import Rubric
+
+bp = Blueprint("judging", __name__)
 
 # --- judges ---------------------------------------------------------------------------------------
-
-
-def _require_judge() -> None:
-    if not (current_user.is_judge or current_user.is_organiser):
-        raise NotAllowed(_("Only judges can open this page."))
-
-
-@bp.get("/judging")
-@login_required
-def dashboard():
-    _require_judge()
-    done, total = services.progress(current_user)
-    return render_template("judging/dashboard.html", assignments=services.assignments_of(current_user),
-                           done=done, total=total, now=utcnow(), kind_labels=KIND_LABELS, conflict_form=ConflictForm(),
-                           conflict_teams=services.conflict_candidates(current_user),
-                           totals={a.id: services.judge_total(a) for a in services.assignments_of(current_user)},
-                           certificates=certificates.certificates_of_user(current_user))
 
 
 @bp.route("/judging/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    _require_judge()
-    existing = db.session.scalar(db.select(JudgeProfile).where(JudgeProfile.user_id == current_user.id))
+    existing = services.profile_of(current_user)
     form = ProfileForm(obj=existing if request.method == "GET" else None)
     form.province.choices = [SelectChoice(0, "—")] + province_choices(current_language())
     if request.method == "GET" and existing is not None:
@@ -56,7 +49,7 @@ def profile():
     if form.validate_on_submit() and commit_or_flash(
             lambda: services.save_profile(current_user, form.expertise.data or "", form.province.data or None)):
         flash(_("Your profile was saved."), "success")
-        return redirect(url_for("judging.dashboard"))
+        return redirect(url_for("portal.judge_dashboard"))
     return render_template("judging/profile.html", form=form)
 
 
@@ -120,7 +113,7 @@ def declare_conflict(assignment_id):
     if commit_or_flash(lambda: services.declare_conflict(current_user, assignment.team, judge, form.reason.data,
                                                          utcnow())):
         flash(_("Your conflict was recorded and the entry was handed to another judge."), "success")
-        return redirect(url_for("judging.dashboard"))
+        return redirect(url_for("portal.judge_dashboard"))
     return redirect(url_for("judging.score", assignment_id=assignment_id))
 
 
@@ -353,7 +346,7 @@ def quality(round_id):
 @login_required
 def invite_judge(event_id):
     event = events.get_event_for_organiser(current_user, event_id)
-    form = InviteForm()
+    form = EmailForm()
     if not form.validate():
         flash(_("Enter a valid email address."), "error")
     elif commit_or_flash(lambda: services.invite_judge(
@@ -455,11 +448,10 @@ def edit_rubric(rubric_id):
 @bp.post("/judging/conflicts")
 @login_required
 def declare_any_conflict():
-    _require_judge()
     form = ConflictForm()
     team_id = request.form.get("team", type=int) or 0
     if not form.validate():
         flash(_("Say what the conflict is."), "error")
     elif commit_or_flash(lambda: services.declare_own_conflict(current_user, team_id, form.reason.data, utcnow())):
         flash(_("Your conflict was recorded."), "success")
-    return redirect(url_for("judging.dashboard"))
+    return redirect(url_for("portal.judge_dashboard"))

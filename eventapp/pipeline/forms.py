@@ -4,7 +4,7 @@ from flask_wtf.file import FileField, MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import BaseForm, LocalDateField, LocalFloatField, LocalIntegerField
+from ..core.forms import BaseForm, LocalDateField, LocalFloatField, LocalIntegerField
 from . import tracking
 from .models import ACTIVE, COMPLETED, DROPPED, ON_HOLD
 

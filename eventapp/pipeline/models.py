@@ -4,8 +4,9 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..core.database import UTCDateTime, utcnow
+from ..core.extensions import db
+from ..core.i18n import current_language
 
 # What a stage means, whatever organisers call it: work goes on, waits, stopped, or is finished.
 ACTIVE, ON_HOLD, DROPPED, COMPLETED = "active", "on_hold", "dropped", "completed"
@@ -27,7 +28,6 @@ class Stage(db.Model):
 
     @property
     def name(self) -> str:
-        from ..i18n import current_language
         return self.name_en if current_language() == "en" and self.name_en else self.name_fa
 
     def __str__(self) -> str:
@@ -189,7 +189,6 @@ class ReferenceIndicator(db.Model):
 
     @property
     def name(self) -> str:
-        from ..i18n import current_language
         return self.name_en if current_language() == "en" and self.name_en else self.name_fa
 
 

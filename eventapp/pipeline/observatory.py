@@ -21,13 +21,13 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
 from ..audit import services as audit
-from ..database import utcnow
+from ..core.database import utcnow
+from ..core.extensions import db
+from ..core.i18n import localize_digits
+from ..core.text import latin_digits, normalize_text
 from ..events.models import Event, Province
-from ..extensions import db
-from ..i18n import localize_digits
 from ..judging.models import FINAL, Publication, Round
 from ..teams.models import REJECTED, SUBMITTED, ProgressMap, Team
-from ..text import latin_digits, normalize_text
 from . import services, tracking
 from .models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue, Stage
 
@@ -114,7 +114,7 @@ def figures(event_id: int | None = None, day: date | None = None) -> Observatory
     per_stage = defaultdict(int)
     projects = db.session.execute(select(Project.province_id, Project.stage_id, func.count()).where(*of_project)
                                   .group_by(Project.province_id, Project.stage_id)).all()
-    for province_id, stage_id, count in projects:
+    for _province_id, stage_id, count in projects:
         per_stage[stage_id] += count
     add(((province_id, count) for province_id, _stage_id, count in projects), "projects")
 

@@ -1,19 +1,22 @@
 """Routes of the observatory: the public figures with their charts, and the organisers' reference figures."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..core.exports import csv_bytes, download
+from ..core.extensions import db
+from ..core.i18n import current_language, format_number, localize_digits
+from ..core.text import persian_sort_key
 from ..events import services as events
 from ..events.models import Event
-from ..exports import csv_bytes, download
-from ..extensions import db
-from ..i18n import current_language, format_number, localize_digits
-from ..text import persian_sort_key
-from . import bp, charts, observatory, services
+from . import charts, observatory, services
 from .forms import OBSERVATORY_STATUS_LABELS, ReferenceImportForm
+
 
 def _name_key(language: str):
     return (lambda text: text.casefold()) if language == "en" else persian_sort_key
+
+bp = Blueprint("observatory", __name__)
 
 
 def _page(event: Event | None):
@@ -53,13 +56,13 @@ def _page(event: Event | None):
         scopes=[(scope.slug, scope.title) for scope in services.events_for_filters()])
 
 
-@bp.get("/observatory", endpoint="observatory")
-def observatory_page():
+@bp.get("/observatory")
+def index():
     return _page(None)
 
 
 @bp.get("/events/<slug>/observatory")
-def event_observatory(slug):
+def event(slug):
     return _page(events.get_event(slug))
 
 
@@ -81,7 +84,7 @@ def reference_figures():
                 flash(_("%(values)s figures of %(count)s indicators were imported.",
                         values=format_number(result.values), count=localize_digits(len(result.indicators))),
                       "success")
-                return redirect(url_for("pipeline.reference_figures"))
+                return redirect(url_for("observatory.reference_figures"))
             db.session.rollback()
             flash(_("Nothing was imported: correct the rows below and send the file again."), "error")
     status = 422 if form.is_submitted() else 200

@@ -13,23 +13,49 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import mail
 from ..audit import services as audit
-from ..auth.models import User
-from ..auth.roles import require_organiser
-from ..database import utcnow
-from ..errors import Conflict, Invalid, NotAllowed, NotFound
+from ..auth.models import RoleGrant, User
+from ..core import mail, storage
+from ..core.database import utcnow
+from ..core.errors import Conflict, Invalid, NotAllowed, NotFound
+from ..core.extensions import db
+from ..core.i18n import to_tehran
+from ..core.roles import ADMIN, ORGANISER, require_organiser
 from ..events.models import Event
-from ..extensions import db
-from ..i18n import to_tehran
 from ..judging.models import FINAL, Publication
-from ..judging.services import results_published
-from ..teams import uploads
 from ..teams.models import SUBMITTED, ProgressMap, Team, TeamMember
-from ..teams.services import store_attachment
 from . import tracking
-from .models import (ACTIVE, COMPLETED, DROPPED, NEEDS_REASON, ON_HOLD, Milestone, Note, NoteAttachment, Partner,
-                     Project, ProjectIndicator, Reading, Stage, StageMove)
+from .models import (
+    ACTIVE,
+    COMPLETED,
+    DROPPED,
+    NEEDS_REASON,
+    ON_HOLD,
+    Milestone,
+    Note,
+    NoteAttachment,
+    Partner,
+    Project,
+    ProjectIndicator,
+    Reading,
+    Stage,
+    StageMove,
+)
+
+audit.register_actions({
+    "pipeline.stages_saved": _l("Pipeline stages saved"),
+    "pipeline.project_created": _l("Project entered the pipeline"),
+    "pipeline.project_moved": _l("Project moved to another stage"),
+    "pipeline.plan_updated": _l("Project owner or next step changed"),
+    "pipeline.partner_added": _l("Partner added to a project"),
+    "pipeline.partner_removed": _l("Partner removed from a project"),
+    "pipeline.milestone_added": _l("Milestone added"),
+    "pipeline.milestone_marked": _l("Milestone marked"),
+    "pipeline.note_posted": _l("Project update posted"),
+    "pipeline.reading_posted": _l("Indicator reading posted"),
+    "pipeline.reading_verified": _l("Indicator reading verified"),
+    "pipeline.references_imported": _l("Reference figures imported"),
+})
 
 # The stages a new series starts with (organisers rename and reorder them).
 DEFAULT_STAGES = (
@@ -268,7 +294,7 @@ def post_note(actor, project: Project, body: str, files: list[tuple[str, bytes]]
         raise Invalid(_("An update can have at most %(num)s files.", num=current_app.config["MAX_ATTACHMENTS"]))
     note = Note(project_id=project.id, author_id=actor.id, body=body, created_at=now)
     for filename, content in files:
-        content_type, sha256 = store_attachment(filename, content)
+        content_type, sha256 = storage.store_attachment(filename, content)
         note.attachments.append(NoteAttachment(original_name=filename, content_type=content_type, size=len(content),
                                                sha256=sha256))
     db.session.add(note)
@@ -288,7 +314,7 @@ def note_attachment_for_download(actor, attachment_id: int):
     attachment = db.session.get(NoteAttachment, attachment_id)
     if attachment is None or not can_follow(actor, db.session.get(Project, attachment.note.project_id)):
         raise NotFound(_("There is no such file."))
-    return attachment, uploads.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
+    return attachment, storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
 
 
 def _indicator_of(project: Project, indicator_id: int) -> ProjectIndicator:
@@ -450,20 +476,11 @@ def stage_counts(event_id: int | None = None) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def _take_in_winners(publication, actor, now) -> None:
-    projects_from_publication(actor, publication, now)
-
-
-results_published.connect(_take_in_winners)
-
-
 # --- what the pages list ------------------------------------------------------------------------------------
 
 
 def organisers() -> list[User]:
     """The accounts that can own a project (organisers and admins), by name."""
-    from ..auth.models import RoleGrant
-    from ..auth.roles import ADMIN, ORGANISER
     return list(db.session.scalars(select(User).where(User.id.in_(
         select(RoleGrant.user_id).where(RoleGrant.role.in_((ORGANISER, ADMIN))))).order_by(User.name, User.id)))
 

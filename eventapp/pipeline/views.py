@@ -1,18 +1,32 @@
 """Routes of the pipeline pages: the organisers' board, list and stages, and a project's page. Rules: in services."""
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ..database import utcnow
+from ..core.database import utcnow
+from ..core.extensions import db
+from ..core.i18n import current_language
+from ..core.web import commit_or_flash, save_or_show
 from ..events.places import province_choices
-from ..extensions import db
-from ..i18n import current_language
-from ..web import commit_or_flash, save_or_show
-from . import bp, charts, services
-from .forms import (KIND_LABELS, STATUS_LABELS, AddProjectForm, ConfirmForm, DoneForm, MilestoneForm, MoveForm,
-                    NoteForm, PartnerForm, PlanForm, ReadingForm, stages_form)
+from . import charts, services
+from .forms import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    AddProjectForm,
+    ConfirmForm,
+    DoneForm,
+    MilestoneForm,
+    MoveForm,
+    NoteForm,
+    PartnerForm,
+    PlanForm,
+    ReadingForm,
+    stages_form,
+)
 from .models import NEEDS_REASON
+
+bp = Blueprint("pipeline", __name__)
 
 FILTER_ARGS = ("event", "province", "stage", "owner", "overdue")
 

@@ -1,7 +1,7 @@
 """The rows of the organisers' team and map exports (the same columns in CSV and XLSX)."""
 from flask_babel import gettext as _
 
-from ..i18n import format_datetime
+from ..core.i18n import format_datetime
 from .forms import ORGANISATION_LABELS, STATUS_LABELS
 from .models import MAP_SECTIONS
 from .richtext import plain_text

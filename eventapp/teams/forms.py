@@ -3,7 +3,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import BaseForm, LocalDateField, LocalFloatField, RichTextField
+from ..core.forms import BaseForm, LocalDateField, LocalFloatField, RichTextField
 from .models import MAP_SECTIONS
 
 ORGANISATION_LABELS = {
@@ -41,11 +41,6 @@ class TeamForm(PlaceFields, BaseForm):
         Length(max=254)])
     contact_phone = StringField(_l("Contact mobile number"), validators=[
         DataRequired(message=_l("Enter your mobile number."))])
-
-
-class InviteForm(BaseForm):
-    email = StringField(_l("Email of the person to invite"), validators=[
-        DataRequired(message=_l("Enter your email address.")), Email(message=_l("Enter a valid email address."))])
 
 
 class MemberForm(BaseForm):

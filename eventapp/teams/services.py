@@ -8,22 +8,57 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import mail
+from .. import signals
 from ..audit import services as audit
-from ..database import contains
-from ..auth.roles import require_organiser
-from ..errors import Conflict, DeadlinePassed, Invalid, NotAllowed, NotFound
+from ..core import mail, storage
+from ..core.database import contains
+from ..core.errors import Conflict, DeadlinePassed, Invalid, NotAllowed, NotFound
+from ..core.extensions import db
+from ..core.roles import require_organiser
+from ..core.text import normalize_mobile, normalize_text, valid_national_id
 from ..events.models import County, Event
-from ..extensions import db
-from ..text import normalize_mobile, normalize_text, valid_national_id
-from . import diffing, richtext, uploads
-from .models import (APPROVED, DRAFT, MAP_SECTIONS, ORGANISATION_TYPES, PENDING, REJECTED, SUBMITTED,
-                     TEAM_STATUSES, WITHDRAWN, Attachment, Indicator, Invitation, MapAction, MapRevision,
-                     ProgressMap, Team, TeamMember, TeamStatusChange)
+from . import diffing, richtext
+from .models import (
+    APPROVED,
+    DRAFT,
+    MAP_SECTIONS,
+    ORGANISATION_TYPES,
+    PENDING,
+    REJECTED,
+    SUBMITTED,
+    TEAM_STATUSES,
+    WITHDRAWN,
+    Attachment,
+    Indicator,
+    Invitation,
+    MapAction,
+    MapRevision,
+    ProgressMap,
+    Team,
+    TeamMember,
+    TeamStatusChange,
+)
+
+audit.register_actions({
+    "team.registered": _l("Team registered"),
+    "team.updated": _l("Team details changed"),
+    "team.status_changed": _l("Team status changed"),
+    "team.screening_selected": _l("Team selected in screening"),
+    "team.member_invited": _l("Member invited"),
+    "team.member_joined": _l("Member joined"),
+    "team.member_added": _l("Member added"),
+    "team.member_removed": _l("Member removed"),
+    "team.member_left": _l("Member left"),
+    "team.leader_changed": _l("Leader changed"),
+    "map.submitted": _l("Map submitted"),
+    "map.reopened": _l("Map reopened"),
+    "map.attachment_added": _l("File attached to a map"),
+    "map.attachment_removed": _l("File removed from a map"),
+})
 
 INVITATION_DAYS = 14
 STALE_DRAFT = _l(
@@ -41,13 +76,13 @@ def can_read_team(actor, team: Team) -> bool:
     return actor is not None and actor.is_authenticated and (team.member_for(actor) is not None or actor.is_organiser)
 
 
-def is_assigned_judge(actor, team: Team) -> bool:
-    """A judge who has this team in a round: they read its map and attachments (blind: nothing else)."""
-    from ..judging.models import Assignment  # judging builds on teams; this is the one way back
-
-    return actor is not None and actor.is_authenticated and actor.is_judge and db.session.scalar(
-        select(Assignment.id).where(Assignment.user_id == actor.id, Assignment.team_id == team.id).limit(1)
-    ) is not None
+def can_read_map(actor, team: Team) -> bool:
+    """The team's readers, and whoever a higher area lets in through the ``team_readers`` hook (a judge
+    assigned to the team reads its map and attachments; blind: nothing else)."""
+    if can_read_team(actor, team):
+        return True
+    return actor is not None and actor.is_authenticated and any(
+        allowed for _receiver, allowed in signals.team_readers.send(team, actor=actor))
 
 
 def get_team_for(actor, team_id: int) -> Team:
@@ -601,28 +636,12 @@ def add_attachment(actor, team: Team, filename: str, content: bytes, now: dateti
     config = current_app.config
     if len(progress_map.attachments) >= config["MAX_ATTACHMENTS"]:
         raise Invalid(_("A map can have at most %(num)s files. Remove one first.", num=config["MAX_ATTACHMENTS"]))
-    content_type, sha256 = store_attachment(filename, content)
+    content_type, sha256 = storage.store_attachment(filename, content)
     attachment = Attachment(map_id=progress_map.id, original_name=filename, content_type=content_type,
                             size=len(content), sha256=sha256, uploaded_by_id=actor.id, uploaded_at=now)
     progress_map.attachments.append(attachment)
     audit.record(actor, "map.attachment_added", team, {"file": filename})
     return attachment
-
-
-def store_attachment(filename: str, content: bytes) -> tuple[str, str]:
-    """Check an attached file (a plain name, not empty, not too large, a PDF or an image by its content)
-    and keep it: (its content type, its SHA-256). Maps and pipeline notes share these rules."""
-    config = current_app.config
-    if not uploads.acceptable_name(filename):
-        raise Invalid(_("The file name must be a plain name, without folders."))
-    if not content:
-        raise Invalid(_("The file is empty."))
-    if len(content) > config["MAX_ATTACHMENT_BYTES"]:
-        raise Invalid(_("The file is larger than %(size)s MB.", size=config["MAX_ATTACHMENT_BYTES"] // (1024 * 1024)))
-    kind = uploads.sniff(content[:16])
-    if kind is None:
-        raise Invalid(_("Only PDF files and PNG, JPEG or WebP images can be attached; this file is none of them."))
-    return kind[0], uploads.store(config["UPLOAD_DIR"], content)
 
 
 def _attachment_of(team: Team, attachment_id: int) -> Attachment:
@@ -645,9 +664,9 @@ def attachment_for_download(actor, attachment_id: int):
     """(attachment, path on disk) for the team, its organisers and the judges it is assigned to."""
     attachment = db.session.get(Attachment, attachment_id)
     team = attachment.progress_map.team if attachment is not None else None
-    if team is None or not (can_read_team(actor, team) or is_assigned_judge(actor, team)):
+    if team is None or not can_read_map(actor, team):
         raise NotFound(_("There is no such file."))
-    return attachment, uploads.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
+    return attachment, storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
 
 
 # --- what pages show ----------------------------------------------------------------------------------

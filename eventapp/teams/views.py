@@ -1,24 +1,30 @@
 """Routes of the team side and the organisers' team and map pages. Rules live in services."""
-from flask import (abort, current_app, flash, redirect, render_template, request, send_file, url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..certificates import services as certificates
-from ..database import utcnow
-from ..errors import DomainError
+from ..core.database import utcnow
+from ..core.errors import DomainError
+from ..core.exports import csv_bytes, download, xlsx_bytes
+from ..core.forms import EmailForm
+from ..core.i18n import current_language
+from ..core.web import commit_or_flash, safe_next_url, save_or_show
 from ..events import services as events
 from ..events.models import Event
 from ..events.places import fill_place_choices, province_choices
-from ..exports import csv_bytes, download, xlsx_bytes
-from ..i18n import current_language
-from ..training.services import team_attendance
-from ..judging import services as judging
-from ..web import commit_or_flash, safe_next_url, save_or_show
-from . import bp, exports, services
-from ..pipeline import services as pipeline  # the module, not names: pipeline.services imports teams.services
-from .forms import (ORGANISATION_LABELS, STATUS_LABELS, DecisionForm, InviteForm, MapForm, MemberForm, ReasonForm,
-                    TeamForm)
+from . import exports, services
+from .forms import (
+    ORGANISATION_LABELS,
+    STATUS_LABELS,
+    DecisionForm,
+    MapForm,
+    MemberForm,
+    ReasonForm,
+    TeamForm,
+)
 from .models import MAP_SECTIONS, TEAM_STATUSES
+
+bp = Blueprint("teams", __name__)
 
 
 def _team_details(form: TeamForm) -> services.TeamDetails:
@@ -38,10 +44,10 @@ def register(slug):
     event = events.get_event(slug)
     existing = services.team_in_event(current_user, event)
     if existing is not None:
-        return redirect(url_for("teams.dashboard", team_id=existing.id))
+        return redirect(url_for("portal.team_dashboard", team_id=existing.id))
     if not event.phase_open("registration", utcnow()):
         flash(_("Registration for this event is closed."), "error")
-        return redirect(url_for("events.detail", slug=slug))
+        return redirect(url_for("portal.event", slug=slug))
     form = TeamForm()
     fill_place_choices(form, current_language())
     if request.method == "GET":
@@ -51,7 +57,7 @@ def register(slug):
         team, _error = save_or_show(form, lambda: services.register_team(current_user, event, _team_details(form), utcnow()))
         if team is not None:
             flash(_("Your team is registered. The organisers will review it soon."), "success")
-            return redirect(url_for("teams.dashboard", team_id=team.id))
+            return redirect(url_for("portal.team_dashboard", team_id=team.id))
     return render_template("teams/register.html", form=form, event=event), 422 if form.is_submitted() else 200
 
 
@@ -59,26 +65,6 @@ def register(slug):
 @login_required
 def mine():
     return render_template("teams/mine.html", teams=services.teams_of(current_user), status_labels=STATUS_LABELS)
-
-
-@bp.get("/teams/<int:team_id>")
-@login_required
-def dashboard(team_id):
-    team = services.get_team_for(current_user, team_id)
-    now = utcnow()
-    progress_map = services.map_of(team)
-
-    return render_template(
-        "teams/dashboard.html", team=team, now=now, overview=events.overview(team.event, now),
-        phase_labels=events.PHASE_LABELS, status_labels=STATUS_LABELS, organisation_labels=ORGANISATION_LABELS,
-        history=services.status_history(team), progress_map=progress_map,
-        journey=services.journey(team, progress_map, now),
-        invitations=services.open_invitations(team, now) if team.is_led_by(current_user) else [],
-        invite_form=InviteForm(), member_form=MemberForm(), reason_form=ReasonForm(),
-        attendance=team_attendance(team), is_leader=team.is_led_by(current_user),
-        results=judging.team_results(current_user, team), certificates=certificates.certificates_of_team(team),
-        pipeline_projects=pipeline.projects_of_team(team),
-    )
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
@@ -92,7 +78,7 @@ def edit(team_id):
     if form.validate_on_submit():
         if save_or_show(form, lambda: services.update_team(current_user, team, _team_details(form)))[0] is not None:
             flash(_("The team's details were saved."), "success")
-            return redirect(url_for("teams.dashboard", team_id=team.id))
+            return redirect(url_for("portal.team_dashboard", team_id=team.id))
     return render_template("teams/edit.html", form=form, team=team), 422 if form.is_submitted() else 200
 
 
@@ -103,13 +89,13 @@ def _member_action(team_id, operation, success: str, form=None):
         flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
     elif commit_or_flash(lambda: operation(team)):
         flash(success, "success")
-    return redirect(url_for("teams.dashboard", team_id=team_id))
+    return redirect(url_for("portal.team_dashboard", team_id=team_id))
 
 
 @bp.post("/teams/<int:team_id>/invitations")
 @login_required
 def invite(team_id):
-    form = InviteForm()
+    form = EmailForm()
     link_for = lambda token: url_for("teams.invitation", token=token, _external=True)  # noqa: E731
     return _member_action(team_id, lambda team: services.invite_member(current_user, team, form.email.data,
                                                                        utcnow(), link_for),
@@ -153,7 +139,7 @@ def leave(team_id):
     if commit_or_flash(lambda: services.leave_team(current_user, team, utcnow())):
         flash(_("You left the team."), "success")
         return redirect(url_for("teams.mine"))
-    return redirect(url_for("teams.dashboard", team_id=team_id))
+    return redirect(url_for("portal.team_dashboard", team_id=team_id))
 
 
 @bp.post("/teams/<int:team_id>/withdraw")
@@ -177,7 +163,7 @@ def invitation(token):
     if form.validate_on_submit():
         if commit_or_flash(lambda: services.accept_invitation(current_user, token, utcnow())):
             flash(_("Welcome to %(team)s!", team=invitation.team.name), "success")
-            return redirect(url_for("teams.dashboard", team_id=invitation.team_id))
+            return redirect(url_for("portal.team_dashboard", team_id=invitation.team_id))
     return render_template("teams/invitation.html", invitation=invitation, form=form)
 
 

@@ -3,7 +3,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import BaseForm, LocalDateTimeField, LocalIntegerField
+from ..core.forms import BaseForm, LocalDateTimeField, LocalIntegerField
 from .services import AUDIENCE_LABELS, LINK_PATTERN, MAX_CAPACITY
 
 

@@ -3,8 +3,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..core.database import UTCDateTime, utcnow
+from ..core.extensions import db
 
 # Who may sign up: every approved team of the event, or only the approved teams selected in screening.
 APPROVED_TEAMS, SELECTED_TEAMS = "approved", "selected"

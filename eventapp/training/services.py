@@ -15,16 +15,23 @@ from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from ..audit import services as audit
 from ..auth.models import User
-from ..auth.roles import require_organiser
-from ..errors import Conflict, DeadlinePassed, DomainError, Invalid, NotAllowed, NotFound
+from ..core.errors import Conflict, DeadlinePassed, DomainError, Invalid, NotAllowed, NotFound
+from ..core.extensions import db
+from ..core.i18n import format_datetime
+from ..core.roles import require_organiser
+from ..core.text import normalize_text, persian_sort_key
 from ..events import services as events
 from ..events.models import Event
-from ..extensions import db
-from ..i18n import format_datetime
 from ..teams.models import APPROVED, Team, TeamMember
-from ..text import normalize_text, persian_sort_key
-from .models import (APPROVED_TEAMS, AUDIENCES, CONFIRMED, SELECTED_TEAMS, WAITLISTED, TrainingSession,
-                     TrainingSignup)
+from .models import APPROVED_TEAMS, AUDIENCES, CONFIRMED, SELECTED_TEAMS, WAITLISTED, TrainingSession, TrainingSignup
+
+audit.register_actions({
+    "training.created": _l("Training session created"),
+    "training.updated": _l("Training session updated"),
+    "training.cancelled": _l("Training session cancelled"),
+    "training.attendance": _l("Training attendance recorded"),
+})
+
 
 MAX_CAPACITY = 10000
 # An online link must be a plain web address: no other scheme (javascript:, data:) reaches an href.

@@ -1,16 +1,18 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..database import utcnow
-from ..errors import DomainError, NotAllowed, NotFound
+from ..core.database import utcnow
+from ..core.errors import DomainError, NotAllowed, NotFound
+from ..core.exports import download, xlsx_bytes
+from ..core.extensions import db
+from ..core.i18n import is_rtl, localize_digits
+from ..core.web import commit_or_flash
 from ..events import services as events
-from ..exports import download, xlsx_bytes
-from ..extensions import db
-from ..i18n import is_rtl, localize_digits
-from ..web import commit_or_flash
-from . import bp, services
+from . import services
 from .forms import SessionForm
+
+bp = Blueprint("training", __name__)
 
 
 # --- members -------------------------------------------------------------------------------

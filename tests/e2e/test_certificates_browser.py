@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from eventapp.certificates.models import Certificate
-from eventapp.extensions import db
+from eventapp.core.extensions import db
 from eventapp.teams.models import Team, TeamMember
 
 from .. import factories

@@ -7,14 +7,14 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventapp.auth.models import User
-from eventapp.database import utcnow
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
+from eventapp.core.text import normalize_text, persian_digits
 from eventapp.events.models import Event
-from eventapp.extensions import db
 from eventapp.judging import services
 from eventapp.judging.models import Assignment, Conflict
 from eventapp.teams import services as team_services
 from eventapp.teams.models import Team
-from eventapp.text import normalize_text, persian_digits
 
 from .. import factories
 from ..conftest import TEST_PASSWORD

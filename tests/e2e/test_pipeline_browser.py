@@ -5,12 +5,12 @@ import pytest
 from playwright.sync_api import expect
 
 from eventapp.auth.models import User
-from eventapp.database import utcnow
-from eventapp.extensions import db
-from eventapp.i18n import to_tehran
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
+from eventapp.core.i18n import to_tehran
+from eventapp.core.text import persian_digits
 from eventapp.pipeline import services
 from eventapp.pipeline.models import Project, Stage
-from eventapp.text import persian_digits
 
 from ..conftest import TEST_PASSWORD
 from ..test_pipeline import project_for, team_with_map

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from eventapp.database import utcnow
-from eventapp.extensions import db
-from eventapp.mail import message_sent
+from eventapp.core.database import utcnow
+from eventapp.core.extensions import db
+from eventapp.core.mail import message_sent
 from eventapp.teams import services
 from eventapp.teams.models import ProgressMap, Team
 

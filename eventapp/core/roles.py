@@ -1,7 +1,7 @@
 """Roles and the checks that services make with them."""
 from flask_babel import lazy_gettext as _l
 
-from ..errors import NotAllowed
+from .errors import NotAllowed
 
 ADMIN, ORGANISER, JUDGE, MEMBER = "admin", "organiser", "judge", "member"
 # Every account is a member; these are the roles granted on top of that.

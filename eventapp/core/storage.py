@@ -8,6 +8,11 @@ import os
 import re
 from pathlib import Path
 
+from flask import current_app
+from flask_babel import gettext as _
+
+from .errors import Invalid
+
 # The kinds we accept, recognised by their first bytes; anything else (SVG, HTML, ...) is refused.
 SIGNATURES = (
     (b"%PDF-", "application/pdf", ".pdf"),
@@ -50,3 +55,19 @@ def store(upload_dir: str, content: bytes) -> str:
         temporary.write_bytes(content)
         os.replace(temporary, target)
     return sha256
+
+
+def store_attachment(filename: str, content: bytes) -> tuple[str, str]:
+    """Check an attached file (a plain name, not empty, not too large, a PDF or an image by its content)
+    and keep it: (its content type, its SHA-256). Maps, pipeline notes and certificate images share these rules."""
+    config = current_app.config
+    if not acceptable_name(filename):
+        raise Invalid(_("The file name must be a plain name, without folders."))
+    if not content:
+        raise Invalid(_("The file is empty."))
+    if len(content) > config["MAX_ATTACHMENT_BYTES"]:
+        raise Invalid(_("The file is larger than %(size)s MB.", size=config["MAX_ATTACHMENT_BYTES"] // (1024 * 1024)))
+    kind = sniff(content[:16])
+    if kind is None:
+        raise Invalid(_("Only PDF files and PNG, JPEG or WebP images can be attached; this file is none of them."))
+    return kind[0], store(config["UPLOAD_DIR"], content)

@@ -5,6 +5,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -23,7 +24,27 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class Session(FlaskSession):
+    """A session that runs what the committed work queued for after its commit (``after_commit``), and
+    forgets it on rollback: signals describe what is stored, never what was undone."""
+
+    def commit(self) -> None:
+        super().commit()
+        while self.info.get("after_commit"):
+            callbacks, self.info["after_commit"] = self.info["after_commit"], []
+            for callback in callbacks:
+                callback()
+
+    def rollback(self) -> None:
+        super().rollback()
+        self.info.pop("after_commit", None)
+
+    def after_commit(self, callback) -> None:
+        """Run ``callback()`` once the current transaction is committed (never if it is rolled back)."""
+        self.info.setdefault("after_commit", []).append(callback)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -21,25 +21,25 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import func, select
 
-from . import demo_content as content
-from .auth import passwords
-from .auth import services as accounts
-from .auth.models import RoleGrant, User
-from .database import utcnow
-from .events import services as events
-from .events.models import County, Event, Province
-from .extensions import db
-from .judging import scoring
-from .judging import services as judging
-from .judging.models import FINAL, SCREENING, JudgeProfile, Round, Rubric
-from .pipeline import services as pipeline
-from .pipeline import tracking
-from .pipeline.models import Project
-from .teams import services as teams
-from .teams.models import APPROVED, MAP_SECTIONS, PENDING, REJECTED, WITHDRAWN, Team, TeamMember
-from .text import normalize_text
-from .training import services as training
-from .training.models import APPROVED_TEAMS, CONFIRMED, SELECTED_TEAMS, TrainingSession, TrainingSignup
+from ..auth import passwords
+from ..auth import services as accounts
+from ..auth.models import RoleGrant, User
+from ..core.database import utcnow
+from ..core.extensions import db
+from ..core.text import normalize_text
+from ..events import services as events
+from ..events.models import County, Event, Province
+from ..judging import scoring
+from ..judging import services as judging
+from ..judging.models import FINAL, SCREENING, JudgeProfile, Round, Rubric
+from ..pipeline import services as pipeline
+from ..pipeline import tracking
+from ..pipeline.models import Project
+from ..teams import services as teams
+from ..teams.models import APPROVED, MAP_SECTIONS, PENDING, REJECTED, WITHDRAWN, Team, TeamMember
+from ..training import services as training
+from ..training.models import APPROVED_TEAMS, CONFIRMED, SELECTED_TEAMS, TrainingSession, TrainingSignup
+from . import content
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ACCOUNTS = {
@@ -390,7 +390,7 @@ def _seed_screening(event: Event, plans: list[content.TeamPlan], judges: list[Us
 
     _declare_conflicts(round_, entries, by_name, judges, clock)
     _score_screening(round_, entries, by_name, judges, clock)
-    publication = judging.publish(organiser, round_, {team_id: None for team_id in entries},
+    publication = judging.publish(organiser, round_, dict.fromkeys(entries),
                                   clock.at(*NATIONAL_SCREENING["published"]))
     # The top teams by the published ranks are selected (ties at the cut all go through), unless the
     # organisers (or an earlier demo) already selected some: then the trainings rely on that choice.
@@ -566,6 +566,7 @@ def _seed_final(event: Event, plans: list[content.TeamPlan], judges: list[User],
         judging.submit_scores(judge, assignment, note, submitted_at)
         others.append(total)
     judging.publish(organiser, round_, {}, clock.at(*SARAKHS_FINAL["published"]))
+    db.session.commit()  # the pipeline takes the winners in once the results are committed (results_published)
     return True
 
 

@@ -1,4 +1,6 @@
-"""Small helpers that views share."""
+"""Small helpers that views share: the one way a view runs a service operation, and safe redirects."""
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash
@@ -75,3 +77,43 @@ def save_or_show(form, operation):
             raise
         flash(str(error), "error")
         return None, error
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``perform`` did: the operation's result, or the error it showed."""
+    result: Any = None
+    error: DomainError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def status(self) -> int:
+        """The status code a page re-shown after this outcome answers with."""
+        return 200 if self.error is None else self.error.status_code
+
+
+def perform(operation, *args, form=None, success: str | None = None, **kwargs) -> Outcome:
+    """Run the service ``operation(*args, **kwargs)`` and commit it: the one way views change anything.
+
+    On success, flash ``success`` (if given). On a domain error, roll back and show it: an Invalid's messages
+    next to ``form``'s fields (when a form is given), any other error flashed. Refusals (403, 404) are raised
+    to their error pages.
+    """
+    try:
+        result = operation(*args, **kwargs)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code in (403, 404):
+            raise
+        if form is not None and isinstance(error, Invalid):
+            show_field_errors(form, error)
+        else:
+            flash(str(error), "error")
+        return Outcome(error=error)
+    if success:
+        flash(success, "success")
+    return Outcome(result=result)

@@ -1,11 +1,19 @@
 """What every form shares: normalised text input and Tehran date-times in the user's calendar."""
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FloatField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email
 from wtforms.widgets import TextInput
 
-from .i18n import (current_language, format_input_date, format_input_datetime, localize_digits,
-                   parse_input_date, parse_input_datetime)
+from .i18n import (
+    current_language,
+    format_input_date,
+    format_input_datetime,
+    localize_digits,
+    parse_input_date,
+    parse_input_datetime,
+)
 from .text import normalize_letters, normalize_text
 
 
@@ -128,3 +136,9 @@ class LocalIntegerField(IntegerField):
 
     def process_formdata(self, valuelist):
         super().process_formdata([normalize_text(value) for value in valuelist])
+
+
+class EmailForm(BaseForm):
+    """One email address: inviting someone into a team, or a judge into an event."""
+    email = StringField(_l("Email of the person to invite"), validators=[
+        DataRequired(message=_l("Enter your email address.")), Email(message=_l("Enter a valid email address."))])

@@ -1,0 +1,9 @@
+"""How judging answers other areas' signals (see eventapp/signals.py)."""
+from .. import signals
+from . import services
+
+
+@signals.team_readers.connect
+def assigned_judges_read_the_map(team, actor) -> bool:
+    """A judge assigned to a team reads its map and attachments."""
+    return services.is_assigned_judge(actor, team)
