@@ -6,7 +6,7 @@ PORT ?= 5000
 export PORT
 export FLASK_APP := wsgi.py
 
-.PHONY: run test check setup test-setup translations extract-messages clean
+.PHONY: run test check setup system-packages system-packages-test translations extract-messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,21 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i eventapp/translations/messages.pot -d eventapp/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python tools/english_catalogue.py
 
-run: setup
+# Pango, HarfBuzz and poppler for the PDFs (and Chromium for the browser tests): installed on Debian/Ubuntu
+# when missing, else a clear stop with the command to run.
+system-packages:
+	@[ -n "$(SKIP_SYSTEM_PACKAGES)" ] || sh tools/system-packages.sh run
+
+system-packages-test:
+	@[ -n "$(SKIP_SYSTEM_PACKAGES)" ] || sh tools/system-packages.sh test
+
+run: system-packages setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
 	@echo "Serving on http://127.0.0.1:$(PORT) — stop with Ctrl+C"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: setup
+test: system-packages-test setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The layers (import-linter, contracts in setup.cfg) and the lint rules (ruff, in pyproject.toml).
