@@ -72,7 +72,8 @@ from eventapp import create_app  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
 from eventapp.certificates import documents, rendering, sandbox, services  # noqa: E402
-from eventapp.certificates.models import DONE, GROUP, Certificate, CertificateJob  # noqa: E402
+from eventapp.certificates.enums import DocumentKind, JobStatus  # noqa: E402
+from eventapp.certificates.models import Certificate, CertificateJob  # noqa: E402
 from eventapp.core.database import utcnow  # noqa: E402
 from eventapp.core.extensions import db  # noqa: E402
 from eventapp.core.roles import JUDGE, ORGANISER  # noqa: E402
@@ -341,7 +342,7 @@ def run_bulk(event_id: int, organiser_id: int, profiler: cProfile.Profile | None
     organiser = db.session.get(User, organiser_id)
     event = db.session.get(Event, event_id)
     started, cpu_started = time.perf_counter(), time.process_time()
-    job = services.start_job(organiser, event, GROUP, utcnow())
+    job = services.start_job(organiser, event, DocumentKind.GROUP, utcnow())
     db.session.commit()
     job_id = job.id
     samples = {}
@@ -387,8 +388,8 @@ def run_naive(event_id: int, count: int, folder: Path, pdf_variant: str | None) 
     (``rendering`` keeps each image's encoded stream in the image cache WeasyPrint is given; here that
     is a new cache per document, so every document encodes its images again, as plain WeasyPrint does.)"""
     event = db.session.get(Event, event_id)
-    issuer = services.Issuer(event, GROUP, BASE_URL)  # the same checked template, settings and images
-    _html, css, _default = services.template_of(event, GROUP)
+    issuer = services.Issuer(event, DocumentKind.GROUP, BASE_URL)  # the same checked template, settings and images
+    _html, css, _default = services.template_of(event, DocumentKind.GROUP)
     asset_urls = {}
     for name, (content, _content_type) in issuer.images.items():
         path = folder / f"{name}.png"
@@ -396,7 +397,7 @@ def run_naive(event_id: int, count: int, folder: Path, pdf_variant: str | None) 
         asset_urls[name] = path.as_uri()
     fonts = rendering.FONTS_DIR.as_uri()
     style = rendering.BASE_CSS.replace("url(font:", f"url({fonts}/") + "\n" + css
-    subjects = documents.subjects_of(event, GROUP)[:count]
+    subjects = documents.subjects_of(event, DocumentKind.GROUP)[:count]
     times, sizes, last = [], [], b""
     load_before = os.getloadavg()[0]
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -618,7 +619,7 @@ def run(args) -> dict:
             with app.app_context():
                 out["bulk"] = run_bulk(event_id, organiser_id)
                 out["achievements"] = dict(Counter(subject.achievement for subject in
-                                                   documents.subjects_of(db.session.get(Event, event_id), GROUP)))
+                                                   documents.subjects_of(db.session.get(Event, event_id), DocumentKind.GROUP)))
                 sample = out["bulk"].pop("sample")
                 out["bulk_facts"] = pdf_facts((folder / "uploads" / sample[:2] / sample).read_bytes()) \
                     if sample else {}
@@ -663,7 +664,7 @@ def report(args, result: dict) -> dict:
           f"{args.language}, achievements: {kinds}; loaded in {result['load_s']:.1f} s")
     print("images uploaded: " + ", ".join(f"{name} {size / 1024:.0f} KB" for name, size in
                                          result["image_sizes"].items()))
-    status = "" if bulk["status"] == DONE and bulk["failed"] == 0 and count == args.count else \
+    status = "" if bulk["status"] == JobStatus.DONE and bulk["failed"] == 0 and count == args.count else \
         f"  <- job {bulk['status']}, {bulk['done']} done, {bulk['failed']} failed: {bulk['failures']}"
     header = f"{'measure':<44} {'docs':>5} {'wall s':>8} {'docs/s':>7} {'ms/doc':>7} {'cpu ms/doc':>10}  notes"
     print(header)

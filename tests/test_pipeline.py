@@ -17,6 +17,7 @@ from eventapp.events.models import County, Event, Province
 from eventapp.judging import services as judging
 from eventapp.judging.models import Round
 from eventapp.pipeline import services
+from eventapp.pipeline.enums import TrackingStatus
 from eventapp.pipeline.models import (
     Milestone,
     Note,
@@ -27,7 +28,6 @@ from eventapp.pipeline.models import (
     Stage,
     StageMove,
 )
-from eventapp.pipeline.tracking import MET, NO_DATA, ON_TRACK
 from eventapp.teams.models import DRAFT, SUBMITTED, Indicator, MapAction, ProgressMap, Team
 
 from . import factories
@@ -442,14 +442,14 @@ def test_readings_are_checked_and_only_verified_ones_count(app, site):
         db.session.commit()
         assert reading.source == "اداره آب منطقه‌ای" and reading.posted_by_id == member.id
         assert reading.verified_at is None and project.last_update_at == now
-        assert services.indicator_status(water, today()) == NO_DATA  # not verified yet
+        assert services.indicator_status(water, today()) == TrackingStatus.NO_DATA  # not verified yet
 
         with pytest.raises(NotAllowed):
             services.verify_reading(member, project, reading.id, now)
         services.verify_reading(organiser, project, reading.id, now)
         db.session.commit()
         assert reading.verified_by_id == organiser.id and reading.verified_at == now
-        assert services.indicator_status(water, today()) == ON_TRACK  # half the way in a month of two years
+        assert services.indicator_status(water, today()) == TrackingStatus.ON_TRACK  # half the way in a month of two years
         with pytest.raises(Conflict):
             services.verify_reading(organiser, project, reading.id, now)
         with pytest.raises(NotFound):
@@ -457,10 +457,10 @@ def test_readings_are_checked_and_only_verified_ones_count(app, site):
 
         met = services.post_reading(member, project, water.id, services.ReadingDetails(today(), 104.0), now)
         db.session.commit()
-        assert services.indicator_status(water, today()) == ON_TRACK
+        assert services.indicator_status(water, today()) == TrackingStatus.ON_TRACK
         services.verify_reading(organiser, project, met.id, now)
         db.session.commit()
-        assert services.indicator_status(water, today()) == MET
+        assert services.indicator_status(water, today()) == TrackingStatus.MET
         assert count(AuditEntry, action="pipeline.reading_verified") == 2
 
 

@@ -17,7 +17,7 @@ from ..core.extensions import db
 from ..core.forms import BaseForm
 from ..core.web import commit_or_flash
 from . import services
-from .models import SCOPES
+from .enums import ApiScope
 
 bp = Blueprint("api_admin", __name__, url_prefix="/organiser/api-tokens")
 
@@ -35,12 +35,12 @@ class TokenForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.scopes.choices = [(scope, f"{scope} — {services.SCOPE_LABELS[scope]}") for scope in SCOPES]
+        self.scopes.choices = ApiScope.choices()
 
 
 def _page(form, issued=None, plaintext=None, status=200):
     response = render_template("api/tokens.html", form=form, tokens=services.tokens(current_user),
-                               issued=issued, plaintext=plaintext, scope_labels=services.SCOPE_LABELS)
+                               issued=issued, plaintext=plaintext)
     headers = {"Cache-Control": "no-store"} if plaintext else {}  # the token must not stay in any cache
     return response, status, headers
 

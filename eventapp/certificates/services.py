@@ -32,17 +32,9 @@ from ..core.text import latin_digits, persian_sort_key
 from ..events.models import Event
 from ..teams.models import Team, TeamMember
 from . import documents, sandbox
+from .enums import DocumentKind, DocumentLanguage, JobStatus
 from .models import (
-    DONE,
-    FAILED,
-    GROUP,
-    KINDS,
-    LANGUAGES,
     MAX_SIGNATORIES,
-    QUEUED,
-    REPORT,
-    RUNNING,
-    TRAINING,
     Certificate,
     CertificateJob,
     CertificateSettings,
@@ -67,7 +59,7 @@ audit.register_actions({
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
-SHARED_LANDSCAPE = (GROUP, TRAINING)  # kinds whose default CSS starts with defaults/landscape.css
+SHARED_LANDSCAPE = (DocumentKind.GROUP, DocumentKind.TRAINING)  # kinds whose default CSS starts with defaults/landscape.css
 IMAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 JOB_STALE_AFTER = timedelta(seconds=90)  # a running job silent for this long was interrupted
@@ -90,9 +82,12 @@ def _require_organiser(actor) -> None:
     require_organiser(actor, _l("Only organisers can manage certificates."))
 
 
-def _require_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise NotFound(_("There is no such kind of document."))
+def _require_kind(kind: str) -> DocumentKind:
+    """The kind named (by its value, as in an address), or NotFound."""
+    try:
+        return DocumentKind(kind)
+    except ValueError:
+        raise NotFound(_("There is no such kind of document.")) from None
 
 
 # --- settings, images and templates ---------------------------------------------------------------------
@@ -100,13 +95,13 @@ def _require_kind(kind: str) -> None:
 
 def settings_of(event: Event) -> CertificateSettings:
     found = db.session.scalar(select(CertificateSettings).where(CertificateSettings.event_id == event.id))
-    return found or CertificateSettings(event_id=event.id, language="fa", signatories=[])
+    return found or CertificateSettings(event_id=event.id, language=DocumentLanguage.FA, signatories=[])
 
 
 def save_settings(actor, event: Event, language: str, signatories: list[dict]) -> CertificateSettings:
     """The language of the event's documents and up to three people who sign them."""
     _require_organiser(actor)
-    if language not in LANGUAGES:
+    if language not in DocumentLanguage.values():
         raise Invalid(_("Choose a language from the list."), {"language": _("Choose a language from the list.")})
     people = [person for person in signatories if person.get("name_fa", "").strip()]
     if len(people) > MAX_SIGNATORIES:
@@ -122,7 +117,7 @@ def save_settings(actor, event: Event, language: str, signatories: list[dict]) -
         raise Invalid(_("Correct the marked fields."), errors)
     settings = settings_of(event)
     before = {"language": settings.language, "signatories": settings.signatories}
-    settings.language = language
+    settings.language = DocumentLanguage(language)
     settings.signatories = [{key: person.get(key, "").strip() for key in
                              ("name_fa", "name_en", "position_fa", "position_en", "image")} for person in people]
     db.session.add(settings)
@@ -186,7 +181,7 @@ def remove_image(actor, event: Event, name: str) -> None:
 def default_template(kind: str) -> tuple[str, str]:
     """The shipped HTML and CSS of a kind; group and training certificates share one landscape sheet,
     followed by their own few rules (an organiser edits the two as one CSS)."""
-    _require_kind(kind)
+    kind = _require_kind(kind)
     css = (DEFAULTS_DIR / f"{kind}.css").read_text(encoding="utf-8")
     if kind in SHARED_LANDSCAPE:
         css = (DEFAULTS_DIR / "landscape.css").read_text(encoding="utf-8") + "\n" + css
@@ -195,7 +190,7 @@ def default_template(kind: str) -> tuple[str, str]:
 
 def template_of(event: Event, kind: str) -> tuple[str, str, bool]:
     """(HTML, CSS, whether it is the default) of the event's template for the kind."""
-    _require_kind(kind)
+    kind = _require_kind(kind)
     own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
                                                               CertificateTemplate.kind == kind))
     if own is None:
@@ -206,7 +201,7 @@ def template_of(event: Event, kind: str) -> tuple[str, str, bool]:
 def save_template(actor, event: Event, kind: str, html: str, css: str) -> CertificateTemplate:
     """Keep the organisers' HTML and CSS (a template with problems may be kept; issuing refuses it)."""
     _require_organiser(actor)
-    _require_kind(kind)
+    kind = _require_kind(kind)
     if not html.strip():
         raise Invalid(_("The template's HTML is empty."), {"html": _("Write the template's HTML.")})
     own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
@@ -222,7 +217,7 @@ def save_template(actor, event: Event, kind: str, html: str, css: str) -> Certif
 
 def reset_template(actor, event: Event, kind: str) -> None:
     _require_organiser(actor)
-    _require_kind(kind)
+    kind = _require_kind(kind)
     own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
                                                               CertificateTemplate.kind == kind))
     if own is not None:
@@ -256,7 +251,7 @@ def site_address() -> str:
 def preview(actor, event: Event, kind: str, html: str, css: str, now: datetime) -> Preview:
     """Render the template with sample data, marking unknown values instead of refusing them."""
     _require_organiser(actor)
-    _require_kind(kind)
+    kind = _require_kind(kind)
     settings = settings_of(event)
     images = _image_bytes(event)
     values = documents.context(kind, documents.sample_subject(kind), event=_event_titles(event),
@@ -313,8 +308,8 @@ class Issuer:
     the checked template, the parsed CSS, the fonts, the images, the settings."""
 
     def __init__(self, event: Event, kind: str, base_url: str):
-        _require_kind(kind)
-        if kind in (GROUP, REPORT) and not documents.has_published_results(event):
+        kind = _require_kind(kind)
+        if kind in (DocumentKind.GROUP, DocumentKind.REPORT) and not documents.has_published_results(event):
             raise ConflictError(_("Publish the results before issuing group certificates or report cards."))
         self.event, self.kind, self.base_url = event, kind, base_url
         self.settings = settings_of(event)
@@ -429,7 +424,7 @@ def _announce(certificates: list[Certificate]) -> None:
 
 
 def _send_ready(address: str, certificate: Certificate) -> None:
-    kind = documents.KIND_LABELS[certificate.kind]
+    kind = certificate.kind.label
     mail.send(address, _("Your %(kind)s is ready", kind=kind),
               _("The %(kind)s of %(holder)s for %(event)s is ready. Download it from your team's page "
                 "(or your judge's page) on the site. Its serial is %(serial)s.",
@@ -442,7 +437,7 @@ def _send_ready(address: str, certificate: Certificate) -> None:
 def unfinished_job(event: Event, kind: str) -> CertificateJob | None:
     return db.session.scalar(select(CertificateJob).where(
         CertificateJob.event_id == event.id, CertificateJob.kind == kind,
-        CertificateJob.status.in_((QUEUED, RUNNING))).order_by(CertificateJob.id.desc()))
+        CertificateJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))).order_by(CertificateJob.id.desc()))
 
 
 def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "") -> CertificateJob:
@@ -452,10 +447,10 @@ def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "")
     Checks the template and the results first, so a job that cannot work is refused at once."""
     _require_organiser(actor)
     base_url = base_url.rstrip("/") or site_address()
-    Issuer(event, kind, base_url)
+    kind = Issuer(event, kind, base_url).kind
     job = unfinished_job(event, kind)
     if job is None:
-        job = CertificateJob(event_id=event.id, kind=kind, status=QUEUED, created_by_id=actor.id, created_at=now,
+        job = CertificateJob(event_id=event.id, kind=kind, status=JobStatus.QUEUED, created_by_id=actor.id, created_at=now,
                              base_url=base_url, failures=[])
         db.session.add(job)
         db.session.flush()
@@ -471,15 +466,15 @@ def enqueue(job: CertificateJob) -> None:
 def resume_job(actor, job: CertificateJob, now: datetime) -> CertificateJob:
     """Start again an interrupted or finished-with-failures job: it skips what it already issued."""
     _require_organiser(actor)
-    if job.status == RUNNING and not is_stale(job, now):
+    if job.status == JobStatus.RUNNING and not is_stale(job, now):
         raise ConflictError(_("This job is still running."))
-    job.status, job.message, job.failures, job.failed, job.finished_at = QUEUED, "", [], 0, None
+    job.status, job.message, job.failures, job.failed, job.finished_at = JobStatus.QUEUED, "", [], 0, None
     audit.record(actor, "certificate.job_resumed", job, {"kind": job.kind}, label=f"{job.event_id} · {job.kind}")
     return job
 
 
 def is_stale(job: CertificateJob, now: datetime) -> bool:
-    return job.status == RUNNING and (job.heartbeat_at is None or now - job.heartbeat_at > JOB_STALE_AFTER)
+    return job.status == JobStatus.RUNNING and (job.heartbeat_at is None or now - job.heartbeat_at > JOB_STALE_AFTER)
 
 
 def run_job(job_id: int, on_progress=None) -> None:
@@ -487,15 +482,15 @@ def run_job(job_id: int, on_progress=None) -> None:
     loses at most the document being made, and running the job again issues nothing twice."""
     db.session.expire_all()  # a worker process runs job after job: read this one afresh
     job = db.session.get(CertificateJob, job_id)
-    if job is None or job.status in (DONE, FAILED):
+    if job is None or job.finished:
         return
     now = utcnow()
-    job.status, job.started_at, job.heartbeat_at = RUNNING, job.started_at or now, now
+    job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, job.started_at or now, now
     db.session.commit()
     try:
         issuer = Issuer(job.event, job.kind, job.base_url or site_address())
     except (Invalid, ConflictError) as error:
-        _finish(job, FAILED, str(error))
+        _finish(job, JobStatus.FAILED, str(error))
         return
     actor = job.created_by
     subjects = documents.subjects_of(job.event, job.kind)
@@ -513,7 +508,7 @@ def run_job(job_id: int, on_progress=None) -> None:
         _issue_in_job(issuer, actor, subject, job)
         if on_progress:
             on_progress(job)
-    _finish(job, DONE, "")
+    _finish(job, JobStatus.DONE, "")
 
 
 def _issue_in_job(issuer: Issuer, actor, subject: documents.Subject, job: CertificateJob) -> None:
@@ -538,14 +533,14 @@ def _issue_in_job(issuer: Issuer, actor, subject: documents.Subject, job: Certif
         db.session.commit()
 
 
-def _finish(job: CertificateJob, status: str, message: str) -> None:
+def _finish(job: CertificateJob, status: JobStatus, message: str) -> None:
     job.status, job.message, job.finished_at = status, message, utcnow()
     db.session.commit()
 
 
 @dataclass
 class Progress:
-    status: str  # queued, running, interrupted, done, failed
+    status: JobStatus  # as the job's, but interrupted when a running job went silent
     done: int
     total: int
     failed: int
@@ -559,11 +554,11 @@ class Progress:
 
 def progress(job: CertificateJob, now: datetime) -> Progress:
     """Where a job stands, with an estimate of the time left from this run's pace."""
-    status = "interrupted" if is_stale(job, now) else job.status
+    status = JobStatus.INTERRUPTED if is_stale(job, now) else job.status
     seconds_left = None
     made = job.done - job.skipped + job.failed
     remaining = job.total - job.done - job.failed
-    if job.status == RUNNING and made > 0 and job.started_at and job.heartbeat_at and remaining > 0:
+    if job.status == JobStatus.RUNNING and made > 0 and job.started_at and job.heartbeat_at and remaining > 0:
         pace = (job.heartbeat_at - job.started_at).total_seconds() / made
         seconds_left = max(1, round(pace * remaining))
     return Progress(status, job.done, job.total, job.failed, seconds_left, job.message, job.failures)
@@ -587,7 +582,7 @@ def get_job_for_organiser(actor, job_id: int) -> CertificateJob:
 
 def certificates_of_event(actor, event: Event, kind: str) -> list[Certificate]:
     _require_organiser(actor)
-    _require_kind(kind)
+    kind = _require_kind(kind)
     """The event's documents of a kind: the valid ones first, each group in Persian alphabetical order
     (the database's own order puts ک and گ after ی)."""
     found = db.session.scalars(select(Certificate).where(Certificate.event_id == event.id, Certificate.kind == kind))
@@ -639,7 +634,7 @@ def download_name(certificate: Certificate) -> str:
 def write_zip(actor, event: Event, kind: str, target) -> int:
     """Write every valid document of the kind into a ZIP at ``target`` (a path or a file); return how many."""
     _require_organiser(actor)
-    _require_kind(kind)
+    kind = _require_kind(kind)
     certificates = [found for found in certificates_of_event(actor, event, kind) if found.valid]
     upload_dir = current_app.config["UPLOAD_DIR"]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already

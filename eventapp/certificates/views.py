@@ -11,27 +11,23 @@ from ..core.extensions import limiter
 from ..core.web import commit_or_flash
 from ..events import services as events
 from . import documents, services
-from .forms import LANGUAGE_LABELS, DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm
-from .models import KINDS, Certificate
+from .enums import DocumentKind
+from .forms import DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm
+from .models import Certificate
 
 bp = Blueprint("certificates", __name__)
 
 PDF_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, no-store"}
 
 
-@bp.app_template_filter("certificate_kind")
-def certificate_kind(kind: str) -> str:
-    return str(documents.KIND_LABELS.get(kind, kind))
-
-
 def _organiser_event(event_id: int):
     return events.get_event_for_organiser(current_user, event_id)
 
 
-def _kind(kind: str) -> str:
-    if kind not in KINDS:
+def _kind(kind: str) -> DocumentKind:
+    if kind not in DocumentKind.values():
         abort(404)
-    return kind
+    return DocumentKind(kind)
 
 
 def _settings_form(event) -> SettingsForm:
@@ -48,17 +44,16 @@ def _settings_form(event) -> SettingsForm:
 def overview(event_id):
     event = _organiser_event(event_id)
     kinds = []
-    for kind in KINDS:
+    for kind in DocumentKind:
         issued = services.certificates_of_event(current_user, event, kind)
         job = services.unfinished_job(event, kind)
-        kinds.append({"kind": kind, "label": documents.KIND_LABELS[kind], "job": job,
+        kinds.append({"kind": kind, "job": job,
                       "valid": sum(1 for found in issued if found.valid),
                       "revoked": sum(1 for found in issued if not found.valid),
                       "eligible": len(documents.subjects_of(event, kind))})
     return render_template("certificates/overview.html", event=event, kinds=kinds,
                            settings_form=_settings_form(event), image_form=ImageForm(),
-                           images=services.images_of(event), jobs=services.jobs_of(event),
-                           language_labels=LANGUAGE_LABELS, kind_labels=documents.KIND_LABELS)
+                           images=services.images_of(event), jobs=services.jobs_of(event))
 
 
 @bp.post("/organiser/events/<int:event_id>/certificates/settings")
@@ -120,7 +115,7 @@ def edit_template(event_id, kind):
     else:
         status = 422
     return render_template("certificates/template.html", event=event, kind=kind, form=form, preview=preview,
-                           is_default=is_default, kind_label=documents.KIND_LABELS[kind]), status
+                           is_default=is_default), status
 
 
 @bp.post("/organiser/events/<int:event_id>/certificates/<kind>/issue")
@@ -156,9 +151,8 @@ def issued(event_id, kind):
     certificates = services.certificates_of_event(current_user, event, _kind(kind))
     valid_subjects = {found.subject for found in certificates if found.valid}
     waiting = [subject for subject in documents.subjects_of(event, kind) if subject.key not in valid_subjects]
-    return render_template("certificates/issued.html", event=event, kind=kind, kind_label=documents.KIND_LABELS[kind],
-                           certificates=certificates, waiting=waiting, reason_form=ReasonForm(),
-                           achievement_labels=documents.ACHIEVEMENT_LABELS)
+    return render_template("certificates/issued.html", event=event, kind=kind, certificates=certificates,
+                           waiting=waiting, reason_form=ReasonForm())
 
 
 @bp.get("/organiser/events/<int:event_id>/certificates/<kind>/documents.zip")
@@ -176,8 +170,7 @@ def export(event_id, kind):
 @login_required
 def job(job_id):
     found = services.get_job_for_organiser(current_user, job_id)
-    return render_template("certificates/job.html", job=found, progress=services.progress(found, utcnow()),
-                           kind_label=documents.KIND_LABELS[found.kind])
+    return render_template("certificates/job.html", job=found, progress=services.progress(found, utcnow()))
 
 
 @bp.get("/organiser/certificate-jobs/<int:job_id>/progress")
@@ -257,13 +250,11 @@ def verify():
                                     .verification_code))
         status = 422
     return render_template("certificates/verify.html", serial_form=serial_form, document_form=document_form,
-                           certificate=certificate, checked_file=checked_file,
-                           achievement_labels=documents.ACHIEVEMENT_LABELS, kind_labels=documents.KIND_LABELS), status
+                           certificate=certificate, checked_file=checked_file), status
 
 
 @bp.get("/verify/<code>")
 @limiter.limit("30 per minute")
 def verify_code(code):
     certificate: Certificate = services.by_code(code)
-    return render_template("certificates/verified.html", certificate=certificate, replacement=certificate.replaced_by,
-                           achievement_labels=documents.ACHIEVEMENT_LABELS, kind_labels=documents.KIND_LABELS)
+    return render_template("certificates/verified.html", certificate=certificate, replacement=certificate.replaced_by)

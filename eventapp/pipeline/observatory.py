@@ -29,11 +29,11 @@ from ..events.models import Event, Province
 from ..judging.models import FINAL, Publication, Round
 from ..teams.models import REJECTED, SUBMITTED, ProgressMap, Team
 from . import services, tracking
+from .enums import TrackingStatus
 from .models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue, Stage
 
 POPULATION_KEY = "population"  # a reference indicator with this key gives teams per 100,000 people
 PER_PEOPLE = 100_000
-STATUSES = (tracking.MET, tracking.ON_TRACK, tracking.BEHIND, tracking.NO_DATA)
 
 
 # --- the figures ----------------------------------------------------------------------------------------------
@@ -47,25 +47,25 @@ class Figures:
     maps: int = 0
     winners: int = 0
     projects: int = 0
-    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    statuses: dict[TrackingStatus, int] = field(default_factory=lambda: dict.fromkeys(TrackingStatus, 0))
     references: dict[int, float] = field(default_factory=dict)  # reference indicator id -> value
     teams_per_people: float | None = None  # teams per PER_PEOPLE people, when the population is known
 
     @property
     def met(self) -> int:
-        return self.statuses[tracking.MET]
+        return self.statuses[TrackingStatus.MET]
 
     @property
     def on_track(self) -> int:
-        return self.statuses[tracking.ON_TRACK]
+        return self.statuses[TrackingStatus.ON_TRACK]
 
     @property
     def behind(self) -> int:
-        return self.statuses[tracking.BEHIND]
+        return self.statuses[TrackingStatus.BEHIND]
 
     @property
     def no_data(self) -> int:
-        return self.statuses[tracking.NO_DATA]
+        return self.statuses[TrackingStatus.NO_DATA]
 
 
 @dataclass

@@ -10,7 +10,8 @@ from ..core.text import persian_sort_key
 from ..events import services as events
 from ..events.models import Event
 from . import charts, observatory, services
-from .forms import OBSERVATORY_STATUS_LABELS, ReferenceImportForm
+from .enums import TrackingStatus
+from .forms import ReferenceImportForm
 
 
 def _name_key(language: str):
@@ -42,15 +43,15 @@ def _page(event: Event | None):
     chart = {
         "stages": charts.bar_chart([(localize_digits(stage.name), count) for stage, count in figures.stages],
                                    language=language, title=_("Projects per stage"), empty=empty),
-        "indicators": charts.bar_chart([(str(label), figures.totals.statuses[status])
-                                        for status, label in OBSERVATORY_STATUS_LABELS.items()], language=language,
+        "indicators": charts.bar_chart([(status.public_label, figures.totals.statuses[status])
+                                        for status in TrackingStatus], language=language,
                                        title=_("Indicators of the projects by status"), empty=empty),
     }
     reference_charts = [(indicator, by_province(lambda row, id=indicator.id: row.references.get(id),
                                                 localize_digits(indicator.name), localize_digits(indicator.unit)))
                         for indicator in figures.references]
     return render_template(
-        "pipeline/observatory.html", figures=figures, event=event, status_labels=OBSERVATORY_STATUS_LABELS,
+        "pipeline/observatory.html", figures=figures, event=event, statuses=TrackingStatus,
         provinces=sorted(figures.provinces, key=lambda row: key(row.province.name)), chart=chart,
         province_charts=province_charts, reference_charts=reference_charts, per_people=observatory.PER_PEOPLE,
         scopes=[(scope.slug, scope.title) for scope in services.events_for_filters()])

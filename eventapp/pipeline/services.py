@@ -25,12 +25,8 @@ from ..events.models import Event
 from ..judging.models import FINAL, Publication
 from ..teams.models import SUBMITTED, ProgressMap, Team, TeamMember
 from . import tracking
+from .enums import StageKind, TrackingStatus
 from .models import (
-    ACTIVE,
-    COMPLETED,
-    DROPPED,
-    NEEDS_REASON,
-    ON_HOLD,
     Milestone,
     Note,
     NoteAttachment,
@@ -59,14 +55,14 @@ audit.register_actions({
 
 # The stages a new series starts with (organisers rename and reorder them).
 DEFAULT_STAGES = (
-    ("selected", "برگزیده", "Selected", ACTIVE),
-    ("agreement", "امضای تفاهم‌نامه", "Agreement signed", ACTIVE),
-    ("planning", "برنامه‌ریزی", "Planning", ACTIVE),
-    ("implementation", "اجرا", "Implementation", ACTIVE),
-    ("monitoring", "پایش", "Monitoring", ACTIVE),
-    ("completed", "پایان‌یافته", "Completed", COMPLETED),
-    ("on_hold", "متوقف موقت", "On hold", ON_HOLD),
-    ("dropped", "کنار گذاشته", "Dropped", DROPPED),
+    ("selected", "برگزیده", "Selected", StageKind.ACTIVE),
+    ("agreement", "امضای تفاهم‌نامه", "Agreement signed", StageKind.ACTIVE),
+    ("planning", "برنامه‌ریزی", "Planning", StageKind.ACTIVE),
+    ("implementation", "اجرا", "Implementation", StageKind.ACTIVE),
+    ("monitoring", "پایش", "Monitoring", StageKind.ACTIVE),
+    ("completed", "پایان‌یافته", "Completed", StageKind.COMPLETED),
+    ("on_hold", "متوقف موقت", "On hold", StageKind.ON_HOLD),
+    ("dropped", "کنار گذاشته", "Dropped", StageKind.DROPPED),
 )
 STALE_AFTER_DAYS = 30
 
@@ -195,7 +191,7 @@ def move(actor, project: Project, stage_id: int, reason: str, now: datetime) -> 
     if stage.id == project.stage_id:
         raise Conflict(_("The project is already at this stage."))
     reason = (reason or "").strip()
-    if stage.kind in NEEDS_REASON and not reason:
+    if stage.kind.needs_reason and not reason:
         raise Invalid(_("Say why the project is on hold or dropped."), {"reason": _("Say why.")})
     step = StageMove(project_id=project.id, from_stage_id=project.stage_id, to_stage_id=stage.id, reason=reason,
                      moved_by_id=actor.id, moved_at=now)
@@ -367,7 +363,7 @@ def verify_reading(actor, project: Project, reading_id: int, now: datetime) -> R
     return reading
 
 
-def indicator_status(indicator: ProjectIndicator, day: date) -> str:
+def indicator_status(indicator: ProjectIndicator, day: date) -> TrackingStatus:
     verified = [(reading.taken_on, reading.value) for reading in indicator.readings if reading.verified_at]
     return tracking.status(indicator.baseline, indicator.target, indicator.target_date, verified, day)
 
@@ -431,7 +427,7 @@ def attention(actor, now: datetime, owner_id: int | None = None) -> Attention:
     if actor is not None:
         _require_organiser(actor)
     day = to_tehran(now).date()
-    active = select(Stage.id).where(Stage.kind == ACTIVE)
+    active = select(Stage.id).where(Stage.kind == StageKind.ACTIVE)
     scope = [Project.stage_id.in_(active)] + ([Project.owner_id == owner_id] if owner_id else [])
     milestones = db.session.scalars(select(Milestone).join(Project).options(selectinload(Milestone.project)).where(
         Milestone.due_on < day, Milestone.done_on.is_(None), *scope).order_by(Milestone.due_on)).all()

@@ -11,8 +11,6 @@ from ..core.web import commit_or_flash, save_or_show
 from ..events.places import province_choices
 from . import charts, services
 from .forms import (
-    KIND_LABELS,
-    STATUS_LABELS,
     AddProjectForm,
     ConfirmForm,
     DoneForm,
@@ -24,7 +22,6 @@ from .forms import (
     ReadingForm,
     stages_form,
 )
-from .models import NEEDS_REASON
 
 bp = Blueprint("pipeline", __name__)
 
@@ -48,7 +45,7 @@ def _filter_args() -> dict:
 def _filter_context(filters: services.Filters) -> dict:
     return {"filters": filters, "args": _filter_args(), "events": services.events_for_filters(),
             "provinces": province_choices(current_language()), "stages": services.ensure_stages(),
-            "owners": services.organisers(), "kind_labels": KIND_LABELS, "today": services.today()}
+            "owners": services.organisers(), "today": services.today()}
 
 
 def _stages(actor):
@@ -120,7 +117,7 @@ def stages():
         status = error.status_code
     elif form.is_submitted():
         status = 422
-    return render_template("pipeline/stages.html", form=form, stages=stages, kind_labels=KIND_LABELS,
+    return render_template("pipeline/stages.html", form=form, stages=stages,
                            counts=services.stage_counts()), status
 
 
@@ -158,8 +155,8 @@ def _project_page(project, status: int = 200, **forms):
         target_label=_("Target"), unverified_label=_("not verified"), empty=_("No reading yet."))
         for indicator in project.indicators}
     return render_template(
-        "pipeline/project.html", project=project, organiser=organiser, today=today, kind_labels=KIND_LABELS,
-        status_labels=STATUS_LABELS, needs_reason=NEEDS_REASON, history=services.stage_history(project),
+        "pipeline/project.html", project=project, organiser=organiser, today=today,
+        history=services.stage_history(project),
         notes=services.timeline(project), charts=indicator_charts,
         statuses={indicator.id: services.indicator_status(indicator, today) for indicator in project.indicators},
         move_form=move_form, plan_form=plan_form, partner_form=forms["partner_form"],
