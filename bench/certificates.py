@@ -69,11 +69,14 @@ from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy import func, insert, select, text, update
 
 from eventapp import create_app  # noqa: E402
+from eventapp.audit import services as audit  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
 from eventapp.certificates import documents, rendering, sandbox, services  # noqa: E402
 from eventapp.certificates.enums import DocumentKind, JobStatus  # noqa: E402
 from eventapp.certificates.models import Certificate, CertificateJob  # noqa: E402
+from eventapp.certificates.services import issuing  # noqa: E402
+from eventapp.core import mail, storage  # noqa: E402
 from eventapp.core.database import utcnow  # noqa: E402
 from eventapp.core.extensions import db  # noqa: E402
 from eventapp.core.roles import JUDGE, ORGANISER  # noqa: E402
@@ -459,8 +462,8 @@ GROUPS = [
                                                            "eventapp/certificates/sandbox.py", "babel/",
                                                            "jdatetime/", "flask_babel/")),
     ("database (SQLAlchemy, driver)", ("sqlalchemy/", "sqlite3/", "psycopg/", "<sqlite3.", "psycopg")),
-    ("mail and logging", ("eventapp/mail.py", "email/", "logging/", "blinker/")),
-    ("files: uploads.store", ("eventapp/teams/uploads.py",)),
+    ("mail and logging", ("eventapp/core/mail.py", "email/", "logging/", "blinker/")),
+    ("files: storage.store", ("eventapp/core/storage.py",)),
     ("eventapp (the rest)", ("eventapp/",)),
 ]
 OTHER = "other (Python itself, weasyprint.urls, ...)"
@@ -479,9 +482,6 @@ def steps() -> list[tuple[str, object]]:
     from weasyprint.pdf.fonts import Font, build_fonts_dictionary
     from weasyprint.pdf.pdfa import pdfa
 
-    from eventapp.audit import services as audit
-    from eventapp.core import mail
-    from eventapp.teams import uploads
     return [
         ("run_job: everything", services.run_job),
         ("  Issuer(): template check, CSS, fonts, images (once)", services.Issuer.__init__),
@@ -504,10 +504,10 @@ def steps() -> list[tuple[str, object]]:
         ("            Font.clean (subsetting)", Font.clean),
         ("          pdfa (PDF/A metadata, ICC profile)", pdfa),
         ("        pydyf PDF.write (serialise, compress)", PDF.write),
-        ("    uploads.store (write the file)", uploads.store),
+        ("    storage.store (write the file)", storage.store),
         ("    audit.record", audit.record),
         ("  Session.commit", Session.commit),
-        ("  _announce (mails)", services._announce),
+        ("  _announce (mails)", issuing._announce),
         ("    mail.send", mail.send),
     ]
 

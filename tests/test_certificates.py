@@ -89,10 +89,10 @@ def festival(app, make, organiser):
 
 
 def issue(app, world, kind=DocumentKind.GROUP, subject=None) -> Certificate:
-    """Issue one document as the organiser, in a request to this site (so the QR code points here)."""
-    with app.test_request_context():
+    """Issue one document as the organiser, with this site's address (so the QR code points here)."""
+    with app.app_context():
         certificate = services.issue_one(get(User, world.organiser.id), get(Event, world.event.id), kind,
-                                         subject or f"team:{world.omid}", utcnow())
+                                         subject or f"team:{world.omid}", utcnow(), "http://localhost")
         db.session.commit()
         db.session.refresh(certificate)
         db.session.expunge(certificate)
@@ -158,6 +158,27 @@ def test_the_qr_code_opens_the_documents_verification_page(app, festival, client
     page = client.get(f"/verify/{code}")
     assert page.status_code == 200 and 'verdict--valid' in page.get_data(as_text=True)
     assert "Valid: we issued this document and it stands." in page_text(page)
+
+
+def test_the_qr_code_opens_base_url_when_it_is_set_else_the_address_the_page_was_asked_at(app, festival, client,
+                                                                                           login, upload_dir,
+                                                                                           monkeypatch):
+    login(festival.organiser)
+    monkeypatch.setitem(app.config, "BASE_URL", "https://dawn.example.ir")
+    client.post(f"/organiser/events/{festival.event.id}/certificates/group/issue-one",
+                data={"subject": f"team:{festival.omid}"})
+    with app.app_context():
+        certificate = services.valid_certificate(get(Event, festival.event.id), DocumentKind.GROUP,
+                                                 f"team:{festival.omid}")
+        document = pypdfium2.PdfDocument(stored_pdf(app, certificate))
+        image = document[0].render(scale=3).to_pil()
+        document.close()
+        assert [found.text for found in zxingcpp.read_barcodes(image)] == [
+            f"https://dawn.example.ir/verify/{certificate.verification_code}"]
+        assert services.site_address("http://localhost:8000/") == "https://dawn.example.ir"
+        monkeypatch.setitem(app.config, "BASE_URL", "")
+        assert services.site_address("http://localhost:8000/") == "http://localhost:8000"
+        assert services.site_address() == "http://127.0.0.1:5000"  # the command line without --base-url
 
 
 def test_a_serial_is_found_however_it_is_typed(app, festival, client, upload_dir):

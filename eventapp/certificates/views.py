@@ -20,6 +20,11 @@ bp = Blueprint("certificates", __name__)
 PDF_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, no-store"}
 
 
+def _site_address() -> str:
+    """The address the QR codes open: BASE_URL, else the one this page was asked at."""
+    return services.site_address(request.host_url)
+
+
 def _organiser_event(event_id: int):
     return events.get_event_for_organiser(current_user, event_id)
 
@@ -109,9 +114,10 @@ def edit_template(event_id, kind):
                 lambda: services.save_template(current_user, event, kind, form.html.data, form.css.data)):
             flash(_("The template was saved."), "success")
             return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
-        preview = services.preview(current_user, event, kind, form.html.data, form.css.data, utcnow())
+        preview = services.preview(current_user, event, kind, form.html.data, form.css.data, utcnow(),
+                                   _site_address())
     elif request.method == "GET":
-        preview = services.preview(current_user, event, kind, html, css, utcnow())
+        preview = services.preview(current_user, event, kind, html, css, utcnow(), _site_address())
     else:
         status = 422
     return render_template("certificates/template.html", event=event, kind=kind, form=form, preview=preview,
@@ -126,7 +132,7 @@ def issue_all(event_id, kind):
 
     def start():
         nonlocal job
-        job = services.start_job(current_user, event, _kind(kind), utcnow())
+        job = services.start_job(current_user, event, _kind(kind), utcnow(), _site_address())
 
     if not commit_or_flash(start):
         return redirect(url_for("certificates.overview", event_id=event_id))
@@ -139,7 +145,8 @@ def issue_all(event_id, kind):
 def issue_one(event_id, kind):
     event = _organiser_event(event_id)
     subject = request.form.get("subject", "")
-    if commit_or_flash(lambda: services.issue_one(current_user, event, _kind(kind), subject, utcnow())):
+    if commit_or_flash(lambda: services.issue_one(current_user, event, _kind(kind), subject, utcnow(),
+                                                  _site_address())):
         flash(_("The document was issued."), "success")
     return redirect(url_for("certificates.issued", event_id=event_id, kind=kind))
 
@@ -189,12 +196,12 @@ def resume_job(job_id):
     return redirect(url_for("certificates.job", job_id=job_id))
 
 
-def _change(certificate_id: int, operation, message: str):
+def _change(certificate_id: int, operation, message: str, *extra):
     certificate = services.get_certificate_for_organiser(current_user, certificate_id)
     form = ReasonForm()
     if not form.validate():
         flash(_("Say why."), "error")
-    elif commit_or_flash(lambda: operation(current_user, certificate, form.reason.data, utcnow())):
+    elif commit_or_flash(lambda: operation(current_user, certificate, form.reason.data, utcnow(), *extra)):
         flash(message, "success")
     return redirect(url_for("certificates.issued", event_id=certificate.event_id, kind=certificate.kind))
 
@@ -208,7 +215,8 @@ def revoke(certificate_id):
 @bp.post("/organiser/certificates/<int:certificate_id>/reissue")
 @login_required
 def reissue(certificate_id):
-    return _change(certificate_id, services.reissue, _("The document was reissued; the old one is revoked."))
+    return _change(certificate_id, services.reissue, _("The document was reissued; the old one is revoked."),
+                   _site_address())
 
 
 @bp.get("/certificates/<int:certificate_id>/download")

@@ -1,47 +1,34 @@
-"""Certificates: templates and their preview, issuing (one or in bulk), verifying, revoking, downloading.
-
-Every rule is here; the views, the command line and the background jobs call these functions.
-"""
-from __future__ import annotations
-
-import base64
+"""Certificates: issuing documents (one, or all of a kind in a background job), revoking and reissuing
+them, the mails that say a document is ready, and the downloads (one PDF, or a kind's ZIP)."""
 import re
 import secrets
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 
-import pypdfium2
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..audit import services as audit
-from ..auth.models import User
-from ..core import jobs, mail, storage
-from ..core.database import utcnow
-from ..core.errors import Conflict as ConflictError
-from ..core.errors import Invalid, NotFound
-from ..core.extensions import db
-from ..core.roles import require_organiser
-from ..core.text import latin_digits, persian_sort_key
-from ..events.models import Event
-from ..teams.models import Team, TeamMember
-from . import documents, sandbox
-from .enums import DocumentKind, DocumentLanguage, JobStatus
-from .models import (
-    MAX_SIGNATORIES,
-    Certificate,
-    CertificateJob,
-    CertificateSettings,
-    CertificateTemplate,
-    TemplateImage,
-)
-from .rendering import Renderer
+from ...audit import services as audit
+from ...auth.models import User
+from ...core import jobs, mail, storage
+from ...core.database import utcnow
+from ...core.errors import Conflict as ConflictError
+from ...core.errors import Invalid, NotFound
+from ...core.extensions import db
+from ...core.text import persian_sort_key
+from ...events.models import Event
+from ...teams.models import Team, TeamMember
+from .. import documents, sandbox
+from ..enums import DocumentKind, JobStatus
+from ..models import Certificate, CertificateJob
+from ..rendering import Renderer
+from ._shared import document_kind, event_titles, require_certificate_organiser, site_address, verify_url
+from .templates import describe, image_files, settings_of, template_of
 
 audit.register_actions({
     "certificate.issued": _l("Document issued"),
@@ -49,241 +36,13 @@ audit.register_actions({
     "certificate.reissued": _l("Document reissued"),
     "certificate.job_started": _l("Bulk issue started"),
     "certificate.job_resumed": _l("Bulk issue resumed"),
-    "certificate.template_saved": _l("Document template saved"),
-    "certificate.template_reset": _l("Document template reset to the default"),
-    "certificate.image_uploaded": _l("Document image uploaded"),
-    "certificate.image_removed": _l("Document image removed"),
-    "certificate.settings_saved": _l("Document settings saved"),
 })
 
-
-DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
-SHARED_LANDSCAPE = (DocumentKind.GROUP, DocumentKind.TRAINING)  # kinds whose default CSS starts with defaults/landscape.css
-IMAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 JOB_STALE_AFTER = timedelta(seconds=90)  # a running job silent for this long was interrupted
-PREVIEW_PAGES = 4
-
-PROBLEM_MESSAGES = {
-    sandbox.UNKNOWN: _l("The template uses “%(detail)s”, which is not a value documents have."),
-    sandbox.SYNTAX: _l("The template cannot be read: %(detail)s"),
-    sandbox.FORBIDDEN: _l("The template tries something templates may not do: %(detail)s"),
-    sandbox.FAILED: _l("The template failed: %(detail)s"),
-}
 
 
-def describe(problem: sandbox.Problem) -> str:
-    message = PROBLEM_MESSAGES[problem.kind] % {"detail": problem.detail}
-    return _("Line %(line)d: %(message)s", line=problem.line, message=message) if problem.line else message
-
-
-def _require_organiser(actor) -> None:
-    require_organiser(actor, _l("Only organisers can manage certificates."))
-
-
-def _require_kind(kind: str) -> DocumentKind:
-    """The kind named (by its value, as in an address), or NotFound."""
-    try:
-        return DocumentKind(kind)
-    except ValueError:
-        raise NotFound(_("There is no such kind of document.")) from None
-
-
-# --- settings, images and templates ---------------------------------------------------------------------
-
-
-def settings_of(event: Event) -> CertificateSettings:
-    found = db.session.scalar(select(CertificateSettings).where(CertificateSettings.event_id == event.id))
-    return found or CertificateSettings(event_id=event.id, language=DocumentLanguage.FA, signatories=[])
-
-
-def save_settings(actor, event: Event, language: str, signatories: list[dict]) -> CertificateSettings:
-    """The language of the event's documents and up to three people who sign them."""
-    _require_organiser(actor)
-    if language not in DocumentLanguage.values():
-        raise Invalid(_("Choose a language from the list."), {"language": _("Choose a language from the list.")})
-    people = [person for person in signatories if person.get("name_fa", "").strip()]
-    if len(people) > MAX_SIGNATORIES:
-        raise Invalid(_("At most %(count)d people can sign.", count=MAX_SIGNATORIES))
-    known = set(image_names(event))
-    errors = {}
-    for index, person in enumerate(signatories):
-        if person.get("image") and person["image"] not in known:
-            errors[f"signatories-{index}-image"] = _("Upload this image first.")
-        if not person.get("name_fa", "").strip() and any(person.get(key) for key in ("name_en", "position_fa")):
-            errors[f"signatories-{index}-name_fa"] = _("Write the name in Persian.")
-    if errors:
-        raise Invalid(_("Correct the marked fields."), errors)
-    settings = settings_of(event)
-    before = {"language": settings.language, "signatories": settings.signatories}
-    settings.language = DocumentLanguage(language)
-    settings.signatories = [{key: person.get(key, "").strip() for key in
-                             ("name_fa", "name_en", "position_fa", "position_en", "image")} for person in people]
-    db.session.add(settings)
-    db.session.flush()
-    audit.record(actor, "certificate.settings_saved", event,
-                 audit.diff(before, {"language": settings.language, "signatories": settings.signatories}))
-    return settings
-
-
-def image_names(event: Event) -> list[str]:
-    return list(db.session.scalars(select(TemplateImage.name).where(TemplateImage.event_id == event.id)
-                                   .order_by(TemplateImage.name)))
-
-
-def images_of(event: Event) -> list[TemplateImage]:
-    return list(db.session.scalars(select(TemplateImage).where(TemplateImage.event_id == event.id)
-                                   .order_by(TemplateImage.name)))
-
-
-def _image_bytes(event: Event) -> dict[str, tuple[bytes, str]]:
-    upload_dir = current_app.config["UPLOAD_DIR"]
-    return {image.name: (storage.path_for(upload_dir, image.sha256).read_bytes(), image.content_type)
-            for image in images_of(event)}
-
-
-def upload_image(actor, event: Event, name: str, content: bytes, now: datetime) -> TemplateImage:
-    """Add or replace one of the event's images: PNG, JPEG or WebP, recognised by its content."""
-    _require_organiser(actor)
-    name = (name or "").strip().lower()
-    if not IMAGE_NAME.match(name):
-        raise Invalid(_("Name the image with small Latin letters, digits and dashes, such as logo or signature-1."),
-                      {"name": _("Use small Latin letters, digits and dashes.")})
-    kind = storage.sniff(content[:16])
-    if kind is None or kind[0] not in IMAGE_TYPES:
-        raise Invalid(_("This file is not a PNG, JPEG or WebP image."), {"image": _("Choose a PNG, JPEG or WebP image.")})
-    if len(content) > current_app.config["MAX_ATTACHMENT_BYTES"]:
-        raise Invalid(_("This image is too large."), {"image": _("This image is too large.")})
-    sha256 = storage.store(current_app.config["UPLOAD_DIR"], content)
-    image = db.session.scalar(select(TemplateImage).where(TemplateImage.event_id == event.id,
-                                                          TemplateImage.name == name))
-    if image is None:
-        image = TemplateImage(event_id=event.id, name=name)
-        db.session.add(image)
-    image.sha256, image.content_type, image.size = sha256, kind[0], len(content)
-    image.uploaded_by_id, image.uploaded_at = actor.id, now
-    db.session.flush()
-    audit.record(actor, "certificate.image_uploaded", event, {"image": name, "sha256": sha256})
-    return image
-
-
-def remove_image(actor, event: Event, name: str) -> None:
-    _require_organiser(actor)
-    image = db.session.scalar(select(TemplateImage).where(TemplateImage.event_id == event.id,
-                                                          TemplateImage.name == name))
-    if image is None:
-        raise NotFound(_("There is no such image."))
-    db.session.delete(image)
-    audit.record(actor, "certificate.image_removed", event, {"image": name})
-
-
-def default_template(kind: str) -> tuple[str, str]:
-    """The shipped HTML and CSS of a kind; group and training certificates share one landscape sheet,
-    followed by their own few rules (an organiser edits the two as one CSS)."""
-    kind = _require_kind(kind)
-    css = (DEFAULTS_DIR / f"{kind}.css").read_text(encoding="utf-8")
-    if kind in SHARED_LANDSCAPE:
-        css = (DEFAULTS_DIR / "landscape.css").read_text(encoding="utf-8") + "\n" + css
-    return (DEFAULTS_DIR / f"{kind}.html").read_text(encoding="utf-8"), css
-
-
-def template_of(event: Event, kind: str) -> tuple[str, str, bool]:
-    """(HTML, CSS, whether it is the default) of the event's template for the kind."""
-    kind = _require_kind(kind)
-    own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
-                                                              CertificateTemplate.kind == kind))
-    if own is None:
-        return (*default_template(kind), True)
-    return own.html, own.css, False
-
-
-def save_template(actor, event: Event, kind: str, html: str, css: str) -> CertificateTemplate:
-    """Keep the organisers' HTML and CSS (a template with problems may be kept; issuing refuses it)."""
-    _require_organiser(actor)
-    kind = _require_kind(kind)
-    if not html.strip():
-        raise Invalid(_("The template's HTML is empty."), {"html": _("Write the template's HTML.")})
-    own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
-                                                              CertificateTemplate.kind == kind))
-    if own is None:
-        own = CertificateTemplate(event_id=event.id, kind=kind)
-        db.session.add(own)
-    own.html, own.css, own.updated_by_id = html, css, actor.id
-    db.session.flush()
-    audit.record(actor, "certificate.template_saved", event, {"kind": kind})
-    return own
-
-
-def reset_template(actor, event: Event, kind: str) -> None:
-    _require_organiser(actor)
-    kind = _require_kind(kind)
-    own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
-                                                              CertificateTemplate.kind == kind))
-    if own is not None:
-        db.session.delete(own)
-        audit.record(actor, "certificate.template_reset", event, {"kind": kind})
-
-
-@dataclass
-class Preview:
-    pages: list[str]  # PNG images of the first pages, as data: URLs
-    problems: list[str]
-
-
-def _event_titles(event: Event) -> dict:
-    return {"fa": event.title_fa, "en": event.title_en}
-
-
-def _verify_url(base_url: str, code: str) -> str:
-    return f"{base_url}/verify/{code}"
-
-
-def site_address() -> str:
-    """The site's public address for QR codes: BASE_URL, else the address of the current request."""
-    if current_app.config["BASE_URL"]:
-        return current_app.config["BASE_URL"]
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://127.0.0.1:5000"
-
-
-def preview(actor, event: Event, kind: str, html: str, css: str, now: datetime) -> Preview:
-    """Render the template with sample data, marking unknown values instead of refusing them."""
-    _require_organiser(actor)
-    kind = _require_kind(kind)
-    settings = settings_of(event)
-    images = _image_bytes(event)
-    values = documents.context(kind, documents.sample_subject(kind), event=_event_titles(event),
-                               language=settings.language, signatories=settings.signatories, images=images,
-                               serial="DP-0000-0000-0000", verify_url=_verify_url(site_address(), "sample"),
-                               issued_at=now)
-    rendered = sandbox.render_preview(html, values)
-    problems = [describe(problem) for problem in rendered.problems]
-    if not rendered.html:
-        return Preview([], problems)
-    renderer = Renderer(css, images)
-    pdf = renderer.pdf(rendered.html)
-    problems += [_("The address “%(url)s” cannot be used: only the event's own images can.", url=url)
-                 for url in renderer.fetcher.refused]
-    return Preview(_png_pages(pdf), problems)
-
-
-def _png_pages(pdf: bytes) -> list[str]:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        pages = []
-        for index in range(min(len(document), PREVIEW_PAGES)):
-            image = document[index].render(scale=1.2).to_pil()
-            buffer = BytesIO()
-            image.save(buffer, "PNG", optimize=True)
-            pages.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
-        return pages
-    finally:
-        document.close()
-
-
-# --- issuing -------------------------------------------------------------------------------------------------
+# --- issuing ------------------------------------------------------------------------------------------------
 
 
 def new_serial() -> str:
@@ -292,28 +51,17 @@ def new_serial() -> str:
     return f"DP-{characters[:4]}-{characters[4:8]}-{characters[8:]}"
 
 
-def normalize_serial(text: str) -> str:
-    """What a person typed, as a serial: Latin capitals, Persian digits read, O and I and L as 0 and 1."""
-    cleaned = re.sub(r"[^0-9A-Z]", "", latin_digits(text or "").upper())
-    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
-    if len(cleaned) == 14 and cleaned.startswith("DP"):  # a serial may itself begin with D and P
-        cleaned = cleaned[2:]
-    if len(cleaned) != 12:
-        return ""
-    return f"DP-{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
-
-
 class Issuer:
     """Issues documents of one kind for one event, preparing once what every document shares:
     the checked template, the parsed CSS, the fonts, the images, the settings."""
 
     def __init__(self, event: Event, kind: str, base_url: str):
-        kind = _require_kind(kind)
+        kind = document_kind(kind)
         if kind in (DocumentKind.GROUP, DocumentKind.REPORT) and not documents.has_published_results(event):
             raise ConflictError(_("Publish the results before issuing group certificates or report cards."))
         self.event, self.kind, self.base_url = event, kind, base_url
         self.settings = settings_of(event)
-        self.images = _image_bytes(event)
+        self.images = image_files(event)
         html, css, _default = template_of(event, kind)
         try:
             self.template = sandbox.compile_strict(html)
@@ -326,9 +74,9 @@ class Issuer:
         self.renderer = Renderer(css, self.images)
 
     def _context(self, subject: documents.Subject, serial: str, code: str, issued_at: datetime) -> dict:
-        return documents.context(self.kind, subject, event=_event_titles(self.event), language=self.settings.language,
+        return documents.context(self.kind, subject, event=event_titles(self.event), language=self.settings.language,
                                  signatories=self.settings.signatories, images=self.images, serial=serial,
-                                 verify_url=_verify_url(self.base_url, code), issued_at=issued_at)
+                                 verify_url=verify_url(self.base_url, code), issued_at=issued_at)
 
     def issue(self, actor, subject: documents.Subject, now: datetime, job: CertificateJob | None = None) -> Certificate:
         """Render, store and record one document (raises sandbox.TemplateRefused if its values break it)."""
@@ -361,12 +109,13 @@ def _subject(event: Event, kind: str, subject_key: str) -> documents.Subject:
     return subject
 
 
-def issue_one(actor, event: Event, kind: str, subject_key: str, now: datetime) -> Certificate:
-    """Issue one document (refused if a valid one exists: revoke it or reissue it instead)."""
-    _require_organiser(actor)
+def issue_one(actor, event: Event, kind: str, subject_key: str, now: datetime, base_url: str = "") -> Certificate:
+    """Issue one document (refused if a valid one exists: revoke it or reissue it instead).
+    ``base_url``: the site's address for the QR code (see site_address)."""
+    require_certificate_organiser(actor)
     if valid_certificate(event, kind, subject_key) is not None:
         raise ConflictError(_("A valid document of this kind was already issued. Reissue it to replace it."))
-    issuer = Issuer(event, kind, site_address())
+    issuer = Issuer(event, kind, base_url.rstrip("/") or site_address())
     certificate = _issue_checked(issuer, actor, _subject(event, kind, subject_key), now)
     _announce([certificate])
     return certificate
@@ -381,7 +130,7 @@ def _issue_checked(issuer: Issuer, actor, subject, now, job=None) -> Certificate
 
 
 def revoke(actor, certificate: Certificate, reason: str, now: datetime) -> Certificate:
-    _require_organiser(actor)
+    require_certificate_organiser(actor)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Say why the document is revoked."), {"reason": _("Say why the document is revoked.")})
@@ -394,12 +143,12 @@ def revoke(actor, certificate: Certificate, reason: str, now: datetime) -> Certi
     return certificate
 
 
-def reissue(actor, certificate: Certificate, reason: str, now: datetime) -> Certificate:
+def reissue(actor, certificate: Certificate, reason: str, now: datetime, base_url: str = "") -> Certificate:
     """Revoke the document and issue a new one from today's facts (after a correction); the old one
-    points to the new one."""
-    _require_organiser(actor)
+    points to the new one. ``base_url``: the site's address for the QR code (see site_address)."""
+    require_certificate_organiser(actor)
     revoke(actor, certificate, reason, now)
-    issuer = Issuer(certificate.event, certificate.kind, site_address())
+    issuer = Issuer(certificate.event, certificate.kind, base_url.rstrip("/") or site_address())
     replacement = _issue_checked(issuer, actor, _subject(certificate.event, certificate.kind, certificate.subject), now)
     certificate.replaced_by_id = replacement.id
     audit.record(actor, "certificate.reissued", certificate, {"replaced_by": replacement.serial},
@@ -431,7 +180,7 @@ def _send_ready(address: str, certificate: Certificate) -> None:
                 kind=kind, holder=certificate.holder, event=certificate.event.title_fa, serial=certificate.serial))
 
 
-# --- bulk issuing ------------------------------------------------------------------------------------------
+# --- bulk issuing ---------------------------------------------------------------------------------------------
 
 
 def unfinished_job(event: Event, kind: str) -> CertificateJob | None:
@@ -443,9 +192,9 @@ def unfinished_job(event: Event, kind: str) -> CertificateJob | None:
 def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "") -> CertificateJob:
     """Queue the issue of every document of the kind for the event (or resume the unfinished one).
 
-    ``base_url`` is the site's address for the QR codes (the request's, or BASE_URL, when not given).
+    ``base_url`` is the site's address for the QR codes (BASE_URL, or the development server's, when not given).
     Checks the template and the results first, so a job that cannot work is refused at once."""
-    _require_organiser(actor)
+    require_certificate_organiser(actor)
     base_url = base_url.rstrip("/") or site_address()
     kind = Issuer(event, kind, base_url).kind
     job = unfinished_job(event, kind)
@@ -465,7 +214,7 @@ def enqueue(job: CertificateJob) -> None:
 
 def resume_job(actor, job: CertificateJob, now: datetime) -> CertificateJob:
     """Start again an interrupted or finished-with-failures job: it skips what it already issued."""
-    _require_organiser(actor)
+    require_certificate_organiser(actor)
     if job.status == JobStatus.RUNNING and not is_stale(job, now):
         raise ConflictError(_("This job is still running."))
     job.status, job.message, job.failures, job.failed, job.finished_at = JobStatus.QUEUED, "", [], 0, None
@@ -570,21 +319,21 @@ def jobs_of(event: Event) -> list[CertificateJob]:
 
 
 def get_job_for_organiser(actor, job_id: int) -> CertificateJob:
-    _require_organiser(actor)
+    require_certificate_organiser(actor)
     job = db.session.get(CertificateJob, job_id)
     if job is None:
         raise NotFound(_("There is no such job."))
     return job
 
 
-# --- reading, downloading, verifying -------------------------------------------------------------------------
+# --- reading and downloading --------------------------------------------------------------------------------
 
 
 def certificates_of_event(actor, event: Event, kind: str) -> list[Certificate]:
-    _require_organiser(actor)
-    kind = _require_kind(kind)
     """The event's documents of a kind: the valid ones first, each group in Persian alphabetical order
     (the database's own order puts ک and گ after ی)."""
+    require_certificate_organiser(actor)
+    kind = document_kind(kind)
     found = db.session.scalars(select(Certificate).where(Certificate.event_id == event.id, Certificate.kind == kind))
     return sorted(found, key=lambda item: (item.revoked_at is not None, persian_sort_key(item.holder)))
 
@@ -602,7 +351,7 @@ def certificates_of_user(user) -> list[Certificate]:
 
 
 def get_certificate_for_organiser(actor, certificate_id: int) -> Certificate:
-    _require_organiser(actor)
+    require_certificate_organiser(actor)
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         raise NotFound(_("There is no such document."))
@@ -633,34 +382,11 @@ def download_name(certificate: Certificate) -> str:
 
 def write_zip(actor, event: Event, kind: str, target) -> int:
     """Write every valid document of the kind into a ZIP at ``target`` (a path or a file); return how many."""
-    _require_organiser(actor)
-    kind = _require_kind(kind)
+    require_certificate_organiser(actor)
+    kind = document_kind(kind)
     certificates = [found for found in certificates_of_event(actor, event, kind) if found.valid]
     upload_dir = current_app.config["UPLOAD_DIR"]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
         for certificate in certificates:
             archive.write(storage.path_for(upload_dir, certificate.sha256), download_name(certificate))
     return len(certificates)
-
-
-def by_code(code: str) -> Certificate:
-    certificate = db.session.scalar(select(Certificate).where(Certificate.verification_code == code))
-    if certificate is None:
-        raise NotFound(_("We did not issue a document with this code."))
-    return certificate
-
-
-def by_serial(text: str) -> Certificate:
-    serial = normalize_serial(text)
-    certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial)) if serial else None
-    if certificate is None:
-        raise NotFound(_("We did not issue a document with this serial. Check the serial and try again."))
-    return certificate
-
-
-def by_file(content: bytes) -> Certificate | None:
-    """The document whose stored bytes are exactly these, or None (changed by even one byte: None)."""
-    if not content.startswith(b"%PDF-"):
-        raise Invalid(_("This file is not a PDF."), {"document": _("Choose the PDF you received.")})
-    return db.session.scalar(select(Certificate).where(Certificate.sha256 == storage.digest(content))
-                             .order_by(Certificate.id.desc()))
