@@ -3,10 +3,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..core.database import utcnow
 from ..core.exports import csv_bytes, download
-from ..core.extensions import db
 from ..core.i18n import current_language, format_number, localize_digits
 from ..core.text import persian_sort_key
+from ..core.web import perform
 from ..events import services as events
 from ..events.models import Event
 from . import charts, observatory, services
@@ -70,7 +71,6 @@ def event(slug):
 @bp.route("/organiser/observatory/references", methods=["GET", "POST"])
 @login_required
 def reference_figures():
-    services._require_organiser(current_user)
     form = ReferenceImportForm()
     result = None
     if form.validate_on_submit():
@@ -79,24 +79,22 @@ def reference_figures():
             form.file.errors = [*form.file.errors, _("Choose a CSV or XLSX file.")]
         else:
             content = upload.read(observatory.MAX_IMPORT_BYTES + 1)
-            result = observatory.import_references(current_user, upload.filename, content)
+            # All or nothing: a file with problems changes nothing, and its result lists them.
+            result = perform(observatory.import_references, current_user, upload.filename, content, utcnow()).result
             if result.ok:
-                db.session.commit()
                 flash(_("%(values)s figures of %(count)s indicators were imported.",
                         values=format_number(result.values), count=localize_digits(len(result.indicators))),
                       "success")
                 return redirect(url_for("observatory.reference_figures"))
-            db.session.rollback()
             flash(_("Nothing was imported: correct the rows below and send the file again."), "error")
     status = 422 if form.is_submitted() else 200
     return render_template("pipeline/references.html", form=form, result=result,
-                           indicators=observatory.reference_list(),
+                           indicators=observatory.reference_list(current_user),
                            max_mb=observatory.MAX_IMPORT_BYTES // (1024 * 1024)), status
 
 
 @bp.get("/organiser/observatory/references/sample.csv")
 @login_required
 def reference_sample():
-    services._require_organiser(current_user)
-    headers, rows = observatory.sample_table()
+    headers, rows = observatory.sample_table(current_user)
     return download(csv_bytes(headers, rows), "reference-figures-sample.csv")

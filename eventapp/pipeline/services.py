@@ -67,7 +67,8 @@ DEFAULT_STAGES = (
 STALE_AFTER_DAYS = 30
 
 
-def _require_organiser(actor) -> None:
+def require_pipeline_organiser(actor) -> None:
+    """Only organisers run the pipeline (and import the observatory's reference figures)."""
     require_organiser(actor, _l("Only organisers can run the collaboration pipeline."))
 
 
@@ -91,7 +92,7 @@ def ensure_stages() -> list[Stage]:
 
 def save_stages(actor, names: dict[int, tuple[str, str]], order: list[int]) -> list[Stage]:
     """Rename stages ({id: (Persian, English)}) and put them in ``order`` (ids, first column first)."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     stages = {stage.id: stage for stage in ensure_stages()}
     if sorted(order) != sorted(stages):
         raise Invalid(_("Give every stage its place once."))
@@ -119,7 +120,7 @@ def _project_for_team(team: Team) -> Project | None:
 
 def create_project(actor, team: Team, now: datetime, award: str = "") -> Project:
     """Carry the team's submitted map into the pipeline: its indicators, and its actions as milestones."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     if _project_for_team(team) is not None:
         raise Conflict(_("This team's map is already in the pipeline."))
     progress_map = db.session.scalar(select(ProgressMap).options(
@@ -184,7 +185,7 @@ def _touch(project: Project, now: datetime) -> None:
 
 def move(actor, project: Project, stage_id: int, reason: str, now: datetime) -> StageMove:
     """Move the project to another stage; on hold and dropped need a reason. Audited with who and when."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     stage = db.session.get(Stage, stage_id)
     if stage is None:
         raise Invalid(_("Choose a stage from the list."), {"stage": _("Choose a stage from the list.")})
@@ -218,7 +219,7 @@ class Plan:
 
 def update_plan(actor, project: Project, plan: Plan) -> Project:
     """The headquarters' owner of the project, and its next step with a due date."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     if plan.owner_id is not None:
         owner = db.session.get(User, plan.owner_id)
         if owner is None or not owner.is_organiser:
@@ -234,7 +235,7 @@ def update_plan(actor, project: Project, plan: Plan) -> Project:
 
 
 def add_partner(actor, project: Project, name: str, role: str) -> Partner:
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     if not (name or "").strip():
         raise Invalid(_("Name the partner organisation."), {"name": _("Name the partner organisation.")})
     partner = Partner(name=name.strip(), role=(role or "").strip())
@@ -244,7 +245,7 @@ def add_partner(actor, project: Project, name: str, role: str) -> Partner:
 
 
 def remove_partner(actor, project: Project, partner_id: int) -> None:
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     partner = next((item for item in project.partners if item.id == partner_id), None)
     if partner is None:
         raise NotFound(_("There is no such partner."))
@@ -256,7 +257,7 @@ def remove_partner(actor, project: Project, partner_id: int) -> None:
 
 
 def add_milestone(actor, project: Project, title: str, due_on: date | None) -> Milestone:
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     if not (title or "").strip():
         raise Invalid(_("Say what the milestone is."), {"title": _("Say what the milestone is.")})
     milestone = Milestone(title=title.strip(), due_on=due_on)
@@ -351,7 +352,7 @@ def post_reading(actor, project: Project, indicator_id: int, details: ReadingDet
 
 
 def verify_reading(actor, project: Project, reading_id: int, now: datetime) -> Reading:
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     reading = db.session.get(Reading, reading_id)
     if reading is None or reading.indicator.project_id != project.id:
         raise NotFound(_("There is no such reading."))
@@ -401,14 +402,14 @@ def _filtered(filters: Filters, day: date):
 
 
 def projects_page(actor, filters: Filters, page: int, per_page: int):
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     return db.paginate(_filtered(filters, today()).order_by(Project.last_update_at.desc(), Project.id),
                        page=page, per_page=per_page, error_out=False)
 
 
 def board(actor, filters: Filters) -> list[tuple[Stage, list[Project]]]:
     """The board: each stage with its projects (most recently updated first)."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     stages = ensure_stages()
     projects = db.session.scalars(_filtered(filters, today()).order_by(Project.last_update_at.desc())).all()
     return [(stage, [project for project in projects if project.stage_id == stage.id]) for stage in stages]
@@ -425,7 +426,7 @@ def attention(actor, now: datetime, owner_id: int | None = None) -> Attention:
     """What needs the organisers: overdue milestones and next steps, and projects with no update for
     STALE_AFTER_DAYS days (only projects still at an active stage)."""
     if actor is not None:
-        _require_organiser(actor)
+        require_pipeline_organiser(actor)
     day = to_tehran(now).date()
     active = select(Stage.id).where(Stage.kind == StageKind.ACTIVE)
     scope = [Project.stage_id.in_(active)] + ([Project.owner_id == owner_id] if owner_id else [])
@@ -488,7 +489,7 @@ def events_for_filters() -> list[Event]:
 
 def teams_ready(actor, event_id: int) -> list[Team]:
     """The event's teams whose map is submitted and not in the pipeline yet (organisers add them by hand)."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     return list(db.session.scalars(select(Team).join(ProgressMap, ProgressMap.team_id == Team.id).where(
         Team.event_id == event_id, ProgressMap.status == SUBMITTED, Team.id.not_in(select(Project.team_id)))
         .order_by(Team.name, Team.id)))
@@ -496,5 +497,5 @@ def teams_ready(actor, event_id: int) -> list[Team]:
 
 def stages_for(actor) -> list[Stage]:
     """The stages in board order, for the organisers' settings page."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     return ensure_stages()
