@@ -506,6 +506,17 @@ def test_only_organisers_reach_the_certificate_pages(app, festival, client, clie
         assert get(Certificate, certificate.id).valid
 
 
+def test_an_unknown_kind_of_document_is_not_found(app, festival, login, upload_dir):
+    client = login(festival.organiser)
+    kinds = {path for method, path in organiser_routes(app, event_id=festival.event.id, kind="diploma", name="logo",
+                                                       job_id=1, certificate_id=1) if "diploma" in path}
+    assert len(kinds) == 5  # its list, template, ZIP, bulk issue and single issue
+    for path in kinds:
+        method = "POST" if path.endswith(("/issue", "/issue-one")) else "GET"
+        assert client.open(path, method=method, data={"subject": f"team:{festival.omid}"}).status_code == 404, path
+    assert count_certificates(app) == 0
+
+
 # --- the team's and the judges' own pages --------------------------------------------------------------------
 
 

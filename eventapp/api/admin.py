@@ -3,7 +3,7 @@
 An ordinary HTML page with CSRF-protected forms, on its own blueprint so that the API's CSRF exemption
 does not reach it.
 """
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,10 +12,8 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.database import utcnow
-from ..core.errors import Invalid
-from ..core.extensions import db
 from ..core.forms import BaseForm
-from ..core.web import commit_or_flash
+from ..core.web import perform
 from . import services
 from .enums import ApiScope
 
@@ -56,22 +54,18 @@ def tokens():
 def issue():
     form = TokenForm()
     if form.validate_on_submit():
-        try:
-            token, plaintext = services.issue_token(current_user, form.name.data, form.scopes.data, utcnow())
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            for name, message in (error.fields or {"name": error.message}).items():
-                getattr(form, name).errors.append(message)
-        else:
+        outcome = perform(services.issue_token, current_user, form.name.data, form.scopes.data, utcnow(), form=form)
+        if outcome.ok:
+            token, plaintext = outcome.result
             # Shown on this page only, never flashed: the session cookie is signed, not encrypted.
             return _page(TokenForm(formdata=None), issued=token, plaintext=plaintext)
+        return _page(form, status=outcome.status)
     return _page(form, status=422)
 
 
 @bp.post("/<int:token_id>/revoke")
 @login_required
 def revoke(token_id):  # CSRFProtect checks the form's token, as on every POST of the site
-    if commit_or_flash(lambda: services.revoke_token(current_user, token_id, utcnow())):
-        flash(_("The token was revoked: requests that send it are refused from now on."), "success")
+    perform(services.revoke_token, current_user, token_id, utcnow(),
+            success=_("The token was revoked: requests that send it are refused from now on."))
     return redirect(url_for("api_admin.tokens"))

@@ -72,6 +72,11 @@ def require_pipeline_organiser(actor) -> None:
     require_organiser(actor, _l("Only organisers can run the collaboration pipeline."))
 
 
+def runs_pipeline(actor) -> bool:
+    """Whether the actor runs the pipeline (a project's page shows them its organisers' controls)."""
+    return actor is not None and actor.is_organiser
+
+
 def today() -> date:
     return to_tehran(utcnow()).date()
 

@@ -113,6 +113,7 @@ def issue_one(actor, event: Event, kind: str, subject_key: str, now: datetime, b
     """Issue one document (refused if a valid one exists: revoke it or reissue it instead).
     ``base_url``: the site's address for the QR code (see site_address)."""
     require_certificate_organiser(actor)
+    kind = document_kind(kind)
     if valid_certificate(event, kind, subject_key) is not None:
         raise ConflictError(_("A valid document of this kind was already issued. Reissue it to replace it."))
     issuer = Issuer(event, kind, base_url.rstrip("/") or site_address())
@@ -348,6 +349,43 @@ def certificates_of_team(team: Team) -> list[Certificate]:
 def certificates_of_user(user) -> list[Certificate]:
     return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user.id,
                                                              Certificate.revoked_at.is_(None))))
+
+
+@dataclass
+class KindSummary:
+    """One kind of document on an event's certificates page."""
+    kind: DocumentKind
+    valid: int
+    revoked: int
+    eligible: int  # who qualifies for it
+    job: CertificateJob | None  # its unfinished bulk issue, if any
+
+
+def kind_summaries(actor, event: Event) -> list[KindSummary]:
+    """Every kind of document: how many are valid and revoked, who qualifies, and its running bulk issue."""
+    summaries = []
+    for kind in DocumentKind:
+        issued = certificates_of_event(actor, event, kind)
+        valid = sum(1 for found in issued if found.valid)
+        summaries.append(KindSummary(kind, valid, len(issued) - valid, len(documents.subjects_of(event, kind)),
+                                     unfinished_job(event, kind)))
+    return summaries
+
+
+@dataclass
+class KindDocuments:
+    """An event's documents of one kind, and who qualifies for one without a valid one yet."""
+    kind: DocumentKind
+    certificates: list[Certificate]  # as certificates_of_event orders them
+    waiting: list[documents.Subject]
+
+
+def kind_documents(actor, event: Event, kind: str) -> KindDocuments:
+    certificates = certificates_of_event(actor, event, kind)
+    valid_subjects = {found.subject for found in certificates if found.valid}
+    kind = document_kind(kind)
+    return KindDocuments(kind, certificates, [subject for subject in documents.subjects_of(event, kind)
+                                              if subject.key not in valid_subjects])
 
 
 def get_certificate_for_organiser(actor, certificate_id: int) -> Certificate:
