@@ -229,7 +229,7 @@ class Loader:
         self._final_round(event, team_ids[:FINALISTS], now)
         for name, content in self.images.items():
             services.upload_image(self.organiser, event, name, content, now)
-        services.save_settings(self.organiser, event, language, SIGNATORIES)
+        services.save_settings(self.organiser, event, language, SIGNATORIES, now)
         db.session.commit()
         return event.id
 

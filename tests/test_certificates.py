@@ -20,6 +20,7 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from eventapp import signals
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.certificates import documents, sandbox, services
@@ -101,7 +102,7 @@ def issue(app, world, kind=DocumentKind.GROUP, subject=None) -> Certificate:
 
 def set_language(app, world, language):
     with app.app_context():
-        services.save_settings(get(User, world.organiser.id), get(Event, world.event.id), language, [])
+        services.save_settings(get(User, world.organiser.id), get(Event, world.event.id), language, [], utcnow())
         db.session.commit()
 
 
@@ -312,7 +313,7 @@ def test_an_unknown_value_is_marked_in_the_preview_and_issuing_refuses_the_templ
         preview = services.preview(actor, event, DocumentKind.GROUP, html, css, utcnow())
         assert len(preview.problems) == 1 and "motto" in preview.problems[0]
         assert preview.pages[0].startswith("data:image/png;base64,")
-        services.save_template(actor, event, DocumentKind.GROUP, html, css)
+        services.save_template(actor, event, DocumentKind.GROUP, html, css, utcnow())
         db.session.commit()
         with pytest.raises(Invalid, match="motto"):
             services.start_job(actor, event, DocumentKind.GROUP, utcnow())
@@ -397,7 +398,7 @@ def test_a_bulk_issue_makes_every_document_but_the_one_that_fails_and_names_it(a
     with app.app_context():
         actor = get(User, organiser.id)
         services.save_template(actor, get(Event, event.id), DocumentKind.GROUP,
-                               html + '{% if team.name == "گروه خراب" %}{{ 1 // 0 }}{% endif %}', css)
+                               html + '{% if team.name == "گروه خراب" %}{{ 1 // 0 }}{% endif %}', css, utcnow())
         job = services.start_job(actor, get(Event, event.id), DocumentKind.GROUP, utcnow())
         db.session.commit()
         services.run_job(job.id)
@@ -408,7 +409,7 @@ def test_a_bulk_issue_makes_every_document_but_the_one_that_fails_and_names_it(a
         assert "ZeroDivisionError" in job.failures[0]["error"]
         assert count_certificates(app) == 29
         # Corrected, the job runs again and makes only the missing document.
-        services.reset_template(actor, get(Event, event.id), DocumentKind.GROUP)
+        services.reset_template(actor, get(Event, event.id), DocumentKind.GROUP, utcnow())
         services.resume_job(actor, job, utcnow())
         db.session.commit()
         services.run_job(job.id)
@@ -504,6 +505,60 @@ def test_only_organisers_reach_the_certificate_pages(app, festival, client, clie
             assert signed_in.open(path, method=method, data={"reason": "x"}).status_code in (403, 404), (user, path)
     with app.app_context():
         assert get(Certificate, certificate.id).valid
+
+
+@pytest.fixture
+def heard():
+    """(signal name, sender, extras) of every certificate_issued and certificate_revoked delivered."""
+    seen = []
+    receivers = {}
+    for signal in (signals.certificate_issued, signals.certificate_revoked):
+        def receiver(sender, name=signal.name, **extras):
+            seen.append((name, sender, extras))
+        receivers[signal] = receiver
+        signal.connect(receiver)
+    yield seen
+    for signal, receiver in receivers.items():
+        signal.disconnect(receiver)
+
+
+def test_issuing_revoking_and_reissuing_are_announced_after_their_commit_only(app, festival, upload_dir, heard):
+    now = utcnow()
+    with app.app_context():
+        actor, event, omid = get(User, festival.organiser.id), get(Event, festival.event.id), f"team:{festival.omid}"
+        services.issue_one(actor, event, DocumentKind.GROUP, omid, now)
+        db.session.rollback()
+        db.session.commit()
+        assert heard == []
+
+        certificate = services.issue_one(actor, event, DocumentKind.GROUP, omid, now)
+        assert heard == []
+        db.session.commit()
+        assert heard == [("certificate-issued", certificate, {"actor": actor, "now": now})]
+
+        heard.clear()
+        services.revoke(actor, certificate, "اشتباه در نام", now)
+        db.session.rollback()
+        db.session.commit()
+        assert heard == []
+
+        replacement = services.reissue(actor, certificate, "اشتباه در نام", now)
+        assert heard == []
+        db.session.commit()
+        assert heard == [("certificate-revoked", certificate, {"actor": actor, "now": now, "reason": "اشتباه در نام"}),
+                         ("certificate-issued", replacement, {"actor": actor, "now": now})]
+
+
+def test_each_document_of_a_bulk_issue_is_announced_when_it_is_committed(app, festival, upload_dir, heard):
+    with app.app_context():
+        job = services.start_job(get(User, festival.organiser.id), get(Event, festival.event.id), DocumentKind.GROUP,
+                                 utcnow())
+        db.session.commit()
+        services.run_job(job.id)
+        issued = db.session.scalars(select(Certificate).where(Certificate.job_id == job.id)).all()
+        assert len(issued) == 2
+        assert sorted((name, sender.id, extras["actor"].id) for name, sender, extras in heard) == sorted(
+            ("certificate-issued", certificate.id, festival.organiser.id) for certificate in issued)
 
 
 def test_an_unknown_kind_of_document_is_not_found(app, festival, login, upload_dir):

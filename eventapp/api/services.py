@@ -72,7 +72,7 @@ def issue_token(actor, name: str, scopes, now: datetime) -> tuple[ApiToken, str]
                      created_by_id=actor.id, created_at=now)
     db.session.add(token)
     db.session.flush()
-    audit.record(actor, "api.token_issued", token, {"name": name, "prefix": token.prefix, "scopes": chosen})
+    audit.record(actor, "api.token_issued", token, {"name": name, "prefix": token.prefix, "scopes": chosen}, now=now)
     return token, plaintext
 
 
@@ -84,7 +84,7 @@ def revoke_token(actor, token_id: int, now: datetime) -> ApiToken:
     if token.revoked_at is not None:
         raise Conflict(_("This token was already revoked."))
     token.revoked_at = now
-    audit.record(actor, "api.token_revoked", token, {"name": token.name, "prefix": token.prefix})
+    audit.record(actor, "api.token_revoked", token, {"name": token.name, "prefix": token.prefix}, now=now)
     return token
 
 

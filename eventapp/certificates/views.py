@@ -53,7 +53,7 @@ def save_settings(event_id):
     form = SettingsForm()
     signatories = [{key: entry.form[key].data or "" for key in ("name_fa", "name_en", "position_fa", "position_en",
                                                                  "image")} for entry in form.signatories]
-    perform(services.save_settings, current_user, event, form.language.data, signatories,
+    perform(services.save_settings, current_user, event, form.language.data, signatories, utcnow(),
             success=_("The settings of the documents were saved."))
     return redirect(url_for("certificates.overview", event_id=event_id) + "#settings")
 
@@ -77,7 +77,7 @@ def upload_image(event_id):
 @login_required
 def remove_image(event_id, name):
     event = _organiser_event(event_id)
-    perform(services.remove_image, current_user, event, name, success=_("The image was removed."))
+    perform(services.remove_image, current_user, event, name, utcnow(), success=_("The image was removed."))
     return redirect(url_for("certificates.overview", event_id=event_id) + "#images")
 
 
@@ -92,11 +92,12 @@ def edit_template(event_id, kind):
     if request.method == "POST" and form.validate():
         action = request.form.get("action")
         if action == "reset":
-            perform(services.reset_template, current_user, event, kind, success=_("The default template is back."))
+            perform(services.reset_template, current_user, event, kind, utcnow(),
+                    success=_("The default template is back."))
             return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
         if action == "save":
             outcome = perform(services.save_template, current_user, event, kind, form.html.data, form.css.data,
-                              form=form, success=_("The template was saved."))
+                              utcnow(), form=form, success=_("The template was saved."))
             if outcome.ok:
                 return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
             status = outcome.status

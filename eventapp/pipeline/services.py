@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import signals
 from ..audit import services as audit
 from ..auth.models import RoleGrant, User
 from ..core import mail, storage
@@ -95,7 +96,7 @@ def ensure_stages() -> list[Stage]:
     return stages
 
 
-def save_stages(actor, names: dict[int, tuple[str, str]], order: list[int]) -> list[Stage]:
+def save_stages(actor, names: dict[int, tuple[str, str]], order: list[int], now: datetime) -> list[Stage]:
     """Rename stages ({id: (Persian, English)}) and put them in ``order`` (ids, first column first)."""
     require_pipeline_organiser(actor)
     stages = {stage.id: stage for stage in ensure_stages()}
@@ -112,7 +113,8 @@ def save_stages(actor, names: dict[int, tuple[str, str]], order: list[int]) -> l
         if stage_id in names:
             stage.name_fa, stage.name_en = (value.strip() for value in names[stage_id])
     after = {stage.key: [stage.name_fa, stage.name_en, stage.position] for stage in stages.values()}
-    audit.record(actor, "pipeline.stages_saved", actor, audit.diff(before, after), label=_("Pipeline stages"))
+    audit.record(actor, "pipeline.stages_saved", actor, audit.diff(before, after), label=_("Pipeline stages"),
+                 now=now)
     return sorted(stages.values(), key=lambda stage: stage.position)
 
 
@@ -143,7 +145,7 @@ def create_project(actor, team: Team, now: datetime, award: str = "") -> Project
     db.session.flush()
     db.session.add(StageMove(project_id=project.id, from_stage_id=None, to_stage_id=first.id, moved_at=now,
                              moved_by_id=actor.id if actor else None))
-    audit.record(actor, "pipeline.project_created", project, {"team": team.name, "award": award})
+    audit.record(actor, "pipeline.project_created", project, {"team": team.name, "award": award}, now=now)
     return project
 
 
@@ -189,7 +191,8 @@ def _touch(project: Project, now: datetime) -> None:
 
 
 def move(actor, project: Project, stage_id: int, reason: str, now: datetime) -> StageMove:
-    """Move the project to another stage; on hold and dropped need a reason. Audited with who and when."""
+    """Move the project to another stage; on hold and dropped need a reason. Audited with who and when,
+    and announced (signals.project_moved) once committed."""
     require_pipeline_organiser(actor)
     stage = db.session.get(Stage, stage_id)
     if stage is None:
@@ -202,11 +205,13 @@ def move(actor, project: Project, stage_id: int, reason: str, now: datetime) -> 
     step = StageMove(project_id=project.id, from_stage_id=project.stage_id, to_stage_id=stage.id, reason=reason,
                      moved_by_id=actor.id, moved_at=now)
     db.session.add(step)
-    before = project.stage.key
+    before = project.stage
     project.stage, project.stage_reason = stage, reason  # the relationship, not the id: it stays current
     _touch(project, now)
     db.session.flush()
-    audit.record(actor, "pipeline.project_moved", project, {"stage": [before, stage.key], "reason": reason})
+    audit.record(actor, "pipeline.project_moved", project, {"stage": [before.key, stage.key], "reason": reason},
+                 now=now)
+    signals.send_after_commit(signals.project_moved, project, actor=actor, now=now, from_stage=before, to_stage=stage)
     return step
 
 
@@ -222,7 +227,7 @@ class Plan:
     next_step_due: date | None
 
 
-def update_plan(actor, project: Project, plan: Plan) -> Project:
+def update_plan(actor, project: Project, plan: Plan, now: datetime) -> Project:
     """The headquarters' owner of the project, and its next step with a due date."""
     require_pipeline_organiser(actor)
     if plan.owner_id is not None:
@@ -235,39 +240,39 @@ def update_plan(actor, project: Project, plan: Plan) -> Project:
     project.owner_id, project.next_step, project.next_step_due = plan.owner_id, plan.next_step.strip(), \
         plan.next_step_due
     audit.record(actor, "pipeline.plan_updated", project, audit.diff(
-        before, {"owner": project.owner_id, "next_step": project.next_step, "due": project.next_step_due}))
+        before, {"owner": project.owner_id, "next_step": project.next_step, "due": project.next_step_due}), now=now)
     return project
 
 
-def add_partner(actor, project: Project, name: str, role: str) -> Partner:
+def add_partner(actor, project: Project, name: str, role: str, now: datetime) -> Partner:
     require_pipeline_organiser(actor)
     if not (name or "").strip():
         raise Invalid(_("Name the partner organisation."), {"name": _("Name the partner organisation.")})
     partner = Partner(name=name.strip(), role=(role or "").strip())
     project.partners.append(partner)
-    audit.record(actor, "pipeline.partner_added", project, {"partner": partner.name})
+    audit.record(actor, "pipeline.partner_added", project, {"partner": partner.name}, now=now)
     return partner
 
 
-def remove_partner(actor, project: Project, partner_id: int) -> None:
+def remove_partner(actor, project: Project, partner_id: int, now: datetime) -> None:
     require_pipeline_organiser(actor)
     partner = next((item for item in project.partners if item.id == partner_id), None)
     if partner is None:
         raise NotFound(_("There is no such partner."))
     project.partners.remove(partner)
-    audit.record(actor, "pipeline.partner_removed", project, {"partner": partner.name})
+    audit.record(actor, "pipeline.partner_removed", project, {"partner": partner.name}, now=now)
 
 
 # --- milestones, notes and readings ----------------------------------------------------------------------------
 
 
-def add_milestone(actor, project: Project, title: str, due_on: date | None) -> Milestone:
+def add_milestone(actor, project: Project, title: str, due_on: date | None, now: datetime) -> Milestone:
     require_pipeline_organiser(actor)
     if not (title or "").strip():
         raise Invalid(_("Say what the milestone is."), {"title": _("Say what the milestone is.")})
     milestone = Milestone(title=title.strip(), due_on=due_on)
     project.milestones.append(milestone)
-    audit.record(actor, "pipeline.milestone_added", project, {"milestone": milestone.title})
+    audit.record(actor, "pipeline.milestone_added", project, {"milestone": milestone.title}, now=now)
     return milestone
 
 
@@ -282,7 +287,7 @@ def mark_milestone(actor, project: Project, milestone_id: int, done_on: date | N
     milestone.done_on = done_on
     _touch(project, now)
     audit.record(actor, "pipeline.milestone_marked", project,
-                 {"milestone": milestone.title, "done_on": done_on.isoformat() if done_on else None})
+                 {"milestone": milestone.title, "done_on": done_on.isoformat() if done_on else None}, now=now)
     return milestone
 
 
@@ -302,7 +307,7 @@ def post_note(actor, project: Project, body: str, files: list[tuple[str, bytes]]
     db.session.add(note)
     _touch(project, now)
     db.session.flush()
-    audit.record(actor, "pipeline.note_posted", project, {"files": len(files)})
+    audit.record(actor, "pipeline.note_posted", project, {"files": len(files)}, now=now)
     return note
 
 
@@ -352,7 +357,8 @@ def post_reading(actor, project: Project, indicator_id: int, details: ReadingDet
     indicator.readings.append(reading)
     _touch(project, now)
     db.session.flush()
-    audit.record(actor, "pipeline.reading_posted", project, {"indicator": indicator.name, "value": details.value})
+    audit.record(actor, "pipeline.reading_posted", project, {"indicator": indicator.name, "value": details.value},
+                 now=now)
     return reading
 
 
@@ -365,7 +371,7 @@ def verify_reading(actor, project: Project, reading_id: int, now: datetime) -> R
         raise Conflict(_("This reading was already verified."))
     reading.verified_at, reading.verified_by_id = now, actor.id
     audit.record(actor, "pipeline.reading_verified", project, {"indicator": reading.indicator.name,
-                                                                "value": reading.value})
+                                                                "value": reading.value}, now=now)
     return reading
 
 

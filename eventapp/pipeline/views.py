@@ -108,7 +108,7 @@ def stages():
         names = {stage.id: (form[f"name_fa-{stage.id}"].data or "", form[f"name_en-{stage.id}"].data or "")
                  for stage in stages}
         order = [stage.id for stage in sorted(stages, key=lambda s: (form[f"position-{s.id}"].data, s.position))]
-        outcome = perform(services.save_stages, current_user, names, order, form=form,
+        outcome = perform(services.save_stages, current_user, names, order, utcnow(), form=form,
                           success=_("The stages were saved."))
         if outcome.ok:
             return redirect(url_for("pipeline.stages"))
@@ -205,7 +205,7 @@ def plan(project_id):
     plan = services.Plan(owner_id=form.owner.data or None, next_step=form.next_step.data or "",
                          next_step_due=form.next_step_due.data)
     return _submit(project, form, {"plan_form": form}, _("The plan was saved."), "plan",
-                   services.update_plan, current_user, project, plan)
+                   services.update_plan, current_user, project, plan, utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/partners")
@@ -214,7 +214,8 @@ def add_partner(project_id):
     project = services.get_project(current_user, project_id)
     form = PartnerForm()
     return _submit(project, form, {"partner_form": form}, _("The partner was added."), "partners",
-                   services.add_partner, current_user, project, form.name.data or "", form.role.data or "")
+                   services.add_partner, current_user, project, form.name.data or "", form.role.data or "",
+                   utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/partners/<int:partner_id>/remove")
@@ -222,7 +223,8 @@ def add_partner(project_id):
 def remove_partner(project_id, partner_id):
     project = services.get_project(current_user, project_id)
     if ConfirmForm().validate():
-        perform(services.remove_partner, current_user, project, partner_id, success=_("The partner was removed."))
+        perform(services.remove_partner, current_user, project, partner_id, utcnow(),
+                success=_("The partner was removed."))
     return _back(project, "partners")
 
 
@@ -232,7 +234,7 @@ def add_milestone(project_id):
     project = services.get_project(current_user, project_id)
     form = MilestoneForm()
     return _submit(project, form, {"milestone_form": form}, _("The milestone was added."), "milestones",
-                   services.add_milestone, current_user, project, form.title.data or "", form.due_on.data)
+                   services.add_milestone, current_user, project, form.title.data or "", form.due_on.data, utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/milestones/<int:milestone_id>/done")

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ... import signals
 from ...audit import services as audit
 from ...auth.models import User
 from ...core import jobs, mail, storage
@@ -92,7 +93,8 @@ class Issuer:
         db.session.add(certificate)
         db.session.flush()
         audit.record(actor, "certificate.issued", certificate, {"kind": self.kind, "holder": subject.holder},
-                     label=f"{certificate.serial} · {subject.holder}")
+                     label=f"{certificate.serial} · {subject.holder}", now=now)
+        signals.send_after_commit(signals.certificate_issued, certificate, actor=actor, now=now)
         return certificate
 
 
@@ -140,7 +142,8 @@ def revoke(actor, certificate: Certificate, reason: str, now: datetime) -> Certi
     certificate.revoked_at, certificate.revoked_reason, certificate.revoked_by_id = now, reason, actor.id
     db.session.flush()
     audit.record(actor, "certificate.revoked", certificate, {"reason": reason},
-                 label=f"{certificate.serial} · {certificate.holder}")
+                 label=f"{certificate.serial} · {certificate.holder}", now=now)
+    signals.send_after_commit(signals.certificate_revoked, certificate, actor=actor, now=now, reason=reason)
     return certificate
 
 
@@ -153,7 +156,7 @@ def reissue(actor, certificate: Certificate, reason: str, now: datetime, base_ur
     replacement = _issue_checked(issuer, actor, _subject(certificate.event, certificate.kind, certificate.subject), now)
     certificate.replaced_by_id = replacement.id
     audit.record(actor, "certificate.reissued", certificate, {"replaced_by": replacement.serial},
-                 label=f"{certificate.serial} · {certificate.holder}")
+                 label=f"{certificate.serial} · {certificate.holder}", now=now)
     _announce([replacement])
     return replacement
 
@@ -204,7 +207,7 @@ def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "")
                              base_url=base_url, failures=[])
         db.session.add(job)
         db.session.flush()
-        audit.record(actor, "certificate.job_started", job, {"kind": kind}, label=f"{event.slug} · {kind}")
+        audit.record(actor, "certificate.job_started", job, {"kind": kind}, label=f"{event.slug} · {kind}", now=now)
     return job
 
 
@@ -219,7 +222,8 @@ def resume_job(actor, job: CertificateJob, now: datetime) -> CertificateJob:
     if job.status == JobStatus.RUNNING and not is_stale(job, now):
         raise ConflictError(_("This job is still running."))
     job.status, job.message, job.failures, job.failed, job.finished_at = JobStatus.QUEUED, "", [], 0, None
-    audit.record(actor, "certificate.job_resumed", job, {"kind": job.kind}, label=f"{job.event_id} · {job.kind}")
+    audit.record(actor, "certificate.job_resumed", job, {"kind": job.kind}, label=f"{job.event_id} · {job.kind}",
+                 now=now)
     return job
 
 

@@ -59,7 +59,7 @@ def settings_of(event: Event) -> CertificateSettings:
     return found or CertificateSettings(event_id=event.id, language=DocumentLanguage.FA, signatories=[])
 
 
-def save_settings(actor, event: Event, language: str, signatories: list[dict]) -> CertificateSettings:
+def save_settings(actor, event: Event, language: str, signatories: list[dict], now: datetime) -> CertificateSettings:
     """The language of the event's documents and up to three people who sign them."""
     require_certificate_organiser(actor)
     if language not in DocumentLanguage.values():
@@ -84,7 +84,7 @@ def save_settings(actor, event: Event, language: str, signatories: list[dict]) -
     db.session.add(settings)
     db.session.flush()
     audit.record(actor, "certificate.settings_saved", event,
-                 audit.diff(before, {"language": settings.language, "signatories": settings.signatories}))
+                 audit.diff(before, {"language": settings.language, "signatories": settings.signatories}), now=now)
     return settings
 
 
@@ -126,18 +126,18 @@ def upload_image(actor, event: Event, name: str, content: bytes, now: datetime) 
     image.sha256, image.content_type, image.size = sha256, kind[0], len(content)
     image.uploaded_by_id, image.uploaded_at = actor.id, now
     db.session.flush()
-    audit.record(actor, "certificate.image_uploaded", event, {"image": name, "sha256": sha256})
+    audit.record(actor, "certificate.image_uploaded", event, {"image": name, "sha256": sha256}, now=now)
     return image
 
 
-def remove_image(actor, event: Event, name: str) -> None:
+def remove_image(actor, event: Event, name: str, now: datetime) -> None:
     require_certificate_organiser(actor)
     image = db.session.scalar(select(TemplateImage).where(TemplateImage.event_id == event.id,
                                                           TemplateImage.name == name))
     if image is None:
         raise NotFound(_("There is no such image."))
     db.session.delete(image)
-    audit.record(actor, "certificate.image_removed", event, {"image": name})
+    audit.record(actor, "certificate.image_removed", event, {"image": name}, now=now)
 
 
 # --- templates ---------------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def template_of(event: Event, kind: str) -> tuple[str, str, bool]:
     return own.html, own.css, False
 
 
-def save_template(actor, event: Event, kind: str, html: str, css: str) -> CertificateTemplate:
+def save_template(actor, event: Event, kind: str, html: str, css: str, now: datetime) -> CertificateTemplate:
     """Keep the organisers' HTML and CSS (a template with problems may be kept; issuing refuses it)."""
     require_certificate_organiser(actor)
     kind = document_kind(kind)
@@ -174,20 +174,20 @@ def save_template(actor, event: Event, kind: str, html: str, css: str) -> Certif
     if own is None:
         own = CertificateTemplate(event_id=event.id, kind=kind)
         db.session.add(own)
-    own.html, own.css, own.updated_by_id = html, css, actor.id
+    own.html, own.css, own.updated_by_id, own.updated_at = html, css, actor.id, now
     db.session.flush()
-    audit.record(actor, "certificate.template_saved", event, {"kind": kind})
+    audit.record(actor, "certificate.template_saved", event, {"kind": kind}, now=now)
     return own
 
 
-def reset_template(actor, event: Event, kind: str) -> None:
+def reset_template(actor, event: Event, kind: str, now: datetime) -> None:
     require_certificate_organiser(actor)
     kind = document_kind(kind)
     own = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.event_id == event.id,
                                                               CertificateTemplate.kind == kind))
     if own is not None:
         db.session.delete(own)
-        audit.record(actor, "certificate.template_reset", event, {"kind": kind})
+        audit.record(actor, "certificate.template_reset", event, {"kind": kind}, now=now)
 
 
 # --- preview ---------------------------------------------------------------------------------------------
