@@ -69,10 +69,14 @@ from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy import func, insert, select, text, update
 
 from eventapp import create_app  # noqa: E402
+from eventapp.audit import services as audit  # noqa: E402
 from eventapp.auth.models import RoleGrant, User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
 from eventapp.certificates import documents, rendering, sandbox, services  # noqa: E402
-from eventapp.certificates.models import DONE, GROUP, Certificate, CertificateJob  # noqa: E402
+from eventapp.certificates.enums import DocumentKind, JobStatus  # noqa: E402
+from eventapp.certificates.models import Certificate, CertificateJob  # noqa: E402
+from eventapp.certificates.services import issuing  # noqa: E402
+from eventapp.core import mail, storage  # noqa: E402
 from eventapp.core.database import utcnow  # noqa: E402
 from eventapp.core.extensions import db  # noqa: E402
 from eventapp.core.roles import JUDGE, ORGANISER  # noqa: E402
@@ -225,7 +229,7 @@ class Loader:
         self._final_round(event, team_ids[:FINALISTS], now)
         for name, content in self.images.items():
             services.upload_image(self.organiser, event, name, content, now)
-        services.save_settings(self.organiser, event, language, SIGNATORIES)
+        services.save_settings(self.organiser, event, language, SIGNATORIES, now)
         db.session.commit()
         return event.id
 
@@ -341,7 +345,7 @@ def run_bulk(event_id: int, organiser_id: int, profiler: cProfile.Profile | None
     organiser = db.session.get(User, organiser_id)
     event = db.session.get(Event, event_id)
     started, cpu_started = time.perf_counter(), time.process_time()
-    job = services.start_job(organiser, event, GROUP, utcnow())
+    job = services.start_job(organiser, event, DocumentKind.GROUP, utcnow())
     db.session.commit()
     job_id = job.id
     samples = {}
@@ -387,8 +391,8 @@ def run_naive(event_id: int, count: int, folder: Path, pdf_variant: str | None) 
     (``rendering`` keeps each image's encoded stream in the image cache WeasyPrint is given; here that
     is a new cache per document, so every document encodes its images again, as plain WeasyPrint does.)"""
     event = db.session.get(Event, event_id)
-    issuer = services.Issuer(event, GROUP, BASE_URL)  # the same checked template, settings and images
-    _html, css, _default = services.template_of(event, GROUP)
+    issuer = services.Issuer(event, DocumentKind.GROUP, BASE_URL)  # the same checked template, settings and images
+    _html, css, _default = services.template_of(event, DocumentKind.GROUP)
     asset_urls = {}
     for name, (content, _content_type) in issuer.images.items():
         path = folder / f"{name}.png"
@@ -396,7 +400,7 @@ def run_naive(event_id: int, count: int, folder: Path, pdf_variant: str | None) 
         asset_urls[name] = path.as_uri()
     fonts = rendering.FONTS_DIR.as_uri()
     style = rendering.BASE_CSS.replace("url(font:", f"url({fonts}/") + "\n" + css
-    subjects = documents.subjects_of(event, GROUP)[:count]
+    subjects = documents.subjects_of(event, DocumentKind.GROUP)[:count]
     times, sizes, last = [], [], b""
     load_before = os.getloadavg()[0]
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -458,8 +462,8 @@ GROUPS = [
                                                            "eventapp/certificates/sandbox.py", "babel/",
                                                            "jdatetime/", "flask_babel/")),
     ("database (SQLAlchemy, driver)", ("sqlalchemy/", "sqlite3/", "psycopg/", "<sqlite3.", "psycopg")),
-    ("mail and logging", ("eventapp/mail.py", "email/", "logging/", "blinker/")),
-    ("files: uploads.store", ("eventapp/teams/uploads.py",)),
+    ("mail and logging", ("eventapp/core/mail.py", "email/", "logging/", "blinker/")),
+    ("files: storage.store", ("eventapp/core/storage.py",)),
     ("eventapp (the rest)", ("eventapp/",)),
 ]
 OTHER = "other (Python itself, weasyprint.urls, ...)"
@@ -478,9 +482,6 @@ def steps() -> list[tuple[str, object]]:
     from weasyprint.pdf.fonts import Font, build_fonts_dictionary
     from weasyprint.pdf.pdfa import pdfa
 
-    from eventapp.audit import services as audit
-    from eventapp.core import mail
-    from eventapp.teams import uploads
     return [
         ("run_job: everything", services.run_job),
         ("  Issuer(): template check, CSS, fonts, images (once)", services.Issuer.__init__),
@@ -503,10 +504,10 @@ def steps() -> list[tuple[str, object]]:
         ("            Font.clean (subsetting)", Font.clean),
         ("          pdfa (PDF/A metadata, ICC profile)", pdfa),
         ("        pydyf PDF.write (serialise, compress)", PDF.write),
-        ("    uploads.store (write the file)", uploads.store),
+        ("    storage.store (write the file)", storage.store),
         ("    audit.record", audit.record),
         ("  Session.commit", Session.commit),
-        ("  _announce (mails)", services._announce),
+        ("  _announce (mails)", issuing._announce),
         ("    mail.send", mail.send),
     ]
 
@@ -618,7 +619,7 @@ def run(args) -> dict:
             with app.app_context():
                 out["bulk"] = run_bulk(event_id, organiser_id)
                 out["achievements"] = dict(Counter(subject.achievement for subject in
-                                                   documents.subjects_of(db.session.get(Event, event_id), GROUP)))
+                                                   documents.subjects_of(db.session.get(Event, event_id), DocumentKind.GROUP)))
                 sample = out["bulk"].pop("sample")
                 out["bulk_facts"] = pdf_facts((folder / "uploads" / sample[:2] / sample).read_bytes()) \
                     if sample else {}
@@ -663,7 +664,7 @@ def report(args, result: dict) -> dict:
           f"{args.language}, achievements: {kinds}; loaded in {result['load_s']:.1f} s")
     print("images uploaded: " + ", ".join(f"{name} {size / 1024:.0f} KB" for name, size in
                                          result["image_sizes"].items()))
-    status = "" if bulk["status"] == DONE and bulk["failed"] == 0 and count == args.count else \
+    status = "" if bulk["status"] == JobStatus.DONE and bulk["failed"] == 0 and count == args.count else \
         f"  <- job {bulk['status']}, {bulk['done']} done, {bulk['failed']} failed: {bulk['failures']}"
     header = f"{'measure':<44} {'docs':>5} {'wall s':>8} {'docs/s':>7} {'ms/doc':>7} {'cpu ms/doc':>10}  notes"
     print(header)

@@ -56,14 +56,17 @@ results_published = _signals.signal("results-published", doc="""A round's result
 again, superseding the earlier snapshot). Sender: the Publication. Sent by judging.services.publish.
 Received by pipeline (projects for the final round's winners).""")
 
-certificate_issued = _signals.signal("certificate-issued", doc="""A certificate or report card was issued
-(also as the replacement of a reissued one). Sender: the Certificate. Sent by certificates.services.""")
+certificate_issued = _signals.signal("certificate-issued", doc="""A certificate or report card was issued:
+one by hand, each document of a bulk job, or the replacement of a reissued one. Sender: the Certificate.
+Sent by certificates.services.Issuer.issue (for issue_one, reissue and run_job).""")
 
-certificate_revoked = _signals.signal("certificate-revoked", doc="""A certificate was revoked (also when it
-was reissued). Sender: the Certificate. Extras: ``reason``. Sent by certificates.services.""")
+certificate_revoked = _signals.signal("certificate-revoked", doc="""A certificate was revoked (also the old
+document of a reissue). Sender: the Certificate. Extras: ``reason``. Sent by certificates.services.revoke
+(which reissue calls).""")
 
 project_moved = _signals.signal("project-moved", doc="""A pipeline project moved to another stage.
-Sender: the Project. Extras: ``from_stage``, ``to_stage``. Sent by pipeline.services.move_project.""")
+Sender: the Project. Extras: ``from_stage`` and ``to_stage``, the Stage rows (not their keys).
+Sent by pipeline.services.move.""")
 
 # A hook, not an event: asked while a request decides, answered at once (not after a commit).
 team_readers = _signals.signal("team-readers", doc="""Who else may read a team's map and files. Sent by

@@ -14,7 +14,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy import select
 
 from eventapp.api import services as api
-from eventapp.api.models import READ, SCOPES, WRITE_PIPELINE, ApiToken
+from eventapp.api.enums import ApiScope
+from eventapp.api.models import ApiToken
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.core.database import utcnow
@@ -31,7 +32,7 @@ LEADER_MOBILE = "09127654321"
 PRIVATE = (MEMBER_MOBILE, MEMBER_NATIONAL_ID, LEADER_EMAIL, LEADER_MOBILE, "team@example.com", "09120000000")
 
 
-def issue(app, organiser, scopes=SCOPES, name="Partner Foundation") -> str:
+def issue(app, organiser, scopes=(ApiScope.READ, ApiScope.WRITE_PIPELINE), name="Partner Foundation") -> str:
     with app.app_context():
         _token, plaintext = api.issue_token(db.session.get(User, organiser.id), name, list(scopes), utcnow())
         db.session.commit()
@@ -94,7 +95,7 @@ def world(app, make, organiser):
 def test_an_organiser_issues_a_token_that_is_shown_once_and_stored_hashed(app, login, organiser):
     client = login(organiser)
     client.set_cookie("lang", "en")
-    response = client.post("/organiser/api-tokens", data={"name": "بنیاد همراه", "scopes": [READ, WRITE_PIPELINE]})
+    response = client.post("/organiser/api-tokens", data={"name": "بنیاد همراه", "scopes": [ApiScope.READ, ApiScope.WRITE_PIPELINE]})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     token = re.search(r"dp_[A-Za-z0-9_-]{43}", response.get_data(as_text=True)).group(0)
@@ -103,7 +104,7 @@ def test_an_organiser_issues_a_token_that_is_shown_once_and_stored_hashed(app, l
     with app.app_context():
         row = db.session.scalar(select(ApiToken))
         assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
-        assert row.prefix == token[:10] and row.scopes == [READ, WRITE_PIPELINE]
+        assert row.prefix == token[:10] and row.scopes == [ApiScope.READ, ApiScope.WRITE_PIPELINE]
         stored = json.dumps([str(getattr(row, column.key)) for column in ApiToken.__table__.columns])
         audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "api.token_issued"))
         assert audit.actor_id == organiser.id and audit.changes["prefix"] == token[:10]
@@ -130,10 +131,10 @@ def test_a_token_needs_a_name_and_a_known_scope(app, login, organiser):
 def test_only_organisers_manage_tokens(app, login, member, organiser):
     client = login(member)
     assert client.get("/organiser/api-tokens").status_code == 403
-    assert client.post("/organiser/api-tokens", data={"name": "x", "scopes": [READ]}).status_code == 403
+    assert client.post("/organiser/api-tokens", data={"name": "x", "scopes": [ApiScope.READ]}).status_code == 403
     with app.app_context():
         with pytest.raises(NotAllowed):
-            api.issue_token(db.session.get(User, member.id), "x", [READ], utcnow())
+            api.issue_token(db.session.get(User, member.id), "x", [ApiScope.READ], utcnow())
 
 
 def test_a_revoked_token_is_refused(app, login, organiser):
@@ -177,7 +178,7 @@ def test_the_session_cookie_of_a_signed_in_organiser_is_not_accepted(app, login,
 
 
 def test_a_read_token_cannot_post(app, client, organiser, world):
-    token = issue(app, organiser, [READ])
+    token = issue(app, organiser, [ApiScope.READ])
     response = client.post(f"/api/v1/projects/{world['project']}/notes", json={"body": "به‌روزرسانی"},
                            headers=bearer(token))
     assert response.status_code == 403
@@ -185,13 +186,13 @@ def test_a_read_token_cannot_post(app, client, organiser, world):
 
 
 def test_a_write_only_token_cannot_read(app, client, organiser, world):
-    token = issue(app, organiser, [WRITE_PIPELINE])
+    token = issue(app, organiser, [ApiScope.WRITE_PIPELINE])
     assert client.get("/api/v1/events", headers=bearer(token)).status_code == 403
 
 
 def test_last_used_is_written_at_most_once_a_minute(app, organiser, ctx):
     actor = db.session.get(User, organiser.id)
-    token, plaintext = api.issue_token(actor, "p", [READ], utcnow())
+    token, plaintext = api.issue_token(actor, "p", [ApiScope.READ], utcnow())
     start = utcnow()
     assert api.authenticate(f"Bearer {plaintext}", start).last_used_at == start
     assert api.authenticate(f"bearer {plaintext}", start + timedelta(seconds=30)).last_used_at == start
@@ -393,7 +394,7 @@ def test_the_api_takes_no_csrf_token_but_the_token_page_does(app, database_url, 
     html = protected.get("/signin").get_data(as_text=True)
     csrf = html.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
     protected.post("/signin", data={"email": organiser.email, "password": factories.TEST_PASSWORD, "csrf_token": csrf})
-    assert protected.post("/organiser/api-tokens", data={"name": "x", "scopes": [READ]}).status_code == 400
+    assert protected.post("/organiser/api-tokens", data={"name": "x", "scopes": [ApiScope.READ]}).status_code == 400
 
 
 def test_messages_follow_accept_language_not_the_language_cookie(app, client, organiser):

@@ -20,10 +20,12 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from eventapp import signals
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.certificates import documents, sandbox, services
-from eventapp.certificates.models import DONE, GROUP, JUDGE, REPORT, RUNNING, TRAINING, Certificate, CertificateJob
+from eventapp.certificates.enums import DocumentKind, JobStatus
+from eventapp.certificates.models import Certificate, CertificateJob
 from eventapp.certificates.rendering import Renderer, RestrictedFetcher
 from eventapp.core import storage
 from eventapp.core.database import utcnow
@@ -87,11 +89,11 @@ def festival(app, make, organiser):
                            sara=sara, judge=judge, round_id=round_id)
 
 
-def issue(app, world, kind=GROUP, subject=None) -> Certificate:
-    """Issue one document as the organiser, in a request to this site (so the QR code points here)."""
-    with app.test_request_context():
+def issue(app, world, kind=DocumentKind.GROUP, subject=None) -> Certificate:
+    """Issue one document as the organiser, with this site's address (so the QR code points here)."""
+    with app.app_context():
         certificate = services.issue_one(get(User, world.organiser.id), get(Event, world.event.id), kind,
-                                         subject or f"team:{world.omid}", utcnow())
+                                         subject or f"team:{world.omid}", utcnow(), "http://localhost")
         db.session.commit()
         db.session.refresh(certificate)
         db.session.expunge(certificate)
@@ -100,7 +102,7 @@ def issue(app, world, kind=GROUP, subject=None) -> Certificate:
 
 def set_language(app, world, language):
     with app.app_context():
-        services.save_settings(get(User, world.organiser.id), get(Event, world.event.id), language, [])
+        services.save_settings(get(User, world.organiser.id), get(Event, world.event.id), language, [], utcnow())
         db.session.commit()
 
 
@@ -147,7 +149,7 @@ def test_the_qr_code_opens_the_documents_verification_page(app, festival, client
     login(festival.organiser)
     assert client.post(f"/organiser/events/{festival.event.id}/certificates/group/issue").status_code == 302
     with app.app_context():
-        certificate = services.valid_certificate(get(Event, festival.event.id), GROUP, f"team:{festival.omid}")
+        certificate = services.valid_certificate(get(Event, festival.event.id), DocumentKind.GROUP, f"team:{festival.omid}")
         pdf, code = stored_pdf(app, certificate), certificate.verification_code
     document = pypdfium2.PdfDocument(pdf)
     image = document[0].render(scale=3).to_pil()
@@ -157,6 +159,27 @@ def test_the_qr_code_opens_the_documents_verification_page(app, festival, client
     page = client.get(f"/verify/{code}")
     assert page.status_code == 200 and 'verdict--valid' in page.get_data(as_text=True)
     assert "Valid: we issued this document and it stands." in page_text(page)
+
+
+def test_the_qr_code_opens_base_url_when_it_is_set_else_the_address_the_page_was_asked_at(app, festival, client,
+                                                                                           login, upload_dir,
+                                                                                           monkeypatch):
+    login(festival.organiser)
+    monkeypatch.setitem(app.config, "BASE_URL", "https://dawn.example.ir")
+    client.post(f"/organiser/events/{festival.event.id}/certificates/group/issue-one",
+                data={"subject": f"team:{festival.omid}"})
+    with app.app_context():
+        certificate = services.valid_certificate(get(Event, festival.event.id), DocumentKind.GROUP,
+                                                 f"team:{festival.omid}")
+        document = pypdfium2.PdfDocument(stored_pdf(app, certificate))
+        image = document[0].render(scale=3).to_pil()
+        document.close()
+        assert [found.text for found in zxingcpp.read_barcodes(image)] == [
+            f"https://dawn.example.ir/verify/{certificate.verification_code}"]
+        assert services.site_address("http://localhost:8000/") == "https://dawn.example.ir"
+        monkeypatch.setitem(app.config, "BASE_URL", "")
+        assert services.site_address("http://localhost:8000/") == "http://localhost:8000"
+        assert services.site_address() == "http://127.0.0.1:5000"  # the command line without --base-url
 
 
 def test_a_serial_is_found_however_it_is_typed(app, festival, client, upload_dir):
@@ -240,7 +263,7 @@ VALUES = {"team": {"name": "گروه", "organisation": ""}, "members": ["زهر�
 
 def document_values(subject: documents.Subject) -> dict:
     """What a group certificate's template sees for ``subject`` (needs an app context)."""
-    return documents.context(GROUP, subject, event={"fa": "رویداد", "en": "Event"}, language="fa", signatories=[],
+    return documents.context(DocumentKind.GROUP, subject, event={"fa": "رویداد", "en": "Event"}, language="fa", signatories=[],
                              images={}, serial="DP-0000-0000-0000", verify_url="http://localhost/verify/x",
                              issued_at=utcnow())
 
@@ -263,7 +286,7 @@ def test_the_sandbox_refuses_templates_that_reach_into_python(source):
 
 
 def test_a_teams_name_is_escaped_in_the_document(app):
-    html, _css = services.default_template(GROUP)
+    html, _css = services.default_template(DocumentKind.GROUP)
     subject = documents.Subject(key="team:1", holder="<script>alert(1)</script>", members=["<b>زهرا</b>"],
                                 achievement="first")
     with app.app_context():
@@ -274,7 +297,7 @@ def test_a_teams_name_is_escaped_in_the_document(app):
         assert "<script>" not in rendered and "<b>" not in rendered
 
 
-def with_motto(kind=GROUP) -> tuple[str, str]:
+def with_motto(kind=DocumentKind.GROUP) -> tuple[str, str]:
     html, css = services.default_template(kind)
     return html.replace("</main>", "<p>{{ team.motto }}</p></main>", 1), css
 
@@ -283,17 +306,17 @@ def test_an_unknown_value_is_marked_in_the_preview_and_issuing_refuses_the_templ
                                                                                      upload_dir):
     html, css = with_motto()
     with app.app_context():
-        marked = sandbox.render_preview(html, document_values(documents.sample_subject(GROUP)))
+        marked = sandbox.render_preview(html, document_values(documents.sample_subject(DocumentKind.GROUP)))
         assert '<span class="template-problem">{{ motto }}</span>' in marked.html
         assert [(problem.kind, problem.detail) for problem in marked.problems] == [(sandbox.UNKNOWN, "motto")]
         actor, event = get(User, festival.organiser.id), get(Event, festival.event.id)
-        preview = services.preview(actor, event, GROUP, html, css, utcnow())
+        preview = services.preview(actor, event, DocumentKind.GROUP, html, css, utcnow())
         assert len(preview.problems) == 1 and "motto" in preview.problems[0]
         assert preview.pages[0].startswith("data:image/png;base64,")
-        services.save_template(actor, event, GROUP, html, css)
+        services.save_template(actor, event, DocumentKind.GROUP, html, css, utcnow())
         db.session.commit()
         with pytest.raises(Invalid, match="motto"):
-            services.start_job(actor, event, GROUP, utcnow())
+            services.start_job(actor, event, DocumentKind.GROUP, utcnow())
         db.session.rollback()
     login(festival.organiser)
     client.set_cookie("lang", "en")
@@ -360,7 +383,7 @@ def test_a_template_cannot_put_a_local_file_into_a_document(app, festival, uploa
     assert not PdfReader(io.BytesIO(pdf)).attachments
     assert renderer.fetcher.refused == ["file:///etc/passwd"]
     with app.app_context():
-        preview = services.preview(get(User, festival.organiser.id), get(Event, festival.event.id), GROUP,
+        preview = services.preview(get(User, festival.organiser.id), get(Event, festival.event.id), DocumentKind.GROUP,
                                    html, "", utcnow())
         assert any("file:///etc/passwd" in problem for problem in preview.problems)
 
@@ -371,27 +394,27 @@ def test_a_template_cannot_put_a_local_file_into_a_document(app, festival, uploa
 def test_a_bulk_issue_makes_every_document_but_the_one_that_fails_and_names_it(app, make, organiser, upload_dir):
     names = [f"گروه شماره {persian_digits(str(index))}" for index in range(29)] + ["گروه خراب"]
     event, team_ids = factories.many_teams(app, make, organiser, 30, names)
-    html, css = services.default_template(GROUP)
+    html, css = services.default_template(DocumentKind.GROUP)
     with app.app_context():
         actor = get(User, organiser.id)
-        services.save_template(actor, get(Event, event.id), GROUP,
-                               html + '{% if team.name == "گروه خراب" %}{{ 1 // 0 }}{% endif %}', css)
-        job = services.start_job(actor, get(Event, event.id), GROUP, utcnow())
+        services.save_template(actor, get(Event, event.id), DocumentKind.GROUP,
+                               html + '{% if team.name == "گروه خراب" %}{{ 1 // 0 }}{% endif %}', css, utcnow())
+        job = services.start_job(actor, get(Event, event.id), DocumentKind.GROUP, utcnow())
         db.session.commit()
         services.run_job(job.id)
         job = get(CertificateJob, job.id)
-        assert (job.status, job.total, job.done, job.failed) == (DONE, 30, 29, 1)
+        assert (job.status, job.total, job.done, job.failed) == (JobStatus.DONE, 30, 29, 1)
         assert [(failure["subject"], failure["holder"]) for failure in job.failures] == [
             (f"team:{team_ids[-1]}", "گروه خراب")]
         assert "ZeroDivisionError" in job.failures[0]["error"]
         assert count_certificates(app) == 29
         # Corrected, the job runs again and makes only the missing document.
-        services.reset_template(actor, get(Event, event.id), GROUP)
+        services.reset_template(actor, get(Event, event.id), DocumentKind.GROUP, utcnow())
         services.resume_job(actor, job, utcnow())
         db.session.commit()
         services.run_job(job.id)
         job = get(CertificateJob, job.id)
-        assert (job.status, job.done, job.skipped, job.failed) == (DONE, 30, 29, 0)
+        assert (job.status, job.done, job.skipped, job.failed) == (JobStatus.DONE, 30, 29, 0)
     assert count_certificates(app) == 30
 
 
@@ -399,11 +422,11 @@ def test_a_job_run_again_issues_nothing_twice(app, festival, upload_dir):
     with app.app_context():
         actor, event = get(User, festival.organiser.id), get(Event, festival.event.id)
         for _run in range(2):
-            job = services.start_job(actor, event, GROUP, utcnow())
+            job = services.start_job(actor, event, DocumentKind.GROUP, utcnow())
             db.session.commit()
             services.run_job(job.id)
         job = get(CertificateJob, job.id)
-        assert (job.status, job.total, job.skipped, job.done) == (DONE, 2, 2, 2)
+        assert (job.status, job.total, job.skipped, job.done) == (JobStatus.DONE, 2, 2, 2)
     assert count_certificates(app) == 2
 
 
@@ -426,18 +449,18 @@ def test_an_interrupted_job_resumes_where_it_stopped(app, make, organiser, uploa
 
     monkeypatch.setattr(Renderer, "pdf", counting)
     with app.app_context():
-        job = services.start_job(get(User, organiser.id), get(Event, event.id), GROUP, utcnow())
+        job = services.start_job(get(User, organiser.id), get(Event, event.id), DocumentKind.GROUP, utcnow())
         db.session.commit()
         with pytest.raises(Interrupted):
             services.run_job(job.id, on_progress=stop_after_five)
         db.session.rollback()
         job = get(CertificateJob, job.id)
-        assert job.status == RUNNING and job.done == 5 and len(rendered) == 5
+        assert job.status == JobStatus.RUNNING and job.done == 5 and len(rendered) == 5
         assert services.progress(job, utcnow() + timedelta(minutes=2)).status == "interrupted"
         first_run = set(db.session.scalars(select(Certificate.serial)))
         services.run_job(job.id)
         job = get(CertificateJob, job.id)
-        assert (job.status, job.done, job.skipped) == (DONE, 8, 5)
+        assert (job.status, job.done, job.skipped) == (JobStatus.DONE, 8, 5)
         subjects = db.session.scalars(select(Certificate.subject)).all()
         assert sorted(subjects) == sorted(f"team:{team_id}" for team_id in team_ids)
         assert first_run < set(db.session.scalars(select(Certificate.serial)))
@@ -467,10 +490,10 @@ def organiser_routes(app, **values):
 def test_only_organisers_reach_the_certificate_pages(app, festival, client, client_for, member, judge, upload_dir):
     certificate = issue(app, festival)
     with app.app_context():
-        job = services.start_job(get(User, festival.organiser.id), get(Event, festival.event.id), JUDGE, utcnow())
+        job = services.start_job(get(User, festival.organiser.id), get(Event, festival.event.id), DocumentKind.JUDGE, utcnow())
         db.session.commit()
         job_id = job.id
-    routes = organiser_routes(app, event_id=festival.event.id, kind=GROUP, name="logo", job_id=job_id,
+    routes = organiser_routes(app, event_id=festival.event.id, kind=DocumentKind.GROUP, name="logo", job_id=job_id,
                               certificate_id=certificate.id)
     assert len(routes) >= 14
     for method, path in routes:
@@ -482,6 +505,71 @@ def test_only_organisers_reach_the_certificate_pages(app, festival, client, clie
             assert signed_in.open(path, method=method, data={"reason": "x"}).status_code in (403, 404), (user, path)
     with app.app_context():
         assert get(Certificate, certificate.id).valid
+
+
+@pytest.fixture
+def heard():
+    """(signal name, sender, extras) of every certificate_issued and certificate_revoked delivered."""
+    seen = []
+    receivers = {}
+    for signal in (signals.certificate_issued, signals.certificate_revoked):
+        def receiver(sender, name=signal.name, **extras):
+            seen.append((name, sender, extras))
+        receivers[signal] = receiver
+        signal.connect(receiver)
+    yield seen
+    for signal, receiver in receivers.items():
+        signal.disconnect(receiver)
+
+
+def test_issuing_revoking_and_reissuing_are_announced_after_their_commit_only(app, festival, upload_dir, heard):
+    now = utcnow()
+    with app.app_context():
+        actor, event, omid = get(User, festival.organiser.id), get(Event, festival.event.id), f"team:{festival.omid}"
+        services.issue_one(actor, event, DocumentKind.GROUP, omid, now)
+        db.session.rollback()
+        db.session.commit()
+        assert heard == []
+
+        certificate = services.issue_one(actor, event, DocumentKind.GROUP, omid, now)
+        assert heard == []
+        db.session.commit()
+        assert heard == [("certificate-issued", certificate, {"actor": actor, "now": now})]
+
+        heard.clear()
+        services.revoke(actor, certificate, "اشتباه در نام", now)
+        db.session.rollback()
+        db.session.commit()
+        assert heard == []
+
+        replacement = services.reissue(actor, certificate, "اشتباه در نام", now)
+        assert heard == []
+        db.session.commit()
+        assert heard == [("certificate-revoked", certificate, {"actor": actor, "now": now, "reason": "اشتباه در نام"}),
+                         ("certificate-issued", replacement, {"actor": actor, "now": now})]
+
+
+def test_each_document_of_a_bulk_issue_is_announced_when_it_is_committed(app, festival, upload_dir, heard):
+    with app.app_context():
+        job = services.start_job(get(User, festival.organiser.id), get(Event, festival.event.id), DocumentKind.GROUP,
+                                 utcnow())
+        db.session.commit()
+        services.run_job(job.id)
+        issued = db.session.scalars(select(Certificate).where(Certificate.job_id == job.id)).all()
+        assert len(issued) == 2
+        assert sorted((name, sender.id, extras["actor"].id) for name, sender, extras in heard) == sorted(
+            ("certificate-issued", certificate.id, festival.organiser.id) for certificate in issued)
+
+
+def test_an_unknown_kind_of_document_is_not_found(app, festival, login, upload_dir):
+    client = login(festival.organiser)
+    kinds = {path for method, path in organiser_routes(app, event_id=festival.event.id, kind="diploma", name="logo",
+                                                       job_id=1, certificate_id=1) if "diploma" in path}
+    assert len(kinds) == 5  # its list, template, ZIP, bulk issue and single issue
+    for path in kinds:
+        method = "POST" if path.endswith(("/issue", "/issue-one")) else "GET"
+        assert client.open(path, method=method, data={"subject": f"team:{festival.omid}"}).status_code == 404, path
+    assert count_certificates(app) == 0
 
 
 # --- the team's and the judges' own pages --------------------------------------------------------------------
@@ -516,14 +604,14 @@ def test_only_judges_who_submitted_every_assignment_get_a_certificate(app, make,
         one_of_two = db.session.scalar(select(Assignment).where(Assignment.user_id == late.id))
         judging.submit_scores(get(User, late.id), one_of_two, "", utcnow())  # not enough
         db.session.commit()
-        subjects = documents.subjects_of(get(Event, event.id), JUDGE)
+        subjects = documents.subjects_of(get(Event, event.id), DocumentKind.JUDGE)
         assert [(subject.key, subject.holder, subject.reviewed) for subject in subjects] == [
             (f"judge:{done.id}", "لیلا صدری", 2)]
     world = SimpleNamespace(organiser=organiser, event=event)
-    certificate = issue(app, world, JUDGE, f"judge:{done.id}")
+    certificate = issue(app, world, DocumentKind.JUDGE, f"judge:{done.id}")
     assert "لیلا صدری" in pdf_pages(stored_pdf(app, certificate))[0]
     with app.app_context(), pytest.raises(ConflictError):
-        services.issue_one(get(User, organiser.id), get(Event, event.id), JUDGE, f"judge:{late.id}", utcnow())
+        services.issue_one(get(User, organiser.id), get(Event, event.id), DocumentKind.JUDGE, f"judge:{late.id}", utcnow())
     assert f"/certificates/{certificate.id}/download" in client_for(done).get("/judging").get_data(as_text=True)
 
 
@@ -556,10 +644,10 @@ def test_a_training_certificate_lists_only_the_members_who_attended_every_requir
                 db.session.add(TrainingSignup(session_id=session_id, user_id=user.id, attended=attended,
                                               team_id=team if user is not other_team else other))
         db.session.commit()
-        subjects = documents.subjects_of(get(Event, event.id), TRAINING)
+        subjects = documents.subjects_of(get(Event, event.id), DocumentKind.TRAINING)
         assert [(subject.key, subject.members) for subject in subjects] == [(f"team:{team}", ["نرگس نیک‌نام"])]
     world = SimpleNamespace(organiser=organiser, event=event)
-    text = pdf_pages(stored_pdf(app, issue(app, world, TRAINING, f"team:{team}")))[0]
+    text = pdf_pages(stored_pdf(app, issue(app, world, DocumentKind.TRAINING, f"team:{team}")))[0]
     assert plain("نرگس نیک‌نام") in text and "گروه یادگیری" in text
     assert "محمد امینی" not in text and "زینب قاسمی" not in text
 
@@ -569,7 +657,7 @@ def test_a_report_card_shows_the_criteria_and_the_rank_but_not_the_judges(app, f
     with app.app_context():
         criteria = [(criterion.title_fa, criterion.title_en)
                     for criterion in get(Round, festival.round_id).rubric.criteria]
-    text = " ".join(pdf_pages(stored_pdf(app, issue(app, festival, REPORT, f"team:{festival.mehr}"))))
+    text = " ".join(pdf_pages(stored_pdf(app, issue(app, festival, DocumentKind.REPORT, f"team:{festival.mehr}"))))
     for title_fa, title_en in criteria:
         assert plain(title_fa) in text and title_en in text
     assert "Rank: 2 / 2" in text
@@ -585,11 +673,11 @@ def test_the_command_line_issues_every_document_once_and_exports_them(app, festi
     result = runner.invoke(args=["certificates", "issue", festival.event.slug, "--kind", "group",
                                  "--base-url", "https://dawn.example.org"])
     assert result.exit_code == 0, result.output
-    assert count_certificates(app, kind=GROUP) == 2
+    assert count_certificates(app, kind=DocumentKind.GROUP) == 2
     again = runner.invoke(args=["certificates", "issue", festival.event.slug, "--kind", "group",
                                  "--base-url", "https://dawn.example.org"])
     assert again.exit_code == 0 and "(2 were issued before), 0 failed" in again.output
-    assert count_certificates(app, kind=GROUP) == 2
+    assert count_certificates(app, kind=DocumentKind.GROUP) == 2
     target = tmp_path / "x.zip"
     export = runner.invoke(args=["certificates", "export", festival.event.slug, "--kind", "group",
                                  "--output", str(target)])
@@ -613,7 +701,7 @@ def test_a_worker_process_runs_a_job_from_the_redis_queue(app, festival, databas
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "redis")
     monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
     with app.test_request_context():
-        job = services.start_job(get(User, festival.organiser.id), get(Event, festival.event.id), GROUP, utcnow())
+        job = services.start_job(get(User, festival.organiser.id), get(Event, festival.event.id), DocumentKind.GROUP, utcnow())
         db.session.commit()
         services.enqueue(job)
         job_id = job.id
@@ -624,9 +712,9 @@ def test_a_worker_process_runs_a_job_from_the_redis_queue(app, festival, databas
     assert worker.returncode == 0, worker.stderr
     with app.app_context():
         job = get(CertificateJob, job_id)
-        assert (job.status, job.done, job.total, job.failed) == (DONE, 2, 2, 0)
+        assert (job.status, job.done, job.total, job.failed) == (JobStatus.DONE, 2, 2, 0)
         for team_id in (festival.omid, festival.mehr):
-            certificate = services.valid_certificate(get(Event, festival.event.id), GROUP, f"team:{team_id}")
+            certificate = services.valid_certificate(get(Event, festival.event.id), DocumentKind.GROUP, f"team:{team_id}")
             assert stored_pdf(app, certificate).startswith(b"%PDF-")
 
 
@@ -635,6 +723,6 @@ def test_the_organisers_list_is_in_persian_alphabetical_order(app, make, organis
     event, _team_ids = factories.many_teams(app, make, organiser, 2, names=["کانون هلال", "کانون گلستان"])
     with app.test_request_context():
         actor, found = get(User, organiser.id), get(Event, event.id)
-        services.run_job(services.start_job(actor, found, GROUP, utcnow()).id)
-        holders = [item.holder for item in services.certificates_of_event(actor, found, GROUP)]
+        services.run_job(services.start_job(actor, found, DocumentKind.GROUP, utcnow()).id)
+        holders = [item.holder for item in services.certificates_of_event(actor, found, DocumentKind.GROUP)]
     assert holders == ["کانون گلستان", "کانون هلال"]

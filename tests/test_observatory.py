@@ -214,7 +214,7 @@ def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(app, login,
         assert db.session.scalar(select(func.count()).select_from(ReferenceValue)) == 0
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
-        result = observatory.import_references(db.session.get(User, organiser.id), "f.csv", content)
+        result = observatory.import_references(db.session.get(User, organiser.id), "f.csv", content, utcnow())
         assert [(problem.line, bool(problem.message)) for problem in result.problems] == [
             (3, True), (4, True), (5, True), (6, True)]
         db.session.rollback()

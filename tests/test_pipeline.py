@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from eventapp import signals
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.core import storage
@@ -17,6 +18,7 @@ from eventapp.events.models import County, Event, Province
 from eventapp.judging import services as judging
 from eventapp.judging.models import Round
 from eventapp.pipeline import services
+from eventapp.pipeline.enums import TrackingStatus
 from eventapp.pipeline.models import (
     Milestone,
     Note,
@@ -27,7 +29,6 @@ from eventapp.pipeline.models import (
     Stage,
     StageMove,
 )
-from eventapp.pipeline.tracking import MET, NO_DATA, ON_TRACK
 from eventapp.teams.models import DRAFT, SUBMITTED, Indicator, MapAction, ProgressMap, Team
 
 from . import factories
@@ -265,9 +266,40 @@ def test_moves_are_recorded_and_audited_with_who_and_when(app, site):
         audited = moves_audited(project.id)
         assert [entry.changes["stage"] for entry in audited] == [["selected", "agreement"], ["agreement", "planning"]]
         assert {entry.actor_id for entry in audited} == {site.organiser.id}
-        assert all(abs(entry.at - utcnow()) < timedelta(minutes=1) for entry in audited)
+        assert [entry.at for entry in audited] == [first, second]  # at the moments given, as the moves
         with pytest.raises(Conflict):
             services.move(actor, project, stage_id("planning"), "", second)
+
+
+@pytest.fixture
+def moves_heard():
+    heard = []
+
+    def receiver(project, **extras):
+        heard.append((project, extras))
+
+    signals.project_moved.connect(receiver)
+    yield heard
+    signals.project_moved.disconnect(receiver)
+
+
+def test_a_move_is_announced_after_its_commit_and_not_when_it_is_rolled_back(app, site, moves_heard):
+    now = utcnow()
+    with app.app_context():
+        actor, project = get(User, site.organiser.id), get(Project, site.project_id)
+        services.move(actor, project, stage_id("agreement"), "", now)
+        db.session.rollback()
+        db.session.commit()
+        assert moves_heard == []
+
+        project = get(Project, site.project_id)
+        services.move(actor, project, stage_id("on_hold"), "منتظر اعتبار", now)
+        assert moves_heard == []
+        db.session.commit()
+        assert len(moves_heard) == 1
+        sender, extras = moves_heard[0]
+        assert sender is project and extras["actor"] is actor and extras["now"] == now
+        assert (extras["from_stage"].key, extras["to_stage"].key) == ("selected", "on_hold")
 
 
 @pytest.mark.parametrize("key", ["on_hold", "dropped"])
@@ -309,19 +341,19 @@ def test_stages_are_renamed_and_reordered_but_every_stage_keeps_a_place(app, sit
         actor, stages = get(User, site.organiser.id), services.ensure_stages()
         ids = [stage.id for stage in stages]
         with pytest.raises(Invalid):
-            services.save_stages(actor, {}, ids[:-1])
+            services.save_stages(actor, {}, ids[:-1], utcnow())
         with pytest.raises(Invalid):
-            services.save_stages(actor, {}, ids + ids[:1])
+            services.save_stages(actor, {}, ids + ids[:1], utcnow())
         with pytest.raises(Invalid) as unnamed:
-            services.save_stages(actor, {ids[0]: (" ", "Proposed")}, ids)
+            services.save_stages(actor, {ids[0]: (" ", "Proposed")}, ids, utcnow())
         assert f"name_fa-{ids[0]}" in unnamed.value.fields
         with pytest.raises(NotAllowed):
-            services.save_stages(get(User, site.member.id), {}, ids)
+            services.save_stages(get(User, site.member.id), {}, ids, utcnow())
         db.session.rollback()
         assert [stage.id for stage in services.ensure_stages()] == ids
 
         order = [ids[1], ids[0], *ids[2:]]
-        services.save_stages(actor, {ids[0]: (" پیشنهادشده ", "Proposed")}, order)
+        services.save_stages(actor, {ids[0]: (" پیشنهادشده ", "Proposed")}, order, utcnow())
         db.session.commit()
         stages = services.ensure_stages()
         assert [stage.id for stage in stages] == order
@@ -338,20 +370,20 @@ def test_the_owner_must_be_an_organiser_and_a_due_date_needs_a_step(app, site):
     with app.app_context():
         actor, project = get(User, site.organiser.id), get(Project, site.project_id)
         with pytest.raises(Invalid) as refused:
-            services.update_plan(actor, project, services.Plan(site.member.id, "امضای تفاهم‌نامه", due))
+            services.update_plan(actor, project, services.Plan(site.member.id, "امضای تفاهم‌نامه", due), utcnow())
         assert "owner" in refused.value.fields
         with pytest.raises(Invalid):
-            services.update_plan(actor, project, services.Plan(10**6, "", None))
+            services.update_plan(actor, project, services.Plan(10**6, "", None), utcnow())
         with pytest.raises(Invalid) as stepless:
-            services.update_plan(actor, project, services.Plan(site.organiser.id, "  ", due))
+            services.update_plan(actor, project, services.Plan(site.organiser.id, "  ", due), utcnow())
         assert "next_step" in stepless.value.fields
         with pytest.raises(NotAllowed):
-            services.update_plan(get(User, site.member.id), project, services.Plan(None, "x", None))
+            services.update_plan(get(User, site.member.id), project, services.Plan(None, "x", None), utcnow())
         db.session.rollback()
         project = get(Project, site.project_id)
         assert project.owner_id is None and project.next_step == ""
 
-        services.update_plan(actor, project, services.Plan(site.organiser.id, " جلسه با فرمانداری ", due))
+        services.update_plan(actor, project, services.Plan(site.organiser.id, " جلسه با فرمانداری ", due), utcnow())
         db.session.commit()
         assert (project.owner_id, project.next_step, project.next_step_due) == \
             (site.organiser.id, "جلسه با فرمانداری", due)
@@ -442,14 +474,14 @@ def test_readings_are_checked_and_only_verified_ones_count(app, site):
         db.session.commit()
         assert reading.source == "اداره آب منطقه‌ای" and reading.posted_by_id == member.id
         assert reading.verified_at is None and project.last_update_at == now
-        assert services.indicator_status(water, today()) == NO_DATA  # not verified yet
+        assert services.indicator_status(water, today()) == TrackingStatus.NO_DATA  # not verified yet
 
         with pytest.raises(NotAllowed):
             services.verify_reading(member, project, reading.id, now)
         services.verify_reading(organiser, project, reading.id, now)
         db.session.commit()
         assert reading.verified_by_id == organiser.id and reading.verified_at == now
-        assert services.indicator_status(water, today()) == ON_TRACK  # half the way in a month of two years
+        assert services.indicator_status(water, today()) == TrackingStatus.ON_TRACK  # half the way in a month of two years
         with pytest.raises(Conflict):
             services.verify_reading(organiser, project, reading.id, now)
         with pytest.raises(NotFound):
@@ -457,10 +489,10 @@ def test_readings_are_checked_and_only_verified_ones_count(app, site):
 
         met = services.post_reading(member, project, water.id, services.ReadingDetails(today(), 104.0), now)
         db.session.commit()
-        assert services.indicator_status(water, today()) == ON_TRACK
+        assert services.indicator_status(water, today()) == TrackingStatus.ON_TRACK
         services.verify_reading(organiser, project, met.id, now)
         db.session.commit()
-        assert services.indicator_status(water, today()) == MET
+        assert services.indicator_status(water, today()) == TrackingStatus.MET
         assert count(AuditEntry, action="pipeline.reading_verified") == 2
 
 
@@ -508,7 +540,7 @@ def watched(app, make, organiser):
         for name, project in projects.items():
             owner = None if name == "unowned" else other_owner.id if name == "fresh" else organiser.id
             due = yesterday if name in ("step", "held") else today() + timedelta(days=10) if name == "fresh" else None
-            services.update_plan(actor, project, services.Plan(owner, "پیگیری تفاهم‌نامه" if due else "", due))
+            services.update_plan(actor, project, services.Plan(owner, "پیگیری تفاهم‌نامه" if due else "", due), utcnow())
             project.last_update_at = now - timedelta(days=2)
         projects["done"].milestones[0].done_on = yesterday
         projects["done"].milestones[1].done_on = yesterday
@@ -574,9 +606,9 @@ def test_the_project_list_filters_by_event_province_stage_owner_and_overdue(app,
     }
     with app.app_context():
         actor = get(User, organiser.id)
-        services.update_plan(actor, get(Project, ids["a"]), services.Plan(organiser.id, "", None))
+        services.update_plan(actor, get(Project, ids["a"]), services.Plan(organiser.id, "", None), utcnow())
         services.update_plan(actor, get(Project, ids["b"]), services.Plan(
-            other_owner.id, "جلسه با بنیاد برکت", today() - timedelta(days=3)))
+            other_owner.id, "جلسه با بنیاد برکت", today() - timedelta(days=3)), utcnow())
         services.move(actor, get(Project, ids["b"]), stage_id("planning"), "", utcnow())
         db.session.commit()
         names = {project_id: name for name, project_id in ids.items()}

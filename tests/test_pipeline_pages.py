@@ -115,7 +115,7 @@ def test_the_board_flags_what_needs_attention(app, client_for, organiser, setup)
     with app.app_context():
         project = db.session.get(Project, setup.project_id)
         services.update_plan(db.session.get(User, organiser.id), project, services.Plan(
-            owner_id=organiser.id, next_step="جلسه با فرمانداری", next_step_due=services.today() - timedelta(days=3)))
+            owner_id=organiser.id, next_step="جلسه با فرمانداری", next_step_due=services.today() - timedelta(days=3)), utcnow())
         db.session.commit()
     response = client_for(organiser).get("/organiser/pipeline")
     body = response.get_data(as_text=True)

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from eventapp.pipeline.tracking import BEHIND, MET, NO_DATA, ON_TRACK, status
+from eventapp.pipeline.enums import TrackingStatus
+from eventapp.pipeline.tracking import status
 
 PROPERTY = settings(max_examples=300, derandomize=True, database=None, deadline=None)
 DAY0 = date(2025, 3, 21)  # 1 Farvardin 1404
@@ -45,13 +46,13 @@ def origin_of(baseline, readings):
 @PROPERTY
 @given(baseline=st.none() | values, target_date=maybe_days, readings=readings_lists, today=days)
 def test_no_target_is_no_data(baseline, target_date, readings, today):
-    assert status(baseline, None, target_date, readings, today) == NO_DATA
+    assert status(baseline, None, target_date, readings, today) == TrackingStatus.NO_DATA
 
 
 @PROPERTY
 @given(baseline=st.none() | values, target=values, target_date=maybe_days, today=days)
 def test_no_readings_is_no_data(baseline, target, target_date, today):
-    assert status(baseline, target, target_date, [], today) == NO_DATA
+    assert status(baseline, target, target_date, [], today) == TrackingStatus.NO_DATA
 
 
 @PROPERTY
@@ -62,7 +63,7 @@ def test_reaching_or_passing_the_target_is_met(journey, overshoot, target_date, 
     baseline, target, readings, direction = journey
     last_day = readings[-1][0]
     readings = readings[:-1] + [(last_day, target + direction * overshoot)]
-    assert status(baseline, target, target_date, readings, today) == MET
+    assert status(baseline, target, target_date, readings, today) == TrackingStatus.MET
 
 
 @PROPERTY
@@ -76,7 +77,7 @@ def test_moving_away_from_the_target_is_behind(journey, target_date, after):
     assume(away != origin)
     readings = readings[:-1] + [(last_day, away)]
     today = readings[0][0] + timedelta(days=after)
-    assert status(baseline, target, target_date, readings, today) == BEHIND
+    assert status(baseline, target, target_date, readings, today) == TrackingStatus.BEHIND
 
 
 @PROPERTY
@@ -90,10 +91,10 @@ def test_time_never_turns_behind_into_on_track(journey, span, data):
     later_day = today + timedelta(days=data.draw(st.integers(1, max(1, span - first))))
     assume(later_day <= target_date)
     earlier = status(baseline, target, target_date, readings, today)
-    if earlier == BEHIND:
-        assert status(baseline, target, target_date, readings, later_day) == BEHIND
-    if earlier == MET:
-        assert status(baseline, target, target_date, readings, later_day) == MET
+    if earlier == TrackingStatus.BEHIND:
+        assert status(baseline, target, target_date, readings, later_day) == TrackingStatus.BEHIND
+    if earlier == TrackingStatus.MET:
+        assert status(baseline, target, target_date, readings, later_day) == TrackingStatus.MET
 
 
 @PROPERTY
@@ -105,7 +106,7 @@ def test_past_the_target_date_without_meeting_it_is_behind(journey, target_date,
     result = status(baseline, target, target_date, readings, today)
     latest, origin = readings[-1][1], origin_of(baseline, readings)
     reached = origin == target or (latest - origin) / (target - origin) >= 1
-    assert result == (MET if reached else BEHIND)
+    assert result == (TrackingStatus.MET if reached else TrackingStatus.BEHIND)
 
 
 @PROPERTY
@@ -131,10 +132,10 @@ def test_examples():
     """A well read example of each status: water from 40 to 100 litres a second by 1406."""
     start, target_day = date(2025, 4, 1), date(2027, 3, 21)
     readings = [(start, 40.0), (date(2025, 10, 1), 70.0)]
-    assert status(40, 100, target_day, readings, date(2025, 10, 2)) == ON_TRACK  # 50% done, 25% of the time
-    assert status(40, 100, target_day, readings, date(2026, 12, 1)) == BEHIND  # 50% done, 85% of the time
-    assert status(40, 100, target_day, readings + [(date(2026, 12, 1), 101.0)], date(2026, 12, 2)) == MET
+    assert status(40, 100, target_day, readings, date(2025, 10, 2)) == TrackingStatus.ON_TRACK  # 50% done, 25% of the time
+    assert status(40, 100, target_day, readings, date(2026, 12, 1)) == TrackingStatus.BEHIND  # 50% done, 85% of the time
+    assert status(40, 100, target_day, readings + [(date(2026, 12, 1), 101.0)], date(2026, 12, 2)) == TrackingStatus.MET
     # A decreasing indicator: dust days from 60 down to 20.
-    assert status(60, 20, None, [(start, 55.0)], date(2025, 5, 1)) == ON_TRACK
-    assert status(60, 20, None, [(start, 65.0)], date(2025, 5, 1)) == BEHIND
-    assert status(60, 20, None, [(start, 20.0)], date(2025, 5, 1)) == MET
+    assert status(60, 20, None, [(start, 55.0)], date(2025, 5, 1)) == TrackingStatus.ON_TRACK
+    assert status(60, 20, None, [(start, 65.0)], date(2025, 5, 1)) == TrackingStatus.BEHIND
+    assert status(60, 20, None, [(start, 20.0)], date(2025, 5, 1)) == TrackingStatus.MET

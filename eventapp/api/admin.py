@@ -3,7 +3,7 @@
 An ordinary HTML page with CSRF-protected forms, on its own blueprint so that the API's CSRF exemption
 does not reach it.
 """
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,12 +12,10 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.database import utcnow
-from ..core.errors import Invalid
-from ..core.extensions import db
 from ..core.forms import BaseForm
-from ..core.web import commit_or_flash
+from ..core.web import perform
 from . import services
-from .models import SCOPES
+from .enums import ApiScope
 
 bp = Blueprint("api_admin", __name__, url_prefix="/organiser/api-tokens")
 
@@ -35,12 +33,12 @@ class TokenForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.scopes.choices = [(scope, f"{scope} — {services.SCOPE_LABELS[scope]}") for scope in SCOPES]
+        self.scopes.choices = ApiScope.choices()
 
 
 def _page(form, issued=None, plaintext=None, status=200):
     response = render_template("api/tokens.html", form=form, tokens=services.tokens(current_user),
-                               issued=issued, plaintext=plaintext, scope_labels=services.SCOPE_LABELS)
+                               issued=issued, plaintext=plaintext)
     headers = {"Cache-Control": "no-store"} if plaintext else {}  # the token must not stay in any cache
     return response, status, headers
 
@@ -56,22 +54,18 @@ def tokens():
 def issue():
     form = TokenForm()
     if form.validate_on_submit():
-        try:
-            token, plaintext = services.issue_token(current_user, form.name.data, form.scopes.data, utcnow())
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            for name, message in (error.fields or {"name": error.message}).items():
-                getattr(form, name).errors.append(message)
-        else:
+        outcome = perform(services.issue_token, current_user, form.name.data, form.scopes.data, utcnow(), form=form)
+        if outcome.ok:
+            token, plaintext = outcome.result
             # Shown on this page only, never flashed: the session cookie is signed, not encrypted.
             return _page(TokenForm(formdata=None), issued=token, plaintext=plaintext)
+        return _page(form, status=outcome.status)
     return _page(form, status=422)
 
 
 @bp.post("/<int:token_id>/revoke")
 @login_required
 def revoke(token_id):  # CSRFProtect checks the form's token, as on every POST of the site
-    if commit_or_flash(lambda: services.revoke_token(current_user, token_id, utcnow())):
-        flash(_("The token was revoked: requests that send it are refused from now on."), "success")
+    perform(services.revoke_token, current_user, token_id, utcnow(),
+            success=_("The token was revoked: requests that send it are refused from now on."))
     return redirect(url_for("api_admin.tokens"))

@@ -3,7 +3,7 @@
 Written by hand, next to the views it describes; tests/test_api.py runs Schemathesis against it, which
 checks that every answer matches the schemas below and that no generated request makes a server error.
 """
-from .models import READ, WRITE_PIPELINE
+from .enums import ApiScope
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one cannot exist, and must not reach the database
 MAX_PAGE, MAX_PER_PAGE = 100_000, 100
@@ -160,14 +160,14 @@ READ_ONLY = WRITE = [{"bearerAuth": []}]
 
 def _get(summary: str, responses: dict, parameters: list | None = None, operation_id: str = "") -> dict:
     return {"get": {"operationId": operation_id, "summary": summary,
-                    "description": f"Needs a token with the `{READ}` scope.", "security": READ_ONLY,
+                    "description": f"Needs a token with the `{ApiScope.READ.value}` scope.", "security": READ_ONLY,
                     "parameters": parameters or [], "responses": {**responses, **_errors("400", "403", "404")}}}
 
 
 def _post(summary: str, body: str, responses: dict, parameters: list, operation_id: str) -> dict:
     return {"post": {
         "operationId": operation_id, "summary": summary,
-        "description": f"Needs a token with the `{WRITE_PIPELINE}` scope.", "security": WRITE, "parameters": parameters,
+        "description": f"Needs a token with the `{ApiScope.WRITE_PIPELINE.value}` scope.", "security": WRITE, "parameters": parameters,
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(body)}}},
         "responses": {**responses, **_errors("400", "403", "404", "413", "415", "422")},
     }}

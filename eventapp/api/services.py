@@ -22,7 +22,8 @@ from ..events.models import Event
 from ..pipeline import services as pipeline
 from ..pipeline.models import Note, Project, ProjectIndicator, Reading, Stage
 from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team
-from .models import READ, SCOPES, WRITE_PIPELINE, ApiToken
+from .enums import ApiScope
+from .models import ApiToken
 
 audit.register_actions({
     "api.token_issued": _l("API token issued"),
@@ -33,10 +34,6 @@ audit.register_actions({
 TOKEN_PREFIX = "dp_"
 PREFIX_LENGTH = 10  # "dp_" and 7 characters: enough to tell tokens apart in a list, useless to guess one
 LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often
-SCOPE_LABELS = {
-    READ: _l("Read events, teams, maps, results and pipeline projects"),
-    WRITE_PIPELINE: _l("Post updates and indicator readings on pipeline projects"),
-}
 
 
 class Unauthenticated(DomainError):
@@ -60,7 +57,7 @@ def issue_token(actor, name: str, scopes, now: datetime) -> tuple[ApiToken, str]
     """A new token for a partner organisation: (the row, the token itself, to show once)."""
     _require_organiser(actor)
     name = (name or "").strip()
-    chosen = [scope for scope in SCOPES if scope in set(scopes or ())]
+    chosen = [scope.value for scope in ApiScope if scope in set(scopes or ())]
     errors = {}
     if not name:
         errors["name"] = _("Name the partner organisation.")
@@ -75,7 +72,7 @@ def issue_token(actor, name: str, scopes, now: datetime) -> tuple[ApiToken, str]
                      created_by_id=actor.id, created_at=now)
     db.session.add(token)
     db.session.flush()
-    audit.record(actor, "api.token_issued", token, {"name": name, "prefix": token.prefix, "scopes": chosen})
+    audit.record(actor, "api.token_issued", token, {"name": name, "prefix": token.prefix, "scopes": chosen}, now=now)
     return token, plaintext
 
 
@@ -87,7 +84,7 @@ def revoke_token(actor, token_id: int, now: datetime) -> ApiToken:
     if token.revoked_at is not None:
         raise Conflict(_("This token was already revoked."))
     token.revoked_at = now
-    audit.record(actor, "api.token_revoked", token, {"name": token.name, "prefix": token.prefix})
+    audit.record(actor, "api.token_revoked", token, {"name": token.name, "prefix": token.prefix}, now=now)
     return token
 
 
@@ -237,7 +234,7 @@ def note_count(project_: Project) -> int:
 
 
 def post_note(token: ApiToken, project_id: int, body: str, now: datetime) -> Note:
-    require_scope(token, WRITE_PIPELINE)
+    require_scope(token, ApiScope.WRITE_PIPELINE)
     partner = PartnerActor(token)
     note = pipeline.post_note(partner, project(project_id), body, [], now)
     _sign_audit(partner, "pipeline.note_posted")
@@ -246,7 +243,7 @@ def post_note(token: ApiToken, project_id: int, body: str, now: datetime) -> Not
 
 def post_reading(token: ApiToken, project_id: int, indicator_id: int, details: pipeline.ReadingDetails,
                  now: datetime) -> Reading:
-    require_scope(token, WRITE_PIPELINE)
+    require_scope(token, ApiScope.WRITE_PIPELINE)
     partner = PartnerActor(token)
     reading = pipeline.post_reading(partner, project(project_id), indicator_id, details, now)
     _sign_audit(partner, "pipeline.reading_posted")

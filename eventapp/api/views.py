@@ -25,7 +25,7 @@ from ..pipeline.services import ReadingDetails
 from ..teams.models import MAP_SECTIONS
 from ..teams.richtext import plain_text
 from . import services
-from .models import READ, WRITE_PIPELINE
+from .enums import ApiScope
 from .openapi import MAX_ID, MAX_PAGE, MAX_PER_PAGE, document
 
 ID = f"int(min=1, max={MAX_ID})"
@@ -339,27 +339,27 @@ def openapi():
 
 
 @bp.get("/events")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def events():
     page, per_page = _page_args()
     return _page(services.events_page(page, per_page), _event)
 
 
 @bp.get("/events/<slug>")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def event(slug):
     return jsonify(_event(_event_of(slug)))
 
 
 @bp.get("/events/<slug>/teams")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def event_teams(slug):
     page, per_page = _page_args()
     return _page(services.teams_page(_event_of(slug), page, per_page), _team)
 
 
 @bp.get("/events/<slug>/results")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def event_results(slug):
     found = _event_of(slug)
     return jsonify(event=found.slug, items=[{
@@ -373,21 +373,21 @@ def event_results(slug):
 
 
 @bp.get(f"/teams/<{ID}:team_id>")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def team(team_id):
     found = services.approved_team(team_id)
     return jsonify(_team(found))
 
 
 @bp.get(f"/teams/<{ID}:team_id>/map")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def team_map(team_id):
     found = services.approved_team(team_id)
     return jsonify(_map(found, services.submitted_map(found)))
 
 
 @bp.get("/projects")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def projects():
     errors = {}
     province = _int_arg("province", None, 1, MAX_ID, errors)
@@ -402,13 +402,13 @@ def projects():
 
 
 @bp.get(f"/projects/<{ID}:project_id>")
-@scope_required(READ)
+@scope_required(ApiScope.READ)
 def project(project_id):
     return jsonify(_project_details(services.project(project_id)))
 
 
 @bp.post(f"/projects/<{ID}:project_id>/notes")
-@scope_required(WRITE_PIPELINE)
+@scope_required(ApiScope.WRITE_PIPELINE)
 def post_note(project_id):
     services.project(project_id)  # 404 before looking at the body
     payload, errors = _json_body(), {}
@@ -423,7 +423,7 @@ def post_note(project_id):
 
 
 @bp.post(f"/projects/<{ID}:project_id>/indicators/<{ID}:indicator_id>/readings")
-@scope_required(WRITE_PIPELINE)
+@scope_required(ApiScope.WRITE_PIPELINE)
 def post_reading(project_id, indicator_id):
     services.indicator_of(services.project(project_id), indicator_id)  # 404 before looking at the body
     payload, errors, now = _json_body(), {}, utcnow()

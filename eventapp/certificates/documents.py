@@ -23,28 +23,12 @@ from ..judging.models import FINAL, Assignment, Publication, Round, RoundEntry
 from ..teams.models import APPROVED, Team
 from ..training.models import TrainingSession, TrainingSignup
 from . import statistics
-from .models import GROUP, JUDGE, REPORT, TRAINING
+from .enums import Achievement, DocumentKind, DocumentLanguage
 from .rendering import asset_urls, qr_svg
-
-ACHIEVEMENT_LABELS = {
-    "first": _l("First place"),
-    "second": _l("Second place"),
-    "third": _l("Third place"),
-    "honourable": _l("Honourable mention"),
-    "finalist": _l("Finalist"),
-    "participation": _l("Participation"),
-}
-
-KIND_LABELS = {
-    GROUP: _l("Group certificate"),
-    REPORT: _l("Group report card"),
-    JUDGE: _l("Judge's certificate of appreciation"),
-    TRAINING: _l("Training certificate"),
-}
 
 # The fixed words of the default templates, in each language (organisers may write their own).
 LABELS = {
-    "title": lambda kind: KIND_LABELS[kind],
+    "title": lambda kind: kind.label,
     "certifies": lambda kind: _l("This certifies that"),
     "team": lambda kind: _l("Team"),
     "organisation": lambda kind: _l("Organisation"),
@@ -80,9 +64,12 @@ class Subject:
     organisation: str = ""
     province: dict = field(default_factory=dict)  # {"fa": ..., "en": ...}
     members: list[str] = field(default_factory=list)
-    achievement: str = ""
+    achievement: Achievement | None = None  # for group certificates (given as a member or its value)
     report: dict = field(default_factory=dict)  # for report cards, from the published results
     reviewed: int = 0  # for judges
+
+    def __post_init__(self):
+        self.achievement = Achievement(self.achievement) if self.achievement else None
 
 
 # --- who receives what -------------------------------------------------------------------------------
@@ -123,7 +110,8 @@ def group_subjects(event: Event) -> list[Subject]:
             finalists.update(db.session.scalars(select(RoundEntry.team_id).where(RoundEntry.round_id == round_.id)))
     return _sorted([
         _team_subject(team, members=[member.name for member in team.members],
-                      achievement=awards.get(team.id) or ("finalist" if team.id in finalists else "participation"))
+                      achievement=awards.get(team.id) or (Achievement.FINALIST if team.id in finalists
+                                                          else Achievement.PARTICIPATION))
         for team in _approved_teams(event)])
 
 
@@ -199,18 +187,15 @@ def training_subjects(event: Event) -> list[Subject]:
     return _sorted(subjects)
 
 
-SUBJECTS = {GROUP: group_subjects, REPORT: report_subjects, JUDGE: judge_subjects, TRAINING: training_subjects}
+SUBJECTS = {DocumentKind.GROUP: group_subjects, DocumentKind.REPORT: report_subjects,
+            DocumentKind.JUDGE: judge_subjects, DocumentKind.TRAINING: training_subjects}
 
 
-def subjects_of(event: Event, kind: str) -> list[Subject]:
+def subjects_of(event: Event, kind: DocumentKind) -> list[Subject]:
     return SUBJECTS[kind](event)
 
 
 # --- what a template sees --------------------------------------------------------------------------------
-
-
-def languages_of(language: str) -> list[str]:
-    return ["fa", "en"] if language == "bilingual" else [language]
 
 
 def _dates(moment: datetime, language: str) -> tuple[str, str]:
@@ -247,7 +232,7 @@ def _report_page(report: dict, language: str) -> dict:
     }
 
 
-def _page(kind: str, subject: Subject, event: dict, signatories: list[dict], images, issued_at: datetime,
+def _page(kind: DocumentKind, subject: Subject, event: dict, signatories: list[dict], images, issued_at: datetime,
           language: str) -> dict:
     with force_locale(language):
         jalali, gregorian = _dates(issued_at, language)
@@ -255,7 +240,7 @@ def _page(kind: str, subject: Subject, event: dict, signatories: list[dict], ima
             "lang": language, "dir": "rtl" if language == "fa" else "ltr",
             "labels": {name: str(label(kind)) for name, label in LABELS.items()},
             "event": _in_digits(event[language] or event["fa"], language),
-            "achievement": str(ACHIEVEMENT_LABELS[subject.achievement]) if subject.achievement else "",
+            "achievement": subject.achievement.label if subject.achievement else "",
             "issued_jalali": jalali, "issued_gregorian": gregorian,
             "province": subject.province.get(language, ""),
             "signatories": [{"name": person[f"name_{language}"] or person["name_fa"],
@@ -268,25 +253,27 @@ def _page(kind: str, subject: Subject, event: dict, signatories: list[dict], ima
     return page
 
 
-def context(kind: str, subject: Subject, *, event: dict, language: str, signatories: list[dict], images,
-            serial: str, verify_url: str, issued_at: datetime) -> dict:
-    """The values a template sees: plain strings, numbers, lists and dicts only."""
+def context(kind: DocumentKind | str, subject: Subject, *, event: dict, language: DocumentLanguage | str,
+            signatories: list[dict], images, serial: str, verify_url: str, issued_at: datetime) -> dict:
+    """The values a template sees: plain strings, numbers, lists and dicts only (the kind and the
+    language may be given as members or as their values)."""
+    kind, language = DocumentKind(kind), DocumentLanguage(language)
     return {
-        "kind": kind, "serial": serial, "verify_url": verify_url, "qr": qr_svg(verify_url),
+        "kind": kind.value, "serial": serial, "verify_url": verify_url, "qr": qr_svg(verify_url),
         "images": asset_urls(images), "holder": subject.holder,
         "team": {"name": subject.holder, "organisation": subject.organisation},
         "members": list(subject.members),
         "pages": [_page(kind, subject, event, signatories, images, issued_at, code)
-                  for code in languages_of(language)],
+                  for code in language.codes],
     }
 
 
-def sample_subject(kind: str) -> Subject:
+def sample_subject(kind: DocumentKind) -> Subject:
     """Invented facts for the template editor's preview."""
-    if kind == JUDGE:
+    if kind == DocumentKind.JUDGE:
         return Subject(key="judge:0", holder="مریم احمدی", reviewed=12)
     report = {}
-    if kind == REPORT:
+    if kind == DocumentKind.REPORT:
         report = {
             "criteria": [
                 {"fa": "شناخت مسئله", "en": "Understanding of the problem", "max": 10, "result": 6.5,
@@ -300,4 +287,4 @@ def sample_subject(kind: str) -> Subject:
     return Subject(key="team:0", holder="گروه جهادی نمونه", organisation="کانون نمونه",
                    province={"fa": "یزد", "en": "Yazd"},
                    members=["زهرا کریمی", "علی رضایی", "فاطمه موسوی"],
-                   achievement="first" if kind == GROUP else "", report=report)
+                   achievement=Achievement.FIRST if kind == DocumentKind.GROUP else None, report=report)

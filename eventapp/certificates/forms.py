@@ -2,17 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..core.forms import BaseForm
+from .enums import DocumentLanguage
 from .models import MAX_SIGNATORIES
-
-LANGUAGE_LABELS = {
-    "fa": _l("Persian"),
-    "en": _l("English"),
-    "bilingual": _l("Both, Persian and English, in one document"),
-}
 
 
 class SignatoryForm(Form):
@@ -24,8 +18,7 @@ class SignatoryForm(Form):
 
 
 class SettingsForm(BaseForm):
-    language = SelectField(_l("Language of the documents"),
-                           choices=[SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items()])
+    language = SelectField(_l("Language of the documents"), choices=DocumentLanguage.choices)
     signatories = FieldList(FormField(SignatoryForm), min_entries=MAX_SIGNATORIES, max_entries=MAX_SIGNATORIES)
 
 

@@ -4,15 +4,26 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.database import UTCDateTime, utcnow
+from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
+from .enums import Achievement, DocumentKind, DocumentLanguage, JobStatus
 
-GROUP, REPORT, JUDGE, TRAINING = "group", "report", "judge", "training"
-KINDS = (GROUP, REPORT, JUDGE, TRAINING)
-LANGUAGES = ("fa", "en", "bilingual")
-ACHIEVEMENTS = ("first", "second", "third", "honourable", "finalist", "participation")
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 MAX_SIGNATORIES = 3
+
+
+class _NoAchievementAsBlank(EnumText):
+    """An Achievement stored as its value, and no achievement (None) as "" (the column is never NULL)."""
+
+    cache_ok = True
+
+    def __init__(self):
+        super().__init__(Achievement, length=20)
+
+    def process_bind_param(self, value, dialect):
+        return "" if not value else super().process_bind_param(value, dialect)
+
+    def process_result_value(self, value, dialect):
+        return None if not value else super().process_result_value(value, dialect)
 
 
 class CertificateSettings(db.Model):
@@ -21,7 +32,8 @@ class CertificateSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
-    language: Mapped[str] = mapped_column(String(10), default="fa")
+    language: Mapped[DocumentLanguage] = mapped_column(EnumText(DocumentLanguage, length=10),
+                                                       default=DocumentLanguage.FA)
     # [{"name_fa", "name_en", "position_fa", "position_en", "image"}]: image is a TemplateImage name or ""
     signatories: Mapped[list] = mapped_column(JSON, default=list)
 
@@ -48,7 +60,7 @@ class CertificateTemplate(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[DocumentKind] = mapped_column(EnumText(DocumentKind, length=20))
     html: Mapped[str] = mapped_column(Text)
     css: Mapped[str] = mapped_column(Text)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -66,15 +78,15 @@ class Certificate(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[DocumentKind] = mapped_column(EnumText(DocumentKind, length=20))
     subject: Mapped[str] = mapped_column(String(40))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     serial: Mapped[str] = mapped_column(String(20), unique=True)
     verification_code: Mapped[str] = mapped_column(String(40), unique=True)
-    language: Mapped[str] = mapped_column(String(10))
+    language: Mapped[DocumentLanguage] = mapped_column(EnumText(DocumentLanguage, length=10))
     holder: Mapped[str] = mapped_column(String(200))  # the team's or judge's name, as printed
-    achievement: Mapped[str] = mapped_column(String(20), default="")
+    achievement: Mapped[Achievement | None] = mapped_column(_NoAchievementAsBlank(), nullable=False, default="")
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int]
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -104,8 +116,8 @@ class CertificateJob(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    kind: Mapped[DocumentKind] = mapped_column(EnumText(DocumentKind, length=20))
+    status: Mapped[JobStatus] = mapped_column(EnumText(JobStatus, length=20), default=JobStatus.QUEUED)
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
@@ -126,7 +138,7 @@ class CertificateJob(db.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in (DONE, FAILED)
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.id}"

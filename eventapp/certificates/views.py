@@ -6,32 +6,25 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.database import utcnow
-from ..core.errors import Invalid
 from ..core.extensions import limiter
-from ..core.web import commit_or_flash
+from ..core.web import perform
 from ..events import services as events
-from . import documents, services
-from .forms import LANGUAGE_LABELS, DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm
-from .models import KINDS, Certificate
+from . import services
+from .forms import DocumentForm, ImageForm, ReasonForm, SerialForm, SettingsForm, TemplateForm
+from .models import Certificate
 
 bp = Blueprint("certificates", __name__)
 
 PDF_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, no-store"}
 
 
-@bp.app_template_filter("certificate_kind")
-def certificate_kind(kind: str) -> str:
-    return str(documents.KIND_LABELS.get(kind, kind))
+def _site_address() -> str:
+    """The address the QR codes open: BASE_URL, else the one this page was asked at."""
+    return services.site_address(request.host_url)
 
 
 def _organiser_event(event_id: int):
     return events.get_event_for_organiser(current_user, event_id)
-
-
-def _kind(kind: str) -> str:
-    if kind not in KINDS:
-        abort(404)
-    return kind
 
 
 def _settings_form(event) -> SettingsForm:
@@ -47,18 +40,10 @@ def _settings_form(event) -> SettingsForm:
 @login_required
 def overview(event_id):
     event = _organiser_event(event_id)
-    kinds = []
-    for kind in KINDS:
-        issued = services.certificates_of_event(current_user, event, kind)
-        job = services.unfinished_job(event, kind)
-        kinds.append({"kind": kind, "label": documents.KIND_LABELS[kind], "job": job,
-                      "valid": sum(1 for found in issued if found.valid),
-                      "revoked": sum(1 for found in issued if not found.valid),
-                      "eligible": len(documents.subjects_of(event, kind))})
-    return render_template("certificates/overview.html", event=event, kinds=kinds,
+    return render_template("certificates/overview.html", event=event,
+                           kinds=services.kind_summaries(current_user, event),
                            settings_form=_settings_form(event), image_form=ImageForm(),
-                           images=services.images_of(event), jobs=services.jobs_of(event),
-                           language_labels=LANGUAGE_LABELS, kind_labels=documents.KIND_LABELS)
+                           images=services.images_of(event), jobs=services.jobs_of(event))
 
 
 @bp.post("/organiser/events/<int:event_id>/certificates/settings")
@@ -68,8 +53,8 @@ def save_settings(event_id):
     form = SettingsForm()
     signatories = [{key: entry.form[key].data or "" for key in ("name_fa", "name_en", "position_fa", "position_en",
                                                                  "image")} for entry in form.signatories]
-    if commit_or_flash(lambda: services.save_settings(current_user, event, form.language.data, signatories)):
-        flash(_("The settings of the documents were saved."), "success")
+    perform(services.save_settings, current_user, event, form.language.data, signatories, utcnow(),
+            success=_("The settings of the documents were saved."))
     return redirect(url_for("certificates.overview", event_id=event_id) + "#settings")
 
 
@@ -83,8 +68,8 @@ def upload_image(event_id):
         flash(_("Choose an image to upload."), "error")
     else:
         content = file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1)
-        if commit_or_flash(lambda: services.upload_image(current_user, event, form.name.data, content, utcnow())):
-            flash(_("The image was uploaded."), "success")
+        perform(services.upload_image, current_user, event, form.name.data, content, utcnow(),
+                success=_("The image was uploaded."))
     return redirect(url_for("certificates.overview", event_id=event_id) + "#images")
 
 
@@ -92,8 +77,7 @@ def upload_image(event_id):
 @login_required
 def remove_image(event_id, name):
     event = _organiser_event(event_id)
-    if commit_or_flash(lambda: services.remove_image(current_user, event, name)):
-        flash(_("The image was removed."), "success")
+    perform(services.remove_image, current_user, event, name, utcnow(), success=_("The image was removed."))
     return redirect(url_for("certificates.overview", event_id=event_id) + "#images")
 
 
@@ -101,51 +85,49 @@ def remove_image(event_id, name):
 @login_required
 def edit_template(event_id, kind):
     event = _organiser_event(event_id)
-    html, css, is_default = services.template_of(event, _kind(kind))
+    kind = services.document_kind(kind)
+    html, css, is_default = services.template_of(event, kind)
     form = TemplateForm(data={"html": html, "css": css})
     preview, status = None, 200
     if request.method == "POST" and form.validate():
         action = request.form.get("action")
         if action == "reset":
-            if commit_or_flash(lambda: services.reset_template(current_user, event, kind)):
-                flash(_("The default template is back."), "success")
+            perform(services.reset_template, current_user, event, kind, utcnow(),
+                    success=_("The default template is back."))
             return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
-        if action == "save" and commit_or_flash(
-                lambda: services.save_template(current_user, event, kind, form.html.data, form.css.data)):
-            flash(_("The template was saved."), "success")
-            return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
-        preview = services.preview(current_user, event, kind, form.html.data, form.css.data, utcnow())
+        if action == "save":
+            outcome = perform(services.save_template, current_user, event, kind, form.html.data, form.css.data,
+                              utcnow(), form=form, success=_("The template was saved."))
+            if outcome.ok:
+                return redirect(url_for("certificates.edit_template", event_id=event_id, kind=kind))
+            status = outcome.status
+        preview = services.preview(current_user, event, kind, form.html.data, form.css.data, utcnow(),
+                                   _site_address())
     elif request.method == "GET":
-        preview = services.preview(current_user, event, kind, html, css, utcnow())
+        preview = services.preview(current_user, event, kind, html, css, utcnow(), _site_address())
     else:
         status = 422
     return render_template("certificates/template.html", event=event, kind=kind, form=form, preview=preview,
-                           is_default=is_default, kind_label=documents.KIND_LABELS[kind]), status
+                           is_default=is_default), status
 
 
 @bp.post("/organiser/events/<int:event_id>/certificates/<kind>/issue")
 @login_required
 def issue_all(event_id, kind):
     event = _organiser_event(event_id)
-    job = None
-
-    def start():
-        nonlocal job
-        job = services.start_job(current_user, event, _kind(kind), utcnow())
-
-    if not commit_or_flash(start):
+    outcome = perform(services.start_job, current_user, event, kind, utcnow(), _site_address())
+    if not outcome.ok:
         return redirect(url_for("certificates.overview", event_id=event_id))
-    services.enqueue(job)
-    return redirect(url_for("certificates.job", job_id=job.id))
+    services.enqueue(outcome.result)
+    return redirect(url_for("certificates.job", job_id=outcome.result.id))
 
 
 @bp.post("/organiser/events/<int:event_id>/certificates/<kind>/issue-one")
 @login_required
 def issue_one(event_id, kind):
     event = _organiser_event(event_id)
-    subject = request.form.get("subject", "")
-    if commit_or_flash(lambda: services.issue_one(current_user, event, _kind(kind), subject, utcnow())):
-        flash(_("The document was issued."), "success")
+    perform(services.issue_one, current_user, event, kind, request.form.get("subject", ""), utcnow(), _site_address(),
+            success=_("The document was issued."))
     return redirect(url_for("certificates.issued", event_id=event_id, kind=kind))
 
 
@@ -153,12 +135,9 @@ def issue_one(event_id, kind):
 @login_required
 def issued(event_id, kind):
     event = _organiser_event(event_id)
-    certificates = services.certificates_of_event(current_user, event, _kind(kind))
-    valid_subjects = {found.subject for found in certificates if found.valid}
-    waiting = [subject for subject in documents.subjects_of(event, kind) if subject.key not in valid_subjects]
-    return render_template("certificates/issued.html", event=event, kind=kind, kind_label=documents.KIND_LABELS[kind],
-                           certificates=certificates, waiting=waiting, reason_form=ReasonForm(),
-                           achievement_labels=documents.ACHIEVEMENT_LABELS)
+    found = services.kind_documents(current_user, event, kind)
+    return render_template("certificates/issued.html", event=event, kind=found.kind, certificates=found.certificates,
+                           waiting=found.waiting, reason_form=ReasonForm())
 
 
 @bp.get("/organiser/events/<int:event_id>/certificates/<kind>/documents.zip")
@@ -166,7 +145,7 @@ def issued(event_id, kind):
 def export(event_id, kind):
     event = _organiser_event(event_id)
     archive = tempfile.TemporaryFile()
-    services.write_zip(current_user, event, _kind(kind), archive)
+    services.write_zip(current_user, event, kind, archive)
     archive.seek(0)
     return send_file(archive, mimetype="application/zip", as_attachment=True,
                      download_name=f"{event.slug}-{kind}.zip", max_age=0)
@@ -176,8 +155,7 @@ def export(event_id, kind):
 @login_required
 def job(job_id):
     found = services.get_job_for_organiser(current_user, job_id)
-    return render_template("certificates/job.html", job=found, progress=services.progress(found, utcnow()),
-                           kind_label=documents.KIND_LABELS[found.kind])
+    return render_template("certificates/job.html", job=found, progress=services.progress(found, utcnow()))
 
 
 @bp.get("/organiser/certificate-jobs/<int:job_id>/progress")
@@ -191,31 +169,33 @@ def job_progress(job_id):
 @login_required
 def resume_job(job_id):
     found = services.get_job_for_organiser(current_user, job_id)
-    if commit_or_flash(lambda: services.resume_job(current_user, found, utcnow())):
+    if perform(services.resume_job, current_user, found, utcnow()).ok:
         services.enqueue(found)
     return redirect(url_for("certificates.job", job_id=job_id))
 
 
-def _change(certificate_id: int, operation, message: str):
+def _change(certificate_id: int, success: str, operation, *extra):
+    """Revoke or reissue a document, for the reason the organiser gave; back to its kind's list."""
     certificate = services.get_certificate_for_organiser(current_user, certificate_id)
     form = ReasonForm()
     if not form.validate():
         flash(_("Say why."), "error")
-    elif commit_or_flash(lambda: operation(current_user, certificate, form.reason.data, utcnow())):
-        flash(message, "success")
+    else:
+        perform(operation, current_user, certificate, form.reason.data, utcnow(), *extra, success=success)
     return redirect(url_for("certificates.issued", event_id=certificate.event_id, kind=certificate.kind))
 
 
 @bp.post("/organiser/certificates/<int:certificate_id>/revoke")
 @login_required
 def revoke(certificate_id):
-    return _change(certificate_id, services.revoke, _("The document was revoked."))
+    return _change(certificate_id, _("The document was revoked."), services.revoke)
 
 
 @bp.post("/organiser/certificates/<int:certificate_id>/reissue")
 @login_required
 def reissue(certificate_id):
-    return _change(certificate_id, services.reissue, _("The document was reissued; the old one is revoked."))
+    return _change(certificate_id, _("The document was reissued; the old one is revoked."), services.reissue,
+                   _site_address())
 
 
 @bp.get("/certificates/<int:certificate_id>/download")
@@ -245,25 +225,19 @@ def verify():
             flash(_("Choose the PDF you received."), "error")
             status = 422
         else:
-            try:
-                certificate = services.by_file(file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1))
-                checked_file = True
-            except Invalid as error:
-                flash(str(error), "error")
-                status = 422
+            outcome = perform(services.by_file, file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1))
+            certificate, checked_file, status = outcome.result, outcome.ok, outcome.status
     elif request.args.get("serial"):
         if serial_form.validate():
             return redirect(url_for("certificates.verify_code", code=services.by_serial(serial_form.serial.data)
                                     .verification_code))
         status = 422
     return render_template("certificates/verify.html", serial_form=serial_form, document_form=document_form,
-                           certificate=certificate, checked_file=checked_file,
-                           achievement_labels=documents.ACHIEVEMENT_LABELS, kind_labels=documents.KIND_LABELS), status
+                           certificate=certificate, checked_file=checked_file), status
 
 
 @bp.get("/verify/<code>")
 @limiter.limit("30 per minute")
 def verify_code(code):
     certificate: Certificate = services.by_code(code)
-    return render_template("certificates/verified.html", certificate=certificate, replacement=certificate.replaced_by,
-                           achievement_labels=documents.ACHIEVEMENT_LABELS, kind_labels=documents.KIND_LABELS)
+    return render_template("certificates/verified.html", certificate=certificate, replacement=certificate.replaced_by)

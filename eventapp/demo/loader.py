@@ -590,7 +590,7 @@ def _seed_pipeline(event: Event, plans: list[content.TeamPlan], organiser, clock
         leader = accounts.find_by_email(content.leader_email(plan))
         rng = random.Random(f"dawn-of-progress-pipeline-{story.key}")
         for name, role in story.partners:
-            pipeline.add_partner(organiser, project, name, role)
+            pipeline.add_partner(organiser, project, name, role, clock.now)
         for day, key, reason in story.moves:
             pipeline.move(organiser, project, stages[key], reason,
                           clock.past(clock.at(day, rng.randint(9, 15), rng.randint(0, 59))))
@@ -600,7 +600,7 @@ def _seed_pipeline(event: Event, plans: list[content.TeamPlan], organiser, clock
         _mark_milestones(project, story, leader, organiser, clock, rng)
         _post_readings(project, story, leader, organiser, clock, rng)
         due = (clock.midnight + timedelta(days=story.next_step_due)).date() if story.next_step_due is not None else None
-        pipeline.update_plan(organiser, project, pipeline.Plan(organiser.id, story.next_step, due))
+        pipeline.update_plan(organiser, project, pipeline.Plan(organiser.id, story.next_step, due), clock.now)
 
 
 def _mark_milestones(project: Project, story: content.PipelineStory, leader: User, organiser, clock: Clock,
@@ -619,7 +619,7 @@ def _mark_milestones(project: Project, story: content.PipelineStory, leader: Use
             if milestone.due_on is not None and (story.milestones == "all" or milestone.due_on < until):
                 mark(milestone, min(until, max(started, milestone.due_on - timedelta(days=rng.randint(0, 12)))))
     for title, due, done in story.added_milestones:
-        milestone = pipeline.add_milestone(organiser, project, title, today + timedelta(days=due))
+        milestone = pipeline.add_milestone(organiser, project, title, today + timedelta(days=due), clock.now)
         db.session.flush()
         if done is not None:
             mark(milestone, today + timedelta(days=done))

@@ -5,21 +5,6 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..core.forms import BaseForm, LocalDateField, LocalFloatField, LocalIntegerField
-from . import tracking
-from .models import ACTIVE, COMPLETED, DROPPED, ON_HOLD
-
-KIND_LABELS = {
-    ACTIVE: _l("Active"),
-    ON_HOLD: _l("On hold"),
-    DROPPED: _l("Dropped"),
-    COMPLETED: _l("Completed"),
-}
-STATUS_LABELS = {
-    tracking.MET: _l("Met"),
-    tracking.ON_TRACK: _l("On track"),
-    tracking.BEHIND: _l("Behind"),
-    tracking.NO_DATA: _l("No data yet"),
-}
 
 
 class ConfirmForm(BaseForm):
@@ -82,10 +67,6 @@ def stages_form(stages):
         setattr(StagesForm, f"position-{stage.id}", LocalIntegerField(_l("Position"), validators=[
             InputRequired(message=_l("Give the stage's place on the board."))]))
     return StagesForm
-
-
-# The observatory counts verified readings only: "no data" there means no verified reading.
-OBSERVATORY_STATUS_LABELS = {**STATUS_LABELS, tracking.NO_DATA: _l("No verified reading yet")}
 
 
 class ReferenceImportForm(BaseForm):

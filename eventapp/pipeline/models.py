@@ -4,15 +4,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.database import UTCDateTime, utcnow
+from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
-
-# What a stage means, whatever organisers call it: work goes on, waits, stopped, or is finished.
-ACTIVE, ON_HOLD, DROPPED, COMPLETED = "active", "on_hold", "dropped", "completed"
-STAGE_KINDS = (ACTIVE, ON_HOLD, DROPPED, COMPLETED)
-# A stage of this kind asks for a reason when a project moves into it.
-NEEDS_REASON = (ON_HOLD, DROPPED)
+from .enums import StageKind
 
 
 class Stage(db.Model):
@@ -24,7 +19,7 @@ class Stage(db.Model):
     name_fa: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     position: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(20), default=ACTIVE)
+    kind: Mapped[StageKind] = mapped_column(EnumText(StageKind, length=20), default=StageKind.ACTIVE)
 
     @property
     def name(self) -> str:

@@ -21,7 +21,6 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
 from ..audit import services as audit
-from ..core.database import utcnow
 from ..core.extensions import db
 from ..core.i18n import localize_digits
 from ..core.text import latin_digits, normalize_text
@@ -29,11 +28,11 @@ from ..events.models import Event, Province
 from ..judging.models import FINAL, Publication, Round
 from ..teams.models import REJECTED, SUBMITTED, ProgressMap, Team
 from . import services, tracking
+from .enums import TrackingStatus
 from .models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue, Stage
 
 POPULATION_KEY = "population"  # a reference indicator with this key gives teams per 100,000 people
 PER_PEOPLE = 100_000
-STATUSES = (tracking.MET, tracking.ON_TRACK, tracking.BEHIND, tracking.NO_DATA)
 
 
 # --- the figures ----------------------------------------------------------------------------------------------
@@ -47,25 +46,25 @@ class Figures:
     maps: int = 0
     winners: int = 0
     projects: int = 0
-    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    statuses: dict[TrackingStatus, int] = field(default_factory=lambda: dict.fromkeys(TrackingStatus, 0))
     references: dict[int, float] = field(default_factory=dict)  # reference indicator id -> value
     teams_per_people: float | None = None  # teams per PER_PEOPLE people, when the population is known
 
     @property
     def met(self) -> int:
-        return self.statuses[tracking.MET]
+        return self.statuses[TrackingStatus.MET]
 
     @property
     def on_track(self) -> int:
-        return self.statuses[tracking.ON_TRACK]
+        return self.statuses[TrackingStatus.ON_TRACK]
 
     @property
     def behind(self) -> int:
-        return self.statuses[tracking.BEHIND]
+        return self.statuses[TrackingStatus.BEHIND]
 
     @property
     def no_data(self) -> int:
-        return self.statuses[tracking.NO_DATA]
+        return self.statuses[TrackingStatus.NO_DATA]
 
 
 @dataclass
@@ -266,9 +265,25 @@ class _Indicator:
     unit: str = ""
     values: dict[int, float] = field(default_factory=dict)  # province id -> value
     lines: dict[int, int] = field(default_factory=dict)  # province id -> line
+    existing: ReferenceIndicator | None = None  # the stored indicator of this key, if any
 
 
-def import_references(actor, filename: str, content: bytes, now: datetime | None = None) -> ImportResult:
+class _Provinces:
+    """The provinces, found by a name or code as people write them in a file."""
+
+    def __init__(self):
+        self.all = db.session.scalars(select(Province)).all()
+        self.by_key = {_place_key(name): province for province in self.all
+                       for name in (province.name_fa, province.name_en, str(province.code))}
+        self.names = {province.id: province.name for province in self.all}
+
+    def find(self, text: str) -> Province | None:
+        if latin_digits(text).strip().isdigit():
+            return next((p for p in self.all if p.code == int(latin_digits(text))), None)
+        return self.by_key.get(_place_key(text))
+
+
+def import_references(actor, filename: str, content: bytes, now: datetime) -> ImportResult:
     """Import reference figures from CSV (UTF-8, with or without BOM) or XLSX, all or nothing.
 
     Columns: province (Persian or English name, or code), indicator key (a slug), Persian name,
@@ -276,71 +291,72 @@ def import_references(actor, filename: str, content: bytes, now: datetime | None
     with its line and reason, and then nothing is imported. Otherwise each indicator is created or
     updated by its key and its values are replaced by the file's.
     """
-    services._require_organiser(actor)
-    now = now or utcnow()
-    result = ImportResult()
+    services.require_pipeline_organiser(actor)
+    provinces = _Provinces()
+    rows, problems = _parse(content, provinces)
+    if not problems:
+        indicators, problems = _validate(rows, provinces)
+    if problems:
+        return ImportResult(problems=sorted(problems, key=lambda problem: problem.line or 0))
+    result = ImportResult(indicators=sorted(indicators), values=_apply(indicators, now))
+    audit.record(actor, "pipeline.references_imported", actor,
+                 {"file": filename, "indicators": result.indicators, "values": result.values},
+                 label=_("Reference figures"), now=now)
+    return result
+
+
+def _parse(content: bytes, provinces: _Provinces) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
+    """The file's rows of figures, (line, cells as text), without empty rows and the header; or the
+    problem with the whole file."""
     if len(content) > MAX_IMPORT_BYTES:
-        result.problems.append(Problem(None, _("The file is larger than %(size)s MB.",
-                                               size=MAX_IMPORT_BYTES // (1024 * 1024))))
-        return result
+        return [], [Problem(None, _("The file is larger than %(size)s MB.", size=MAX_IMPORT_BYTES // (1024 * 1024)))]
     try:
         rows = _read_rows(content)
     except ValueError:
-        result.problems.append(Problem(None, _("The file could not be read: send CSV in UTF-8 or an XLSX workbook.")))
-        return result
+        return [], [Problem(None, _("The file could not be read: send CSV in UTF-8 or an XLSX workbook."))]
     rows = [(line, [_cell(value) for value in cells]) for line, cells in rows]
     rows = [(line, cells) for line, cells in rows if any(cells)]
-
-    provinces = db.session.scalars(select(Province)).all()
-    by_key = {}
-    for province in provinces:
-        for name in (province.name_fa, province.name_en, str(province.code)):
-            by_key[_place_key(name)] = province
-    names = {province.id: province.name for province in provinces}
-
-    def province_of(text: str):
-        if latin_digits(text).strip().isdigit():
-            return next((p for p in provinces if p.code == int(latin_digits(text))), None)
-        return by_key.get(_place_key(text))
-
     # A first row that is not data (its value is no number, its province none) is the header.
     if rows and parse_number((rows[0][1] + [""] * COLUMNS)[COLUMNS - 1]) is None \
-            and province_of(rows[0][1][0] if rows[0][1] else "") is None:
+            and provinces.find(rows[0][1][0] if rows[0][1] else "") is None:
         rows = rows[1:]
     if not rows:
-        result.problems.append(Problem(None, _("The file has no rows of figures.")))
-        return result
+        return [], [Problem(None, _("The file has no rows of figures."))]
     if len(rows) > MAX_IMPORT_ROWS:
-        result.problems.append(Problem(None, _("The file has more than %(count)s rows.", count=MAX_IMPORT_ROWS)))
-        return result
+        return [], [Problem(None, _("The file has more than %(count)s rows.", count=MAX_IMPORT_ROWS))]
+    return rows, []
 
+
+def _validate(rows: list[tuple[int, list[str]]], provinces: _Provinces) -> tuple[dict[str, _Indicator],
+                                                                                 list[Problem]]:
+    """The indicators of the rows, by key, with their values per province; and every problem of every row."""
+    problems: list[Problem] = []
     found: dict[str, _Indicator] = {}
     for line, cells in rows:
         if len(cells) < COLUMNS:
-            result.problems.append(Problem(line, _("The row has %(found)s columns; it needs %(needed)s: province, "
-                                                   "indicator key, Persian name, English name, unit, value.",
-                                                   found=len(cells), needed=COLUMNS)))
+            problems.append(Problem(line, _("The row has %(found)s columns; it needs %(needed)s: province, "
+                                            "indicator key, Persian name, English name, unit, value.",
+                                            found=len(cells), needed=COLUMNS)))
             continue
         place, key, name_fa, name_en, unit, raw_value = cells[:COLUMNS]
         key = key.strip().lower()
-        province = province_of(place) if place else None
+        province = provinces.find(place) if place else None
         value = parse_number(raw_value)
         if not place:
-            result.problems.append(Problem(line, _("The province is missing.")))
+            problems.append(Problem(line, _("The province is missing.")))
         elif province is None:
-            result.problems.append(Problem(line, _("Unknown province “%(name)s”.", name=place)))
+            problems.append(Problem(line, _("Unknown province “%(name)s”.", name=place)))
         if not key:
-            result.problems.append(Problem(line, _("The indicator key is missing.")))
+            problems.append(Problem(line, _("The indicator key is missing.")))
         elif not _KEY.fullmatch(key):
-            result.problems.append(Problem(line, _("The indicator key “%(key)s” must be Latin lower-case letters, "
-                                                   "digits, - and _, starting with a letter.", key=key)))
+            problems.append(Problem(line, _("The indicator key “%(key)s” must be Latin lower-case letters, "
+                                            "digits, - and _, starting with a letter.", key=key)))
         if not raw_value:
-            result.problems.append(Problem(line, _("The value is missing.")))
+            problems.append(Problem(line, _("The value is missing.")))
         elif value is None:
-            result.problems.append(Problem(line, _("The value “%(value)s” is not a number.", value=raw_value)))
+            problems.append(Problem(line, _("The value “%(value)s” is not a number.", value=raw_value)))
         if len(name_fa) > 200 or len(name_en) > 200 or len(unit) > 60:
-            result.problems.append(Problem(line, _("A name is longer than 200 characters or the unit longer "
-                                                   "than 60.")))
+            problems.append(Problem(line, _("A name is longer than 200 characters or the unit longer than 60.")))
         if not key or not _KEY.fullmatch(key):
             continue
         indicator = found.setdefault(key, _Indicator(line))
@@ -350,25 +366,26 @@ def import_references(actor, filename: str, content: bytes, now: datetime | None
         if province is None or value is None:
             continue
         if province.id in indicator.values:
-            result.problems.append(Problem(line, _(
+            problems.append(Problem(line, _(
                 "%(province)s appears twice for the indicator “%(key)s” (first on line %(line)s).",
-                province=names[province.id], key=key, line=localize_digits(indicator.lines[province.id]))))
+                province=provinces.names[province.id], key=key, line=localize_digits(indicator.lines[province.id]))))
             continue
         indicator.values[province.id] = value
         indicator.lines[province.id] = line
 
-    existing = {indicator.key: indicator for indicator in db.session.scalars(
-        select(ReferenceIndicator).where(ReferenceIndicator.key.in_(list(found))))}
+    for stored in db.session.scalars(select(ReferenceIndicator).where(ReferenceIndicator.key.in_(list(found)))):
+        found[stored.key].existing = stored
     for key, indicator in found.items():
-        if not indicator.name_fa and key not in existing:
-            result.problems.append(Problem(indicator.line, _("The new indicator “%(key)s” needs a Persian name.",
-                                                             key=key)))
-    if result.problems:
-        result.problems.sort(key=lambda problem: (problem.line or 0))
-        return result
+        if not indicator.name_fa and indicator.existing is None:
+            problems.append(Problem(indicator.line, _("The new indicator “%(key)s” needs a Persian name.", key=key)))
+    return found, problems
 
-    for key, spec in found.items():
-        indicator = existing.get(key)
+
+def _apply(indicators: dict[str, _Indicator], now: datetime) -> int:
+    """Create or update each indicator by its key and replace its values; how many values were stored."""
+    stored = 0
+    for key, spec in indicators.items():
+        indicator = spec.existing
         if indicator is None:
             indicator = ReferenceIndicator(key=key, name_fa=spec.name_fa)
             db.session.add(indicator)
@@ -380,25 +397,24 @@ def import_references(actor, filename: str, content: bytes, now: datetime | None
         db.session.execute(delete(ReferenceValue).where(ReferenceValue.indicator_id == indicator.id))
         db.session.add_all(ReferenceValue(indicator_id=indicator.id, province_id=province_id, value=value)
                            for province_id, value in spec.values.items())
-        result.values += len(spec.values)
+        stored += len(spec.values)
     db.session.flush()
-    result.indicators = sorted(found)
-    audit.record(actor, "pipeline.references_imported", actor,
-                 {"file": filename, "indicators": result.indicators, "values": result.values},
-                 label=_("Reference figures"))
-    return result
+    return stored
 
 
-def reference_list() -> list[tuple[ReferenceIndicator, int]]:
-    """The reference indicators, each with how many provinces have a value."""
+def reference_list(actor) -> list[tuple[ReferenceIndicator, int]]:
+    """The reference indicators, each with how many provinces have a value (the organisers' page)."""
+    services.require_pipeline_organiser(actor)
     return list(db.session.execute(
         select(ReferenceIndicator, func.count(ReferenceValue.id))
         .outerjoin(ReferenceValue, ReferenceValue.indicator_id == ReferenceIndicator.id)
         .group_by(ReferenceIndicator.id).order_by(ReferenceIndicator.key)).all())
 
 
-def sample_table() -> tuple[list[str], list[list]]:
-    """The columns of an import file, and a few rows to show the way (census 1395 populations)."""
+def sample_table(actor) -> tuple[list[str], list[list]]:
+    """The columns of an import file, and a few rows to show the way (census 1395 populations), for the
+    organisers who import."""
+    services.require_pipeline_organiser(actor)
     headers = [_("Province"), _("Indicator key"), _("Name (Persian)"), _("Name (English)"), _("Unit"), _("Value")]
     rows = [
         ["تهران", POPULATION_KEY, "جمعیت", "Population", "نفر", 13267637],

@@ -3,14 +3,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..core.database import utcnow
 from ..core.exports import csv_bytes, download
-from ..core.extensions import db
 from ..core.i18n import current_language, format_number, localize_digits
 from ..core.text import persian_sort_key
+from ..core.web import perform
 from ..events import services as events
 from ..events.models import Event
 from . import charts, observatory, services
-from .forms import OBSERVATORY_STATUS_LABELS, ReferenceImportForm
+from .enums import TrackingStatus
+from .forms import ReferenceImportForm
 
 
 def _name_key(language: str):
@@ -42,15 +44,15 @@ def _page(event: Event | None):
     chart = {
         "stages": charts.bar_chart([(localize_digits(stage.name), count) for stage, count in figures.stages],
                                    language=language, title=_("Projects per stage"), empty=empty),
-        "indicators": charts.bar_chart([(str(label), figures.totals.statuses[status])
-                                        for status, label in OBSERVATORY_STATUS_LABELS.items()], language=language,
+        "indicators": charts.bar_chart([(status.public_label, figures.totals.statuses[status])
+                                        for status in TrackingStatus], language=language,
                                        title=_("Indicators of the projects by status"), empty=empty),
     }
     reference_charts = [(indicator, by_province(lambda row, id=indicator.id: row.references.get(id),
                                                 localize_digits(indicator.name), localize_digits(indicator.unit)))
                         for indicator in figures.references]
     return render_template(
-        "pipeline/observatory.html", figures=figures, event=event, status_labels=OBSERVATORY_STATUS_LABELS,
+        "pipeline/observatory.html", figures=figures, event=event, statuses=TrackingStatus,
         provinces=sorted(figures.provinces, key=lambda row: key(row.province.name)), chart=chart,
         province_charts=province_charts, reference_charts=reference_charts, per_people=observatory.PER_PEOPLE,
         scopes=[(scope.slug, scope.title) for scope in services.events_for_filters()])
@@ -69,7 +71,6 @@ def event(slug):
 @bp.route("/organiser/observatory/references", methods=["GET", "POST"])
 @login_required
 def reference_figures():
-    services._require_organiser(current_user)
     form = ReferenceImportForm()
     result = None
     if form.validate_on_submit():
@@ -78,24 +79,22 @@ def reference_figures():
             form.file.errors = [*form.file.errors, _("Choose a CSV or XLSX file.")]
         else:
             content = upload.read(observatory.MAX_IMPORT_BYTES + 1)
-            result = observatory.import_references(current_user, upload.filename, content)
+            # All or nothing: a file with problems changes nothing, and its result lists them.
+            result = perform(observatory.import_references, current_user, upload.filename, content, utcnow()).result
             if result.ok:
-                db.session.commit()
                 flash(_("%(values)s figures of %(count)s indicators were imported.",
                         values=format_number(result.values), count=localize_digits(len(result.indicators))),
                       "success")
                 return redirect(url_for("observatory.reference_figures"))
-            db.session.rollback()
             flash(_("Nothing was imported: correct the rows below and send the file again."), "error")
     status = 422 if form.is_submitted() else 200
     return render_template("pipeline/references.html", form=form, result=result,
-                           indicators=observatory.reference_list(),
+                           indicators=observatory.reference_list(current_user),
                            max_mb=observatory.MAX_IMPORT_BYTES // (1024 * 1024)), status
 
 
 @bp.get("/organiser/observatory/references/sample.csv")
 @login_required
 def reference_sample():
-    services._require_organiser(current_user)
-    headers, rows = observatory.sample_table()
+    headers, rows = observatory.sample_table(current_user)
     return download(csv_bytes(headers, rows), "reference-figures-sample.csv")

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import signals
 from ..audit import services as audit
 from ..auth.models import RoleGrant, User
 from ..core import mail, storage
@@ -25,12 +26,8 @@ from ..events.models import Event
 from ..judging.models import FINAL, Publication
 from ..teams.models import SUBMITTED, ProgressMap, Team, TeamMember
 from . import tracking
+from .enums import StageKind, TrackingStatus
 from .models import (
-    ACTIVE,
-    COMPLETED,
-    DROPPED,
-    NEEDS_REASON,
-    ON_HOLD,
     Milestone,
     Note,
     NoteAttachment,
@@ -59,20 +56,26 @@ audit.register_actions({
 
 # The stages a new series starts with (organisers rename and reorder them).
 DEFAULT_STAGES = (
-    ("selected", "برگزیده", "Selected", ACTIVE),
-    ("agreement", "امضای تفاهم‌نامه", "Agreement signed", ACTIVE),
-    ("planning", "برنامه‌ریزی", "Planning", ACTIVE),
-    ("implementation", "اجرا", "Implementation", ACTIVE),
-    ("monitoring", "پایش", "Monitoring", ACTIVE),
-    ("completed", "پایان‌یافته", "Completed", COMPLETED),
-    ("on_hold", "متوقف موقت", "On hold", ON_HOLD),
-    ("dropped", "کنار گذاشته", "Dropped", DROPPED),
+    ("selected", "برگزیده", "Selected", StageKind.ACTIVE),
+    ("agreement", "امضای تفاهم‌نامه", "Agreement signed", StageKind.ACTIVE),
+    ("planning", "برنامه‌ریزی", "Planning", StageKind.ACTIVE),
+    ("implementation", "اجرا", "Implementation", StageKind.ACTIVE),
+    ("monitoring", "پایش", "Monitoring", StageKind.ACTIVE),
+    ("completed", "پایان‌یافته", "Completed", StageKind.COMPLETED),
+    ("on_hold", "متوقف موقت", "On hold", StageKind.ON_HOLD),
+    ("dropped", "کنار گذاشته", "Dropped", StageKind.DROPPED),
 )
 STALE_AFTER_DAYS = 30
 
 
-def _require_organiser(actor) -> None:
+def require_pipeline_organiser(actor) -> None:
+    """Only organisers run the pipeline (and import the observatory's reference figures)."""
     require_organiser(actor, _l("Only organisers can run the collaboration pipeline."))
+
+
+def runs_pipeline(actor) -> bool:
+    """Whether the actor runs the pipeline (a project's page shows them its organisers' controls)."""
+    return actor is not None and actor.is_organiser
 
 
 def today() -> date:
@@ -93,9 +96,9 @@ def ensure_stages() -> list[Stage]:
     return stages
 
 
-def save_stages(actor, names: dict[int, tuple[str, str]], order: list[int]) -> list[Stage]:
+def save_stages(actor, names: dict[int, tuple[str, str]], order: list[int], now: datetime) -> list[Stage]:
     """Rename stages ({id: (Persian, English)}) and put them in ``order`` (ids, first column first)."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     stages = {stage.id: stage for stage in ensure_stages()}
     if sorted(order) != sorted(stages):
         raise Invalid(_("Give every stage its place once."))
@@ -110,7 +113,8 @@ def save_stages(actor, names: dict[int, tuple[str, str]], order: list[int]) -> l
         if stage_id in names:
             stage.name_fa, stage.name_en = (value.strip() for value in names[stage_id])
     after = {stage.key: [stage.name_fa, stage.name_en, stage.position] for stage in stages.values()}
-    audit.record(actor, "pipeline.stages_saved", actor, audit.diff(before, after), label=_("Pipeline stages"))
+    audit.record(actor, "pipeline.stages_saved", actor, audit.diff(before, after), label=_("Pipeline stages"),
+                 now=now)
     return sorted(stages.values(), key=lambda stage: stage.position)
 
 
@@ -123,7 +127,7 @@ def _project_for_team(team: Team) -> Project | None:
 
 def create_project(actor, team: Team, now: datetime, award: str = "") -> Project:
     """Carry the team's submitted map into the pipeline: its indicators, and its actions as milestones."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     if _project_for_team(team) is not None:
         raise Conflict(_("This team's map is already in the pipeline."))
     progress_map = db.session.scalar(select(ProgressMap).options(
@@ -141,7 +145,7 @@ def create_project(actor, team: Team, now: datetime, award: str = "") -> Project
     db.session.flush()
     db.session.add(StageMove(project_id=project.id, from_stage_id=None, to_stage_id=first.id, moved_at=now,
                              moved_by_id=actor.id if actor else None))
-    audit.record(actor, "pipeline.project_created", project, {"team": team.name, "award": award})
+    audit.record(actor, "pipeline.project_created", project, {"team": team.name, "award": award}, now=now)
     return project
 
 
@@ -187,24 +191,27 @@ def _touch(project: Project, now: datetime) -> None:
 
 
 def move(actor, project: Project, stage_id: int, reason: str, now: datetime) -> StageMove:
-    """Move the project to another stage; on hold and dropped need a reason. Audited with who and when."""
-    _require_organiser(actor)
+    """Move the project to another stage; on hold and dropped need a reason. Audited with who and when,
+    and announced (signals.project_moved) once committed."""
+    require_pipeline_organiser(actor)
     stage = db.session.get(Stage, stage_id)
     if stage is None:
         raise Invalid(_("Choose a stage from the list."), {"stage": _("Choose a stage from the list.")})
     if stage.id == project.stage_id:
         raise Conflict(_("The project is already at this stage."))
     reason = (reason or "").strip()
-    if stage.kind in NEEDS_REASON and not reason:
+    if stage.kind.needs_reason and not reason:
         raise Invalid(_("Say why the project is on hold or dropped."), {"reason": _("Say why.")})
     step = StageMove(project_id=project.id, from_stage_id=project.stage_id, to_stage_id=stage.id, reason=reason,
                      moved_by_id=actor.id, moved_at=now)
     db.session.add(step)
-    before = project.stage.key
+    before = project.stage
     project.stage, project.stage_reason = stage, reason  # the relationship, not the id: it stays current
     _touch(project, now)
     db.session.flush()
-    audit.record(actor, "pipeline.project_moved", project, {"stage": [before, stage.key], "reason": reason})
+    audit.record(actor, "pipeline.project_moved", project, {"stage": [before.key, stage.key], "reason": reason},
+                 now=now)
+    signals.send_after_commit(signals.project_moved, project, actor=actor, now=now, from_stage=before, to_stage=stage)
     return step
 
 
@@ -220,9 +227,9 @@ class Plan:
     next_step_due: date | None
 
 
-def update_plan(actor, project: Project, plan: Plan) -> Project:
+def update_plan(actor, project: Project, plan: Plan, now: datetime) -> Project:
     """The headquarters' owner of the project, and its next step with a due date."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     if plan.owner_id is not None:
         owner = db.session.get(User, plan.owner_id)
         if owner is None or not owner.is_organiser:
@@ -233,39 +240,39 @@ def update_plan(actor, project: Project, plan: Plan) -> Project:
     project.owner_id, project.next_step, project.next_step_due = plan.owner_id, plan.next_step.strip(), \
         plan.next_step_due
     audit.record(actor, "pipeline.plan_updated", project, audit.diff(
-        before, {"owner": project.owner_id, "next_step": project.next_step, "due": project.next_step_due}))
+        before, {"owner": project.owner_id, "next_step": project.next_step, "due": project.next_step_due}), now=now)
     return project
 
 
-def add_partner(actor, project: Project, name: str, role: str) -> Partner:
-    _require_organiser(actor)
+def add_partner(actor, project: Project, name: str, role: str, now: datetime) -> Partner:
+    require_pipeline_organiser(actor)
     if not (name or "").strip():
         raise Invalid(_("Name the partner organisation."), {"name": _("Name the partner organisation.")})
     partner = Partner(name=name.strip(), role=(role or "").strip())
     project.partners.append(partner)
-    audit.record(actor, "pipeline.partner_added", project, {"partner": partner.name})
+    audit.record(actor, "pipeline.partner_added", project, {"partner": partner.name}, now=now)
     return partner
 
 
-def remove_partner(actor, project: Project, partner_id: int) -> None:
-    _require_organiser(actor)
+def remove_partner(actor, project: Project, partner_id: int, now: datetime) -> None:
+    require_pipeline_organiser(actor)
     partner = next((item for item in project.partners if item.id == partner_id), None)
     if partner is None:
         raise NotFound(_("There is no such partner."))
     project.partners.remove(partner)
-    audit.record(actor, "pipeline.partner_removed", project, {"partner": partner.name})
+    audit.record(actor, "pipeline.partner_removed", project, {"partner": partner.name}, now=now)
 
 
 # --- milestones, notes and readings ----------------------------------------------------------------------------
 
 
-def add_milestone(actor, project: Project, title: str, due_on: date | None) -> Milestone:
-    _require_organiser(actor)
+def add_milestone(actor, project: Project, title: str, due_on: date | None, now: datetime) -> Milestone:
+    require_pipeline_organiser(actor)
     if not (title or "").strip():
         raise Invalid(_("Say what the milestone is."), {"title": _("Say what the milestone is.")})
     milestone = Milestone(title=title.strip(), due_on=due_on)
     project.milestones.append(milestone)
-    audit.record(actor, "pipeline.milestone_added", project, {"milestone": milestone.title})
+    audit.record(actor, "pipeline.milestone_added", project, {"milestone": milestone.title}, now=now)
     return milestone
 
 
@@ -280,7 +287,7 @@ def mark_milestone(actor, project: Project, milestone_id: int, done_on: date | N
     milestone.done_on = done_on
     _touch(project, now)
     audit.record(actor, "pipeline.milestone_marked", project,
-                 {"milestone": milestone.title, "done_on": done_on.isoformat() if done_on else None})
+                 {"milestone": milestone.title, "done_on": done_on.isoformat() if done_on else None}, now=now)
     return milestone
 
 
@@ -300,7 +307,7 @@ def post_note(actor, project: Project, body: str, files: list[tuple[str, bytes]]
     db.session.add(note)
     _touch(project, now)
     db.session.flush()
-    audit.record(actor, "pipeline.note_posted", project, {"files": len(files)})
+    audit.record(actor, "pipeline.note_posted", project, {"files": len(files)}, now=now)
     return note
 
 
@@ -350,12 +357,13 @@ def post_reading(actor, project: Project, indicator_id: int, details: ReadingDet
     indicator.readings.append(reading)
     _touch(project, now)
     db.session.flush()
-    audit.record(actor, "pipeline.reading_posted", project, {"indicator": indicator.name, "value": details.value})
+    audit.record(actor, "pipeline.reading_posted", project, {"indicator": indicator.name, "value": details.value},
+                 now=now)
     return reading
 
 
 def verify_reading(actor, project: Project, reading_id: int, now: datetime) -> Reading:
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     reading = db.session.get(Reading, reading_id)
     if reading is None or reading.indicator.project_id != project.id:
         raise NotFound(_("There is no such reading."))
@@ -363,11 +371,11 @@ def verify_reading(actor, project: Project, reading_id: int, now: datetime) -> R
         raise Conflict(_("This reading was already verified."))
     reading.verified_at, reading.verified_by_id = now, actor.id
     audit.record(actor, "pipeline.reading_verified", project, {"indicator": reading.indicator.name,
-                                                                "value": reading.value})
+                                                                "value": reading.value}, now=now)
     return reading
 
 
-def indicator_status(indicator: ProjectIndicator, day: date) -> str:
+def indicator_status(indicator: ProjectIndicator, day: date) -> TrackingStatus:
     verified = [(reading.taken_on, reading.value) for reading in indicator.readings if reading.verified_at]
     return tracking.status(indicator.baseline, indicator.target, indicator.target_date, verified, day)
 
@@ -405,14 +413,14 @@ def _filtered(filters: Filters, day: date):
 
 
 def projects_page(actor, filters: Filters, page: int, per_page: int):
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     return db.paginate(_filtered(filters, today()).order_by(Project.last_update_at.desc(), Project.id),
                        page=page, per_page=per_page, error_out=False)
 
 
 def board(actor, filters: Filters) -> list[tuple[Stage, list[Project]]]:
     """The board: each stage with its projects (most recently updated first)."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     stages = ensure_stages()
     projects = db.session.scalars(_filtered(filters, today()).order_by(Project.last_update_at.desc())).all()
     return [(stage, [project for project in projects if project.stage_id == stage.id]) for stage in stages]
@@ -429,9 +437,9 @@ def attention(actor, now: datetime, owner_id: int | None = None) -> Attention:
     """What needs the organisers: overdue milestones and next steps, and projects with no update for
     STALE_AFTER_DAYS days (only projects still at an active stage)."""
     if actor is not None:
-        _require_organiser(actor)
+        require_pipeline_organiser(actor)
     day = to_tehran(now).date()
-    active = select(Stage.id).where(Stage.kind == ACTIVE)
+    active = select(Stage.id).where(Stage.kind == StageKind.ACTIVE)
     scope = [Project.stage_id.in_(active)] + ([Project.owner_id == owner_id] if owner_id else [])
     milestones = db.session.scalars(select(Milestone).join(Project).options(selectinload(Milestone.project)).where(
         Milestone.due_on < day, Milestone.done_on.is_(None), *scope).order_by(Milestone.due_on)).all()
@@ -492,7 +500,7 @@ def events_for_filters() -> list[Event]:
 
 def teams_ready(actor, event_id: int) -> list[Team]:
     """The event's teams whose map is submitted and not in the pipeline yet (organisers add them by hand)."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     return list(db.session.scalars(select(Team).join(ProgressMap, ProgressMap.team_id == Team.id).where(
         Team.event_id == event_id, ProgressMap.status == SUBMITTED, Team.id.not_in(select(Project.team_id)))
         .order_by(Team.name, Team.id)))
@@ -500,5 +508,5 @@ def teams_ready(actor, event_id: int) -> list[Team]:
 
 def stages_for(actor) -> list[Stage]:
     """The stages in board order, for the organisers' settings page."""
-    _require_organiser(actor)
+    require_pipeline_organiser(actor)
     return ensure_stages()

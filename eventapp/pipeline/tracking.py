@@ -7,26 +7,27 @@ has moved from the baseline towards the target at all.
 """
 from datetime import date
 
-MET, ON_TRACK, BEHIND, NO_DATA = "met", "on_track", "behind", "no_data"
+from .enums import TrackingStatus
 
 
 def status(baseline: float | None, target: float | None, target_date: date | None,
-           readings: list[tuple[date, float]], today: date) -> str:
-    """MET, ON_TRACK, BEHIND or NO_DATA from the verified ``readings`` [(day, value)]."""
+           readings: list[tuple[date, float]], today: date) -> TrackingStatus:
+    """Met, on track, behind or no data, from the verified ``readings`` [(day, value)]."""
     if target is None or not readings:
-        return NO_DATA
+        return TrackingStatus.NO_DATA
     ordered = sorted(readings)
     start_day, first_value = ordered[0]
     latest = ordered[-1][1]
     origin = baseline if baseline is not None else first_value
     if origin == target:
-        return MET
+        return TrackingStatus.MET
     done = (latest - origin) / (target - origin)  # the share of the way covered, whatever the direction
     if done >= 1:
-        return MET
+        return TrackingStatus.MET
     if target_date is not None and today > target_date:
-        return BEHIND  # the day has passed and the target is not met, however late the first reading came
+        # The day has passed and the target is not met, however late the first reading came.
+        return TrackingStatus.BEHIND
     if target_date is None or target_date <= start_day:
-        return ON_TRACK if done > 0 else BEHIND
+        return TrackingStatus.ON_TRACK if done > 0 else TrackingStatus.BEHIND
     elapsed = (min(today, target_date) - start_day).days / (target_date - start_day).days
-    return ON_TRACK if done >= elapsed else BEHIND
+    return TrackingStatus.ON_TRACK if done >= elapsed else TrackingStatus.BEHIND

@@ -5,14 +5,11 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
-from ..core.extensions import db
 from ..core.i18n import current_language
-from ..core.web import commit_or_flash, save_or_show
+from ..core.web import perform
 from ..events.places import province_choices
 from . import charts, services
 from .forms import (
-    KIND_LABELS,
-    STATUS_LABELS,
     AddProjectForm,
     ConfirmForm,
     DoneForm,
@@ -24,7 +21,6 @@ from .forms import (
     ReadingForm,
     stages_form,
 )
-from .models import NEEDS_REASON
 
 bp = Blueprint("pipeline", __name__)
 
@@ -48,19 +44,18 @@ def _filter_args() -> dict:
 def _filter_context(filters: services.Filters) -> dict:
     return {"filters": filters, "args": _filter_args(), "events": services.events_for_filters(),
             "provinces": province_choices(current_language()), "stages": services.ensure_stages(),
-            "owners": services.organisers(), "kind_labels": KIND_LABELS, "today": services.today()}
+            "owners": services.organisers(), "today": services.today()}
 
 
-def _stages(actor):
-    stages = services.stages_for(actor)
-    db.session.commit()  # the default stages, the first time the pipeline is opened
-    return stages
+def _stages():
+    """The stages in board order (the first time the pipeline is opened, the defaults are made and kept)."""
+    return perform(services.stages_for, current_user).result
 
 
 @bp.get("/organiser/pipeline")
 @login_required
 def board():
-    _stages(current_user)
+    _stages()
     filters = _filters()
     add_form = AddProjectForm(formdata=None)
     add_form.team.choices = [SelectChoice(team.id, team.name) for team in
@@ -73,7 +68,7 @@ def board():
 @bp.get("/organiser/pipeline/list")
 @login_required
 def project_list():
-    _stages(current_user)
+    _stages()
     filters = _filters()
     pagination = services.projects_page(current_user, filters, request.args.get("page", 1, type=int),
                                         current_app.config["PAGE_SIZE"])
@@ -89,10 +84,10 @@ def create_project():
     form.team.choices = [SelectChoice(team.id, team.name) for team in ready]
     if form.validate():
         team = next(team for team in ready if team.id == form.team.data)
-        project, _error = save_or_show(form, lambda: services.create_project(current_user, team, utcnow()))
-        if project is not None:
-            flash(_("%(team)s's map is in the pipeline now.", team=team.name), "success")
-            return redirect(url_for("pipeline.project", project_id=project.id))
+        outcome = perform(services.create_project, current_user, team, utcnow(), form=form,
+                          success=_("%(team)s's map is in the pipeline now.", team=team.name))
+        if outcome.ok:
+            return redirect(url_for("pipeline.project", project_id=outcome.result.id))
     else:
         flash(_("Choose a team from the list."), "error")
     return redirect(url_for("pipeline.board", event=event_id or None))
@@ -101,7 +96,7 @@ def create_project():
 @bp.route("/organiser/pipeline/stages", methods=["GET", "POST"])
 @login_required
 def stages():
-    stages = _stages(current_user)
+    stages = _stages()
     form = stages_form(stages)()
     if request.method == "GET":
         for position, stage in enumerate(stages, start=1):
@@ -113,14 +108,14 @@ def stages():
         names = {stage.id: (form[f"name_fa-{stage.id}"].data or "", form[f"name_en-{stage.id}"].data or "")
                  for stage in stages}
         order = [stage.id for stage in sorted(stages, key=lambda s: (form[f"position-{s.id}"].data, s.position))]
-        saved, error = save_or_show(form, lambda: services.save_stages(current_user, names, order))
-        if saved is not None:
-            flash(_("The stages were saved."), "success")
+        outcome = perform(services.save_stages, current_user, names, order, utcnow(), form=form,
+                          success=_("The stages were saved."))
+        if outcome.ok:
             return redirect(url_for("pipeline.stages"))
-        status = error.status_code
+        status = outcome.status
     elif form.is_submitted():
         status = 422
-    return render_template("pipeline/stages.html", form=form, stages=stages, kind_labels=KIND_LABELS,
+    return render_template("pipeline/stages.html", form=form, stages=stages,
                            counts=services.stage_counts()), status
 
 
@@ -130,7 +125,7 @@ def stages():
 def _project_page(project, status: int = 200, **forms):
     """The project's page, with the forms given (one that failed, with its errors) or blank ones."""
     today = services.today()
-    organiser = current_user.is_organiser
+    organiser = services.runs_pipeline(current_user)
     stages = services.ensure_stages()
     blank = {"move_form": MoveForm, "partner_form": PartnerForm, "milestone_form": MilestoneForm, "note_form": NoteForm}
     for key, form_class in blank.items():
@@ -158,8 +153,8 @@ def _project_page(project, status: int = 200, **forms):
         target_label=_("Target"), unverified_label=_("not verified"), empty=_("No reading yet."))
         for indicator in project.indicators}
     return render_template(
-        "pipeline/project.html", project=project, organiser=organiser, today=today, kind_labels=KIND_LABELS,
-        status_labels=STATUS_LABELS, needs_reason=NEEDS_REASON, history=services.stage_history(project),
+        "pipeline/project.html", project=project, organiser=organiser, today=today,
+        history=services.stage_history(project),
         notes=services.timeline(project), charts=indicator_charts,
         statuses={indicator.id: services.indicator_status(indicator, today) for indicator in project.indicators},
         move_form=move_form, plan_form=plan_form, partner_form=forms["partner_form"],
@@ -172,15 +167,14 @@ def _back(project, anchor: str = ""):
     return redirect(url_for("pipeline.project", project_id=project.id) + (f"#{anchor}" if anchor else ""))
 
 
-def _submit(project, form, operation, success: str, anchor: str, **page_forms):
-    """A POST from the project's page: on success back to the page; otherwise the page again, with
-    ``page_forms`` (the posted form among them) showing their errors."""
+def _submit(project, form, page_forms: dict, success: str, anchor: str, operation, *args):
+    """A POST from the project's page: run ``operation(*args)`` if the form is valid; on success back to
+    the page, otherwise the page again, with ``page_forms`` (the posted form among them) showing their errors."""
     if form.validate():
-        _result, error = save_or_show(form, operation)
-        if error is None:
-            flash(success, "success")
+        outcome = perform(operation, *args, form=form, success=success)
+        if outcome.ok:
             return _back(project, anchor)
-        status = error.status_code
+        status = outcome.status
     else:
         status = 422
     return _project_page(project, status, **page_forms)
@@ -198,9 +192,8 @@ def move(project_id):
     project = services.get_project(current_user, project_id)
     form = MoveForm()
     form.stage.choices = [SelectChoice(stage.id, stage.name) for stage in services.ensure_stages()]
-    return _submit(project, form, lambda: services.move(current_user, project, form.stage.data, form.reason.data or "",
-                                                        utcnow()),
-                   _("The project was moved."), "moves", move_form=form)
+    return _submit(project, form, {"move_form": form}, _("The project was moved."), "moves",
+                   services.move, current_user, project, form.stage.data, form.reason.data or "", utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/plan")
@@ -209,9 +202,10 @@ def plan(project_id):
     project = services.get_project(current_user, project_id)
     form = PlanForm()
     form.owner.choices = [SelectChoice(0, "—")] + [SelectChoice(user.id, user.name) for user in services.organisers()]
-    return _submit(project, form, lambda: services.update_plan(current_user, project, services.Plan(
-        owner_id=form.owner.data or None, next_step=form.next_step.data or "", next_step_due=form.next_step_due.data)),
-        _("The plan was saved."), "plan", plan_form=form)
+    plan = services.Plan(owner_id=form.owner.data or None, next_step=form.next_step.data or "",
+                         next_step_due=form.next_step_due.data)
+    return _submit(project, form, {"plan_form": form}, _("The plan was saved."), "plan",
+                   services.update_plan, current_user, project, plan, utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/partners")
@@ -219,17 +213,18 @@ def plan(project_id):
 def add_partner(project_id):
     project = services.get_project(current_user, project_id)
     form = PartnerForm()
-    return _submit(project, form, lambda: services.add_partner(current_user, project, form.name.data or "",
-                                                               form.role.data or ""),
-                   _("The partner was added."), "partners", partner_form=form)
+    return _submit(project, form, {"partner_form": form}, _("The partner was added."), "partners",
+                   services.add_partner, current_user, project, form.name.data or "", form.role.data or "",
+                   utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/partners/<int:partner_id>/remove")
 @login_required
 def remove_partner(project_id, partner_id):
     project = services.get_project(current_user, project_id)
-    if ConfirmForm().validate() and commit_or_flash(lambda: services.remove_partner(current_user, project, partner_id)):
-        flash(_("The partner was removed."), "success")
+    if ConfirmForm().validate():
+        perform(services.remove_partner, current_user, project, partner_id, utcnow(),
+                success=_("The partner was removed."))
     return _back(project, "partners")
 
 
@@ -238,9 +233,8 @@ def remove_partner(project_id, partner_id):
 def add_milestone(project_id):
     project = services.get_project(current_user, project_id)
     form = MilestoneForm()
-    return _submit(project, form, lambda: services.add_milestone(current_user, project, form.title.data or "",
-                                                                 form.due_on.data),
-                   _("The milestone was added."), "milestones", milestone_form=form)
+    return _submit(project, form, {"milestone_form": form}, _("The milestone was added."), "milestones",
+                   services.add_milestone, current_user, project, form.title.data or "", form.due_on.data, utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/milestones/<int:milestone_id>/done")
@@ -248,18 +242,18 @@ def add_milestone(project_id):
 def mark_milestone(project_id, milestone_id):
     project = services.get_project(current_user, project_id)
     form = DoneForm(prefix=f"milestone-{milestone_id}")
-    return _submit(project, form, lambda: services.mark_milestone(current_user, project, milestone_id,
-                                                                  form.done_on.data, utcnow()),
-                   _("The milestone is marked done."), "milestones", done_forms={milestone_id: form})
+    return _submit(project, form, {"done_forms": {milestone_id: form}}, _("The milestone is marked done."),
+                   "milestones", services.mark_milestone, current_user, project, milestone_id, form.done_on.data,
+                   utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/milestones/<int:milestone_id>/undo")
 @login_required
 def unmark_milestone(project_id, milestone_id):
     project = services.get_project(current_user, project_id)
-    if ConfirmForm().validate() and commit_or_flash(
-            lambda: services.mark_milestone(current_user, project, milestone_id, None, utcnow())):
-        flash(_("The milestone is marked not done."), "success")
+    if ConfirmForm().validate():
+        perform(services.mark_milestone, current_user, project, milestone_id, None, utcnow(),
+                success=_("The milestone is marked not done."))
     return _back(project, "milestones")
 
 
@@ -270,9 +264,9 @@ def post_reading(project_id, indicator_id):
     form = ReadingForm(prefix=f"indicator-{indicator_id}")
     details = services.ReadingDetails(taken_on=form.taken_on.data, value=form.value.data,
                                       source=form.source.data or "", note=form.note.data or "")
-    return _submit(project, form, lambda: services.post_reading(current_user, project, indicator_id, details, utcnow()),
+    return _submit(project, form, {"reading_forms": {indicator_id: form}},
                    _("The reading was posted. It counts once an organiser verifies it."), f"indicator-{indicator_id}",
-                   reading_forms={indicator_id: form})
+                   services.post_reading, current_user, project, indicator_id, details, utcnow())
 
 
 @bp.post("/pipeline/projects/<int:project_id>/readings/<int:reading_id>/verify")
@@ -281,9 +275,9 @@ def verify_reading(project_id, reading_id):
     project = services.get_project(current_user, project_id)
     indicator_id = next((indicator.id for indicator in project.indicators
                          if any(reading.id == reading_id for reading in indicator.readings)), None)
-    if ConfirmForm().validate() and commit_or_flash(
-            lambda: services.verify_reading(current_user, project, reading_id, utcnow())):
-        flash(_("The reading was verified."), "success")
+    if ConfirmForm().validate():
+        perform(services.verify_reading, current_user, project, reading_id, utcnow(),
+                success=_("The reading was verified."))
     return _back(project, f"indicator-{indicator_id}" if indicator_id else "indicators")
 
 
@@ -295,9 +289,8 @@ def post_note(project_id):
     limit = current_app.config["MAX_ATTACHMENT_BYTES"] + 1
     files = [(file.filename, file.read(limit)) for file in request.files.getlist(form.files.name)
              if file and file.filename]
-    return _submit(project, form, lambda: services.post_note(current_user, project, form.body.data or "", files,
-                                                             utcnow()),
-                   _("Your update was posted."), "timeline", note_form=form)
+    return _submit(project, form, {"note_form": form}, _("Your update was posted."), "timeline",
+                   services.post_note, current_user, project, form.body.data or "", files, utcnow())
 
 
 @bp.get("/pipeline/attachments/<int:attachment_id>")

@@ -1,0 +1,45 @@
+"""The states and choices of certificates, with their labels (see core/enums.py)."""
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
+
+from ..core.enums import LabelledEnum
+
+
+class DocumentKind(LabelledEnum):
+    """What a document is; each kind has its default template and its own way of finding its holders."""
+    GROUP = "group", _l("Group certificate")
+    REPORT = "report", _l("Group report card")
+    JUDGE = "judge", _l("Judge's certificate of appreciation")
+    TRAINING = "training", _l("Training certificate")
+
+
+class Achievement(LabelledEnum):
+    """What a group certificate says the team achieved: its award in the published final round, else
+    finalist (it was in the final round), else participation."""
+    FIRST = "first", _l("First place")
+    SECOND = "second", _l("Second place")
+    THIRD = "third", _l("Third place")
+    HONOURABLE = "honourable", _l("Honourable mention")
+    FINALIST = "finalist", _lp("achievement", "Finalist")
+    PARTICIPATION = "participation", _lp("achievement", "Participation")
+
+
+class DocumentLanguage(LabelledEnum):
+    FA = "fa", _lp("document language", "Persian")
+    EN = "en", _lp("document language", "English")
+    BILINGUAL = "bilingual", _l("Both, Persian and English, in one document")
+
+    @property
+    def codes(self) -> list[str]:
+        """The language of each page: Persian, English, or both for a bilingual document."""
+        return ["fa", "en"] if self is DocumentLanguage.BILINGUAL else [self.value]
+
+
+class JobStatus(LabelledEnum):
+    """Where a bulk issue stands. INTERRUPTED is never stored: it is how a running job whose heartbeat
+    stopped is shown (see services.progress)."""
+    QUEUED = "queued", _l("Waiting to start")
+    RUNNING = "running", _l("Issuing now")
+    DONE = "done", _lp("bulk issue", "Finished")
+    FAILED = "failed", _lp("bulk issue", "Stopped")
+    INTERRUPTED = "interrupted", _lp("bulk issue", "Interrupted")

@@ -1,0 +1,434 @@
+"""Certificates: issuing documents (one, or all of a kind in a background job), revoking and reissuing
+them, the mails that say a document is ready, and the downloads (one PDF, or a kind's ZIP)."""
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ... import signals
+from ...audit import services as audit
+from ...auth.models import User
+from ...core import jobs, mail, storage
+from ...core.database import utcnow
+from ...core.errors import Conflict as ConflictError
+from ...core.errors import Invalid, NotFound
+from ...core.extensions import db
+from ...core.text import persian_sort_key
+from ...events.models import Event
+from ...teams.models import Team, TeamMember
+from .. import documents, sandbox
+from ..enums import DocumentKind, JobStatus
+from ..models import Certificate, CertificateJob
+from ..rendering import Renderer
+from ._shared import document_kind, event_titles, require_certificate_organiser, site_address, verify_url
+from .templates import describe, image_files, settings_of, template_of
+
+audit.register_actions({
+    "certificate.issued": _l("Document issued"),
+    "certificate.revoked": _l("Document revoked"),
+    "certificate.reissued": _l("Document reissued"),
+    "certificate.job_started": _l("Bulk issue started"),
+    "certificate.job_resumed": _l("Bulk issue resumed"),
+})
+
+SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+JOB_STALE_AFTER = timedelta(seconds=90)  # a running job silent for this long was interrupted
+
+
+# --- issuing ------------------------------------------------------------------------------------------------
+
+
+def new_serial() -> str:
+    """DP-XXXX-XXXX-XXXX: 60 random bits, so serials can be neither guessed nor counted through."""
+    characters = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(12))
+    return f"DP-{characters[:4]}-{characters[4:8]}-{characters[8:]}"
+
+
+class Issuer:
+    """Issues documents of one kind for one event, preparing once what every document shares:
+    the checked template, the parsed CSS, the fonts, the images, the settings."""
+
+    def __init__(self, event: Event, kind: str, base_url: str):
+        kind = document_kind(kind)
+        if kind in (DocumentKind.GROUP, DocumentKind.REPORT) and not documents.has_published_results(event):
+            raise ConflictError(_("Publish the results before issuing group certificates or report cards."))
+        self.event, self.kind, self.base_url = event, kind, base_url
+        self.settings = settings_of(event)
+        self.images = image_files(event)
+        html, css, _default = template_of(event, kind)
+        try:
+            self.template = sandbox.compile_strict(html)
+            # Refuse a template that names an unknown value before making any document with it.
+            sandbox.render_strict(self.template, self._context(documents.sample_subject(kind), "DP-0000-0000-0000",
+                                                               "sample", utcnow()))
+        except sandbox.TemplateRefused as error:
+            raise Invalid(_("This template cannot be used yet: %(problem)s Correct it in the template editor.",
+                            problem=describe(error.problem))) from error
+        self.renderer = Renderer(css, self.images)
+
+    def _context(self, subject: documents.Subject, serial: str, code: str, issued_at: datetime) -> dict:
+        return documents.context(self.kind, subject, event=event_titles(self.event), language=self.settings.language,
+                                 signatories=self.settings.signatories, images=self.images, serial=serial,
+                                 verify_url=verify_url(self.base_url, code), issued_at=issued_at)
+
+    def issue(self, actor, subject: documents.Subject, now: datetime, job: CertificateJob | None = None) -> Certificate:
+        """Render, store and record one document (raises sandbox.TemplateRefused if its values break it)."""
+        serial, code = new_serial(), secrets.token_urlsafe(18)
+        html = sandbox.render_strict(self.template, self._context(subject, serial, code, now))
+        pdf = self.renderer.pdf(html)
+        sha256 = storage.store(current_app.config["UPLOAD_DIR"], pdf)
+        certificate = Certificate(
+            event_id=self.event.id, kind=self.kind, subject=subject.key, team_id=subject.team_id,
+            user_id=subject.user_id, serial=serial, verification_code=code, language=self.settings.language,
+            holder=subject.holder, achievement=subject.achievement, sha256=sha256, size=len(pdf), issued_at=now,
+            issued_by_id=actor.id if actor else None, job_id=job.id if job else None)
+        db.session.add(certificate)
+        db.session.flush()
+        audit.record(actor, "certificate.issued", certificate, {"kind": self.kind, "holder": subject.holder},
+                     label=f"{certificate.serial} · {subject.holder}", now=now)
+        signals.send_after_commit(signals.certificate_issued, certificate, actor=actor, now=now)
+        return certificate
+
+
+def valid_certificate(event: Event, kind: str, subject_key: str) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(
+        Certificate.event_id == event.id, Certificate.kind == kind, Certificate.subject == subject_key,
+        Certificate.revoked_at.is_(None)))
+
+
+def _subject(event: Event, kind: str, subject_key: str) -> documents.Subject:
+    subject = next((found for found in documents.subjects_of(event, kind) if found.key == subject_key), None)
+    if subject is None:
+        raise ConflictError(_("This team or judge does not qualify for this document."))
+    return subject
+
+
+def issue_one(actor, event: Event, kind: str, subject_key: str, now: datetime, base_url: str = "") -> Certificate:
+    """Issue one document (refused if a valid one exists: revoke it or reissue it instead).
+    ``base_url``: the site's address for the QR code (see site_address)."""
+    require_certificate_organiser(actor)
+    kind = document_kind(kind)
+    if valid_certificate(event, kind, subject_key) is not None:
+        raise ConflictError(_("A valid document of this kind was already issued. Reissue it to replace it."))
+    issuer = Issuer(event, kind, base_url.rstrip("/") or site_address())
+    certificate = _issue_checked(issuer, actor, _subject(event, kind, subject_key), now)
+    _announce([certificate])
+    return certificate
+
+
+def _issue_checked(issuer: Issuer, actor, subject, now, job=None) -> Certificate:
+    try:
+        return issuer.issue(actor, subject, now, job)
+    except sandbox.TemplateRefused as error:
+        raise Invalid(_("The document for %(holder)s could not be made: %(problem)s",
+                        holder=subject.holder, problem=describe(error.problem))) from error
+
+
+def revoke(actor, certificate: Certificate, reason: str, now: datetime) -> Certificate:
+    require_certificate_organiser(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Say why the document is revoked."), {"reason": _("Say why the document is revoked.")})
+    if certificate.revoked_at is not None:
+        raise ConflictError(_("This document was already revoked."))
+    certificate.revoked_at, certificate.revoked_reason, certificate.revoked_by_id = now, reason, actor.id
+    db.session.flush()
+    audit.record(actor, "certificate.revoked", certificate, {"reason": reason},
+                 label=f"{certificate.serial} · {certificate.holder}", now=now)
+    signals.send_after_commit(signals.certificate_revoked, certificate, actor=actor, now=now, reason=reason)
+    return certificate
+
+
+def reissue(actor, certificate: Certificate, reason: str, now: datetime, base_url: str = "") -> Certificate:
+    """Revoke the document and issue a new one from today's facts (after a correction); the old one
+    points to the new one. ``base_url``: the site's address for the QR code (see site_address)."""
+    require_certificate_organiser(actor)
+    revoke(actor, certificate, reason, now)
+    issuer = Issuer(certificate.event, certificate.kind, base_url.rstrip("/") or site_address())
+    replacement = _issue_checked(issuer, actor, _subject(certificate.event, certificate.kind, certificate.subject), now)
+    certificate.replaced_by_id = replacement.id
+    audit.record(actor, "certificate.reissued", certificate, {"replaced_by": replacement.serial},
+                 label=f"{certificate.serial} · {certificate.holder}", now=now)
+    _announce([replacement])
+    return replacement
+
+
+def _announce(certificates: list[Certificate]) -> None:
+    """Tell each team (its contact address and members with accounts) that a document is ready."""
+    for certificate in certificates:
+        if certificate.team_id is None:
+            if certificate.user_id is not None:
+                user = db.session.get(User, certificate.user_id)
+                _send_ready(user.email, certificate)
+            continue
+        team = db.session.get(Team, certificate.team_id)
+        addresses = {team.contact_email, *db.session.scalars(
+            select(User.email).join(TeamMember, TeamMember.user_id == User.id).where(TeamMember.team_id == team.id))}
+        for address in sorted(filter(None, addresses)):
+            _send_ready(address, certificate)
+
+
+def _send_ready(address: str, certificate: Certificate) -> None:
+    kind = certificate.kind.label
+    mail.send(address, _("Your %(kind)s is ready", kind=kind),
+              _("The %(kind)s of %(holder)s for %(event)s is ready. Download it from your team's page "
+                "(or your judge's page) on the site. Its serial is %(serial)s.",
+                kind=kind, holder=certificate.holder, event=certificate.event.title_fa, serial=certificate.serial))
+
+
+# --- bulk issuing ---------------------------------------------------------------------------------------------
+
+
+def unfinished_job(event: Event, kind: str) -> CertificateJob | None:
+    return db.session.scalar(select(CertificateJob).where(
+        CertificateJob.event_id == event.id, CertificateJob.kind == kind,
+        CertificateJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))).order_by(CertificateJob.id.desc()))
+
+
+def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "") -> CertificateJob:
+    """Queue the issue of every document of the kind for the event (or resume the unfinished one).
+
+    ``base_url`` is the site's address for the QR codes (BASE_URL, or the development server's, when not given).
+    Checks the template and the results first, so a job that cannot work is refused at once."""
+    require_certificate_organiser(actor)
+    base_url = base_url.rstrip("/") or site_address()
+    kind = Issuer(event, kind, base_url).kind
+    job = unfinished_job(event, kind)
+    if job is None:
+        job = CertificateJob(event_id=event.id, kind=kind, status=JobStatus.QUEUED, created_by_id=actor.id, created_at=now,
+                             base_url=base_url, failures=[])
+        db.session.add(job)
+        db.session.flush()
+        audit.record(actor, "certificate.job_started", job, {"kind": kind}, label=f"{event.slug} · {kind}", now=now)
+    return job
+
+
+def enqueue(job: CertificateJob) -> None:
+    """Hand the job to the background (after the transaction that created it has committed)."""
+    jobs.enqueue(run_job, job.id)
+
+
+def resume_job(actor, job: CertificateJob, now: datetime) -> CertificateJob:
+    """Start again an interrupted or finished-with-failures job: it skips what it already issued."""
+    require_certificate_organiser(actor)
+    if job.status == JobStatus.RUNNING and not is_stale(job, now):
+        raise ConflictError(_("This job is still running."))
+    job.status, job.message, job.failures, job.failed, job.finished_at = JobStatus.QUEUED, "", [], 0, None
+    audit.record(actor, "certificate.job_resumed", job, {"kind": job.kind}, label=f"{job.event_id} · {job.kind}",
+                 now=now)
+    return job
+
+
+def is_stale(job: CertificateJob, now: datetime) -> bool:
+    return job.status == JobStatus.RUNNING and (job.heartbeat_at is None or now - job.heartbeat_at > JOB_STALE_AFTER)
+
+
+def run_job(job_id: int, on_progress=None) -> None:
+    """Issue every missing document of the job's kind, one commit per document, so that an interruption
+    loses at most the document being made, and running the job again issues nothing twice."""
+    db.session.expire_all()  # a worker process runs job after job: read this one afresh
+    job = db.session.get(CertificateJob, job_id)
+    if job is None or job.finished:
+        return
+    now = utcnow()
+    job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, job.started_at or now, now
+    db.session.commit()
+    try:
+        issuer = Issuer(job.event, job.kind, job.base_url or site_address())
+    except (Invalid, ConflictError) as error:
+        _finish(job, JobStatus.FAILED, str(error))
+        return
+    actor = job.created_by
+    subjects = documents.subjects_of(job.event, job.kind)
+    issued = set(db.session.scalars(select(Certificate.subject).where(
+        Certificate.event_id == job.event_id, Certificate.kind == job.kind, Certificate.revoked_at.is_(None))))
+    job.total = len(subjects)
+    job.done = sum(1 for subject in subjects if subject.key in issued)
+    job.skipped = job.done
+    db.session.commit()
+    if on_progress:
+        on_progress(job)
+    for subject in subjects:
+        if subject.key in issued:
+            continue
+        _issue_in_job(issuer, actor, subject, job)
+        if on_progress:
+            on_progress(job)
+    _finish(job, JobStatus.DONE, "")
+
+
+def _issue_in_job(issuer: Issuer, actor, subject: documents.Subject, job: CertificateJob) -> None:
+    now = utcnow()
+    try:
+        certificate = issuer.issue(actor, subject, now, job)
+        job.done += 1
+        job.heartbeat_at = now
+        db.session.commit()
+        _announce([certificate])
+    except IntegrityError:  # another run issued it meanwhile: nothing twice
+        db.session.rollback()
+        job.done += 1
+        db.session.commit()
+    except Exception as error:  # one bad document must not lose the others
+        db.session.rollback()
+        problem = describe(error.problem) if isinstance(error, sandbox.TemplateRefused) else str(error)
+        current_app.logger.warning("Certificate for %s failed in job %s: %s", subject.key, job.id, problem)
+        job.failed += 1
+        job.failures = [*job.failures, {"subject": subject.key, "holder": subject.holder, "error": problem}]
+        job.heartbeat_at = now
+        db.session.commit()
+
+
+def _finish(job: CertificateJob, status: JobStatus, message: str) -> None:
+    job.status, job.message, job.finished_at = status, message, utcnow()
+    db.session.commit()
+
+
+@dataclass
+class Progress:
+    status: JobStatus  # as the job's, but interrupted when a running job went silent
+    done: int
+    total: int
+    failed: int
+    seconds_left: int | None
+    message: str
+    failures: list[dict]
+
+    def as_json(self) -> dict:
+        return {**self.__dict__}
+
+
+def progress(job: CertificateJob, now: datetime) -> Progress:
+    """Where a job stands, with an estimate of the time left from this run's pace."""
+    status = JobStatus.INTERRUPTED if is_stale(job, now) else job.status
+    seconds_left = None
+    made = job.done - job.skipped + job.failed
+    remaining = job.total - job.done - job.failed
+    if job.status == JobStatus.RUNNING and made > 0 and job.started_at and job.heartbeat_at and remaining > 0:
+        pace = (job.heartbeat_at - job.started_at).total_seconds() / made
+        seconds_left = max(1, round(pace * remaining))
+    return Progress(status, job.done, job.total, job.failed, seconds_left, job.message, job.failures)
+
+
+def jobs_of(event: Event) -> list[CertificateJob]:
+    return list(db.session.scalars(select(CertificateJob).where(CertificateJob.event_id == event.id)
+                                   .order_by(CertificateJob.id.desc()).limit(20)))
+
+
+def get_job_for_organiser(actor, job_id: int) -> CertificateJob:
+    require_certificate_organiser(actor)
+    job = db.session.get(CertificateJob, job_id)
+    if job is None:
+        raise NotFound(_("There is no such job."))
+    return job
+
+
+# --- reading and downloading --------------------------------------------------------------------------------
+
+
+def certificates_of_event(actor, event: Event, kind: str) -> list[Certificate]:
+    """The event's documents of a kind: the valid ones first, each group in Persian alphabetical order
+    (the database's own order puts ک and گ after ی)."""
+    require_certificate_organiser(actor)
+    kind = document_kind(kind)
+    found = db.session.scalars(select(Certificate).where(Certificate.event_id == event.id, Certificate.kind == kind))
+    return sorted(found, key=lambda item: (item.revoked_at is not None, persian_sort_key(item.holder)))
+
+
+def certificates_of_team(team: Team) -> list[Certificate]:
+    """The team's valid documents (its members see them on the team's page)."""
+    return list(db.session.scalars(select(Certificate).where(Certificate.team_id == team.id,
+                                                             Certificate.revoked_at.is_(None))
+                                   .order_by(Certificate.kind)))
+
+
+def certificates_of_user(user) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user.id,
+                                                             Certificate.revoked_at.is_(None))))
+
+
+@dataclass
+class KindSummary:
+    """One kind of document on an event's certificates page."""
+    kind: DocumentKind
+    valid: int
+    revoked: int
+    eligible: int  # who qualifies for it
+    job: CertificateJob | None  # its unfinished bulk issue, if any
+
+
+def kind_summaries(actor, event: Event) -> list[KindSummary]:
+    """Every kind of document: how many are valid and revoked, who qualifies, and its running bulk issue."""
+    summaries = []
+    for kind in DocumentKind:
+        issued = certificates_of_event(actor, event, kind)
+        valid = sum(1 for found in issued if found.valid)
+        summaries.append(KindSummary(kind, valid, len(issued) - valid, len(documents.subjects_of(event, kind)),
+                                     unfinished_job(event, kind)))
+    return summaries
+
+
+@dataclass
+class KindDocuments:
+    """An event's documents of one kind, and who qualifies for one without a valid one yet."""
+    kind: DocumentKind
+    certificates: list[Certificate]  # as certificates_of_event orders them
+    waiting: list[documents.Subject]
+
+
+def kind_documents(actor, event: Event, kind: str) -> KindDocuments:
+    certificates = certificates_of_event(actor, event, kind)
+    valid_subjects = {found.subject for found in certificates if found.valid}
+    kind = document_kind(kind)
+    return KindDocuments(kind, certificates, [subject for subject in documents.subjects_of(event, kind)
+                                              if subject.key not in valid_subjects])
+
+
+def get_certificate_for_organiser(actor, certificate_id: int) -> Certificate:
+    require_certificate_organiser(actor)
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise NotFound(_("There is no such document."))
+    return certificate
+
+
+def _may_download(actor, certificate: Certificate) -> bool:
+    if actor is None or not actor.is_authenticated:
+        return False
+    if actor.is_organiser or certificate.user_id == actor.id:
+        return True
+    return certificate.team_id is not None and db.session.scalar(select(TeamMember.id).where(
+        TeamMember.team_id == certificate.team_id, TeamMember.user_id == actor.id)) is not None
+
+
+def file_for_download(actor, certificate_id: int) -> tuple[Certificate, Path]:
+    """The stored PDF, for the team's members, the judge it names, and organisers."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or not _may_download(actor, certificate):
+        raise NotFound(_("There is no such document."))
+    return certificate, storage.path_for(current_app.config["UPLOAD_DIR"], certificate.sha256)
+
+
+def download_name(certificate: Certificate) -> str:
+    holder = re.sub(r"[^\w\u0600-\u06FF\u200c-]+", "-", certificate.holder).strip("-")[:60]
+    return f"{certificate.kind}-{holder}-{certificate.serial}.pdf"
+
+
+def write_zip(actor, event: Event, kind: str, target) -> int:
+    """Write every valid document of the kind into a ZIP at ``target`` (a path or a file); return how many."""
+    require_certificate_organiser(actor)
+    kind = document_kind(kind)
+    certificates = [found for found in certificates_of_event(actor, event, kind) if found.valid]
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
+        for certificate in certificates:
+            archive.write(storage.path_for(upload_dir, certificate.sha256), download_name(certificate))
+    return len(certificates)

@@ -1,0 +1,46 @@
+"""Certificates: the public look-ups, by the serial printed on a document, by the code of its QR
+code, and by the PDF file itself."""
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ...core import storage
+from ...core.errors import Invalid, NotFound
+from ...core.extensions import db
+from ...core.text import latin_digits
+from ..models import Certificate
+
+
+def normalize_serial(text: str) -> str:
+    """What a person typed, as a serial: Latin capitals, Persian digits read, O and I and L as 0 and 1."""
+    cleaned = re.sub(r"[^0-9A-Z]", "", latin_digits(text or "").upper())
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    if len(cleaned) == 14 and cleaned.startswith("DP"):  # a serial may itself begin with D and P
+        cleaned = cleaned[2:]
+    if len(cleaned) != 12:
+        return ""
+    return f"DP-{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+
+
+def by_code(code: str) -> Certificate:
+    certificate = db.session.scalar(select(Certificate).where(Certificate.verification_code == code))
+    if certificate is None:
+        raise NotFound(_("We did not issue a document with this code."))
+    return certificate
+
+
+def by_serial(text: str) -> Certificate:
+    serial = normalize_serial(text)
+    certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial)) if serial else None
+    if certificate is None:
+        raise NotFound(_("We did not issue a document with this serial. Check the serial and try again."))
+    return certificate
+
+
+def by_file(content: bytes) -> Certificate | None:
+    """The document whose stored bytes are exactly these, or None (changed by even one byte: None)."""
+    if not content.startswith(b"%PDF-"):
+        raise Invalid(_("This file is not a PDF."), {"document": _("Choose the PDF you received.")})
+    return db.session.scalar(select(Certificate).where(Certificate.sha256 == storage.digest(content))
+                             .order_by(Certificate.id.desc()))
