@@ -12,7 +12,8 @@ from eventapp.core.errors import DeadlinePassed, Invalid, NotAllowed
 from eventapp.core.extensions import db
 from eventapp.events.models import Event
 from eventapp.judging import services
-from eventapp.judging.models import Assignment, Conflict, Round
+from eventapp.judging.models import Assignment, Conflict, Publication, Round
+from eventapp.judging.results import PublishedResult, ResultComment, ResultCriterion, ResultRow
 from eventapp.teams.models import Team
 
 from . import factories
@@ -294,9 +295,53 @@ def test_the_leaderboard_ranks_from_the_scores_and_publishing_freezes_it(app, as
         services.submit_scores(get(User, assignment.user_id), assignment, "بازبینی شد", utcnow())
         db.session.commit()
         published = services.current_publication(get(Round, assigned.round_id))
-        assert [row["team_id"] for row in published.snapshot["rows"]][-1] == assigned.team_ids[3]
+        assert [row.team_id for row in published.result.rows][-1] == assigned.team_ids[3]
     text = page_text(client.get(f"/events/{assigned.event.slug}/results"))
     assert "گروه ۰" in text and "گروه ۳" in text  # names shown with Persian digits
+
+
+def test_the_published_result_reads_what_publish_wrote(app, assigned):
+    _score_everything(app, assigned, lambda index: 9 - index)  # team 0 best
+    with app.app_context():
+        round_ = get(Round, assigned.round_id)
+        publication_id = services.publish(get(User, assigned.organiser.id), round_, {}, utcnow()).id
+        db.session.commit()
+        db.session.expire_all()
+        publication = get(Publication, publication_id)
+        snapshot = publication.snapshot  # the JSON format of every publication, old and new
+        assert set(snapshot) == {"method", "rows", "criteria", "averages"}
+        assert set(snapshot["rows"][0]) == {"team_id", "team", "rank", "tied", "value", "raw", "judges", "award",
+                                            "criteria", "comments"}
+        result = publication.result
+        assert result.to_snapshot() == snapshot
+        assert PublishedResult.from_snapshot(result.to_snapshot()) == result
+        criterion = round_.rubric.criteria[0]
+        assert result.method == "judge_effect"
+        assert result.criteria[0] == ResultCriterion(criterion.id, criterion.title_fa, criterion.title_en, 10)
+        assert result.averages[criterion.id] == 7.5  # (9 + 8 + 7 + 6) / 4
+        first = result.rows[0]
+        assert (first.team_id, first.team_name, first.rank, first.tied, first.judges, first.award) == (
+            assigned.team_ids[0], "گروه 0", 1, False, 2, None)
+        assert first.value == pytest.approx(90.0) and first.raw == 90.0 and first.criteria[criterion.id] == 9
+        assert first.comments == (ResultComment(criterion.id, f"نظر داور برای {assigned.team_ids[0]}"),) * 2
+        assert result.row_of(assigned.team_ids[3]).rank == 4 and result.row_of(-1) is None
+
+
+def test_an_old_publication_reads_without_the_later_fields():
+    old = {"method": "mean", "rows": [
+        {"team_id": 3, "team": "گروه سه", "rank": 1, "tied": True, "value": 81.5, "award": "first",
+         "criteria": {"12": 8.0}, "comments": [{"criterion": 12, "text": "خوب"}]},
+        {"team_id": 4, "team": "گروه چهار", "rank": 1, "tied": True, "value": 81.5, "award": None,
+         "criteria": {}, "comments": []},
+    ]}
+    result = PublishedResult.from_snapshot(old)
+    assert result.method == "mean" and result.criteria == () and result.averages == {}
+    assert result.rows[0] == ResultRow(team_id=3, team_name="گروه سه", rank=1, tied=True, value=81.5, raw=None,
+                                       judges=None, award="first", criteria={12: 8.0},
+                                       comments=(ResultComment(12, "خوب"),))
+    assert result.awards == {3: "first"}
+    bare = PublishedResult.from_snapshot({"rows": [{"team_id": 5, "team": "5", "rank": 1, "award": "second"}]})
+    assert bare.method is None and bare.rows[0].tied is False and bare.awards == {5: "second"}
 
 
 def test_republishing_supersedes_and_is_audited(app, assigned):

@@ -396,11 +396,11 @@ def _seed_screening(event: Event, plans: list[content.TeamPlan], judges: list[Us
     # organisers (or an earlier demo) already selected some: then the trainings rely on that choice.
     if not db.session.scalar(select(func.count(Team.id)).where(Team.event_id == event.id,
                                                                Team.screening_selected.is_(True))):
-        rows = publication.snapshot["rows"]
-        cut = rows[min(content.SCREENING_SELECTED_COUNT, len(rows)) - 1]["rank"]
+        rows = publication.result.rows
+        cut = rows[min(content.SCREENING_SELECTED_COUNT, len(rows)) - 1].rank
         for row in rows:
-            if row["rank"] <= cut:
-                teams.set_screening_selected(organiser, entries[row["team_id"]], True)
+            if row.rank <= cut:
+                teams.set_screening_selected(organiser, entries[row.team_id], True)
 
 
 def _declare_conflicts(round_: Round, entries: dict[int, Team], by_name: dict[str, content.TeamPlan],

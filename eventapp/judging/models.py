@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.database import UTCDateTime, utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
+from .results import PublishedResult
 
 SCREENING, FINAL = "screening", "final"
 ROUND_KINDS = (SCREENING, FINAL)
@@ -196,7 +197,6 @@ class Score(db.Model):
     assignment: Mapped[Assignment] = relationship(back_populates="scores")
 
 
-
 class Publication(db.Model):
     """Published results of a round: a frozen snapshot that later score changes never alter."""
 
@@ -206,8 +206,12 @@ class Publication(db.Model):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # {"method", "rows": [{"team_id", "team", "rank", "tied", "value", "award", "criteria", "comments"}]}
+    # The JSON of a PublishedResult (see results.py); read it through ``result``.
     snapshot: Mapped[dict] = mapped_column(JSON)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[Round] = relationship(lazy="joined")
+
+    @property
+    def result(self) -> PublishedResult:
+        return PublishedResult.from_snapshot(self.snapshot)

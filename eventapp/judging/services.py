@@ -44,6 +44,7 @@ from .models import (
     Rubric,
     Score,
 )
+from .results import PublishedResult, ResultComment, ResultCriterion, ResultRow
 from .rubrics import DEFAULT_CRITERIA, DEFAULT_LEVELS
 
 audit.register_actions({
@@ -663,13 +664,13 @@ def leaderboard(actor, round_: Round, method: str | None = None) -> Leaderboard:
     return compute_leaderboard(round_, method)
 
 
-def _comments(round_: Round) -> dict[int, list[dict]]:
+def _comments(round_: Round) -> dict[int, list[ResultComment]]:
     """The judges' comments per team, without the judges' names."""
     comments = {}
     for (team_id, _judge), scores in _submitted_scores(round_).items():
         for criterion_id, (_value, comment) in scores.items():
             if comment:
-                comments.setdefault(team_id, []).append({"criterion": criterion_id, "text": comment})
+                comments.setdefault(team_id, []).append(ResultComment(criterion_id, comment))
     return comments
 
 
@@ -682,22 +683,20 @@ def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) 
     if not board.rows:
         raise ConflictError(_("No judge has submitted scores in this round yet."))
     comments = _comments(round_)
-    rows = [{
-        "team_id": row.team.id, "team": row.team.name, "rank": row.rank, "tied": row.tied,
-        "value": round(row.result.value, 2), "raw": round(row.raw.value, 2), "judges": row.result.judges,
-        "award": awards.get(row.team.id, row.award),
-        "criteria": {str(c): round(v, 2) for c, v in row.criteria.items()},
-        "comments": comments.get(row.team.id, []),
-    } for row in board.rows]
-    criteria = [{"id": c.id, "fa": c.title_fa, "en": c.title_en, "max": c.scale_max} for c in round_.rubric.criteria]
-    averages = {str(c.id): round(sum(r["criteria"].get(str(c.id), 0) for r in rows) / len(rows), 2)
-                for c in round_.rubric.criteria}
+    rows = tuple(ResultRow(
+        team_id=row.team.id, team_name=row.team.name, rank=row.rank, tied=row.tied,
+        value=round(row.result.value, 2), raw=round(row.raw.value, 2), judges=row.result.judges,
+        award=awards.get(row.team.id, row.award),
+        criteria={criterion_id: round(mean, 2) for criterion_id, mean in row.criteria.items()},
+        comments=tuple(comments.get(row.team.id, ())),
+    ) for row in board.rows)
+    criteria = tuple(ResultCriterion(c.id, c.title_fa, c.title_en, c.scale_max) for c in round_.rubric.criteria)
+    result = PublishedResult.with_averages(round_.method, rows, criteria)
     previous = current_publication(round_)
     if previous is not None:
         previous.superseded_at = now
-    publication = Publication(round_id=round_.id, published_at=now, published_by_id=actor.id, snapshot={
-        "method": round_.method, "rows": rows, "criteria": criteria, "averages": averages,
-    })
+    publication = Publication(round_id=round_.id, published_at=now, published_by_id=actor.id,
+                              snapshot=result.to_snapshot())
     db.session.add(publication)
     db.session.flush()
     audit.record(actor, "results.republished" if previous else "results.published", round_,
@@ -717,13 +716,13 @@ def published_results(event: Event) -> list[Publication]:
         Round.event_id == event.id, Publication.superseded_at.is_(None)).order_by(Round.id)))
 
 
-def team_results(actor, team: Team) -> list[tuple[Publication, dict]]:
+def team_results(actor, team: Team) -> list[tuple[Publication, ResultRow]]:
     """A team's own published rows (per-criterion results and comments), for its members and organisers."""
     if not can_read_team(actor, team):
         raise NotFound(_("There is no such team."))
     found = []
     for publication in published_results(team.event):
-        row = next((row for row in publication.snapshot["rows"] if row["team_id"] == team.id), None)
+        row = publication.result.row_of(team.id)
         if row is not None:
             found.append((publication, row))
     return found
@@ -826,9 +825,9 @@ def select_top(actor, screening: Round, count: int) -> list[int]:
         raise ConflictError(_("Publish the screening results first."))
     if count < 1:
         raise Invalid(_("Select at least one team."), fields={"count": _("At least one.")})
-    rows = publication.snapshot["rows"]
-    cut = rows[min(count, len(rows)) - 1]["rank"]
-    chosen = {row["team_id"] for row in rows if row["rank"] <= cut}
+    rows = publication.result.rows
+    cut = rows[min(count, len(rows)) - 1].rank
+    chosen = {row.team_id for row in rows if row.rank <= cut}
     for team in db.session.scalars(select(Team).where(Team.event_id == screening.event_id)):
         wanted = team.id in chosen and team.status == APPROVED
         if team.screening_selected != wanted:
