@@ -12,8 +12,10 @@ from eventapp.core.errors import DeadlinePassed, Invalid, NotAllowed
 from eventapp.core.extensions import db
 from eventapp.events.models import Event
 from eventapp.judging import services
+from eventapp.judging.enums import Award, CombiningMethod, RoundKind
 from eventapp.judging.models import Assignment, Conflict, Publication, Round
 from eventapp.judging.results import PublishedResult, ResultComment, ResultCriterion, ResultRow
+from eventapp.judging.scoring import METHODS
 from eventapp.teams.models import Team
 
 from . import factories
@@ -64,6 +66,15 @@ def test_the_default_rubric_is_the_articles(app, world):
         assert weights == [20, 20, 20, 15, 15, 10]
         assert round_.rubric.criteria[0].title_fa == "شناخت منطقه و مسائل"
         assert all(len(criterion.levels) == 5 for criterion in round_.rubric.criteria)
+
+
+def test_a_round_reads_its_kind_and_method_back_with_their_labels(app, world):
+    assert CombiningMethod.values() == METHODS  # the pure module's methods, each with its label
+    with app.app_context():
+        round_ = get(Round, world.round_id)
+        assert round_.kind is RoundKind.SCREENING and round_.method is CombiningMethod.JUDGE_EFFECT
+        assert round_.kind.label == "مرحله غربالگری" and Award.label_of("first") == "رتبه اول"
+        assert Award.label_of("unknown") == "unknown"
 
 
 def test_a_rubric_is_frozen_once_scoring_has_begun_and_a_copy_is_free(app, world):

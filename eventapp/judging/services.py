@@ -29,6 +29,7 @@ from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team, TeamMember
 from ..teams.services import can_read_team
 from . import assignment as assigning
 from . import scoring
+from .enums import Award, CombiningMethod
 from .models import (
     FINAL,
     ROUND_KINDS,
@@ -165,7 +166,7 @@ class RoundDetails:
     ends_at: datetime
     judges_per_entry: int = 3
     blind: bool = True
-    method: str = scoring.DEFAULT_METHOD
+    method: str = CombiningMethod.JUDGE_EFFECT
     disagreement_threshold: float = 25.0
     outlier_threshold: float = 30.0
     show_others_after_submit: bool = False
@@ -184,11 +185,12 @@ def save_round(actor, event: Event, details: RoundDetails, round_: Round | None 
         errors["ends_at"] = _("The end must come after the start.")
     if not 1 <= details.judges_per_entry <= 20:
         errors["judges_per_entry"] = _("From 1 to 20 judges per entry.")
-    if details.method not in scoring.METHODS:
+    if details.method not in CombiningMethod.values():
         errors["method"] = _("Choose how scores are combined.")
     if rubric is not None and set(details.tie_breakers) - {c.id for c in rubric.criteria}:
         errors["tie_breakers"] = _("Tie-breakers must be criteria of the round's rubric.")
-    taken = db.session.scalar(select(Round.id).where(Round.event_id == event.id, Round.kind == details.kind))
+    taken = db.session.scalar(select(Round.id).where(Round.event_id == event.id, Round.kind == details.kind)) \
+        if details.kind in ROUND_KINDS else None
     if taken is not None and (round_ is None or taken != round_.id):
         errors["kind"] = _("This event already has a round of this kind.")
     if round_ is not None and round_.rubric_id != details.rubric_id and rubric_in_use(round_.rubric):
@@ -578,8 +580,7 @@ def progress(judge: User) -> tuple[int, int]:
 
 # --- results ------------------------------------------------------------------------------------------
 
-AWARDS = ("first", "second", "third", "honourable")
-# Sent inside the publishing transaction (the pipeline takes the winners in): (publication, actor=, now=).
+AWARDS = tuple(Award)
 HONOURABLE_MENTIONS = 3  # places after the third that get an honourable mention by default
 
 
@@ -592,7 +593,7 @@ class LeaderboardRow:
     raw: scoring.EntryResult
     criteria: dict[int, float]  # criterion id -> mean score of the entry's judges
     crosses_cutoff: bool
-    award: str | None
+    award: Award | None
 
 
 @dataclass
@@ -617,14 +618,14 @@ def _submitted_scores(round_: Round) -> dict[tuple[int, int], dict[int, tuple[fl
     return scores
 
 
-def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, str]:
+def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, Award]:
     """First, second and third by rank (tied entries share), then honourable mentions."""
     awards = {}
     for place in ranked:
         if place.rank <= 3:
             awards[place.entry] = AWARDS[place.rank - 1]
         elif place.rank <= 3 + HONOURABLE_MENTIONS:
-            awards[place.entry] = "honourable"
+            awards[place.entry] = Award.HONOURABLE
     return awards
 
 
@@ -677,7 +678,7 @@ def _comments(round_: Round) -> dict[int, list[ResultComment]]:
 def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) -> Publication:
     """Freeze the leaderboard with its awards. Publishing again supersedes the earlier snapshot (audited)."""
     require_organiser(actor, _l("Only organisers can publish results."))
-    if any(award not in (*AWARDS, None) for award in awards.values()):
+    if any(award not in (*Award.values(), None) for award in awards.values()):
         raise Invalid(_("Choose an award from the list."))
     board = compute_leaderboard(round_)
     if not board.rows:

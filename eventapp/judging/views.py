@@ -1,7 +1,6 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -18,9 +17,8 @@ from ..events.places import province_choices
 from ..teams import services as teams
 from ..teams.models import MAP_SECTIONS, Team
 from . import exports, services
+from .enums import CombiningMethod
 from .forms import (
-    KIND_LABELS,
-    METHOD_LABELS,
     ConflictForm,
     ProfileForm,
     RoundForm,
@@ -129,8 +127,7 @@ def organiser_event(event_id):
                                 for r in services.rubrics_to_copy(current_user)]
     rubrics = db.session.scalars(db.select(Rubric).where(Rubric.event_id == event.id).order_by(Rubric.id)).all()
     return render_template("judging/organiser_event.html", event=event, rounds=services.rounds_of(event),
-                           rubrics=rubrics, copy_form=copy_form, kind_labels=KIND_LABELS,
-                           method_labels=METHOD_LABELS, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
+                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
 
 
 @bp.post("/organiser/events/<int:event_id>/rubrics")
@@ -220,8 +217,7 @@ def organiser_round(round_id):
     assignments = services.round_assignments(round_)
     entry_ids = services.entry_team_ids(round_)
     entry_teams = db.session.scalars(db.select(Team).where(Team.id.in_(entry_ids)).order_by(Team.name)).all()
-    return render_template("judging/organiser_round.html", round=round_, kind_labels=KIND_LABELS,
-                           method_labels=METHOD_LABELS, entries=entry_ids, entry_teams=entry_teams,
+    return render_template("judging/organiser_round.html", round=round_, entries=entry_ids, entry_teams=entry_teams,
                            conflict_form=ConflictForm(),
                            judges=services.judges_of(round_), assignments=assignments,
                            candidates=services.entry_candidates(round_), uncovered=services.uncovered(round_))
@@ -266,27 +262,15 @@ def reopen(assignment_id):
 
 # --- results -------------------------------------------------------------------------------------------
 
-AWARD_LABELS = {
-    "first": _l("First place"), "second": _l("Second place"), "third": _l("Third place"),
-    "honourable": _l("Honourable mention"),
-}
-
-
-@bp.app_template_filter("award_label")
-def award_label(award: str) -> str:
-    return str(AWARD_LABELS.get(award, award))
-
-
 @bp.get("/organiser/rounds/<int:round_id>/results")
 @login_required
 def results(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    method = request.args.get("method") if request.args.get("method") in METHOD_LABELS else None
+    method = request.args.get("method")
+    method = CombiningMethod(method) if method in CombiningMethod.values() else None
     board = services.leaderboard(current_user, round_, method)
     return render_template("judging/results.html", round=round_, board=board, method=method or round_.method,
-                           select_form=SelectTopForm(),
-                           method_labels=METHOD_LABELS, kind_labels=KIND_LABELS, award_labels=AWARD_LABELS,
-                           publication=services.current_publication(round_))
+                           select_form=SelectTopForm(), publication=services.current_publication(round_))
 
 
 @bp.post("/organiser/rounds/<int:round_id>/publish")
@@ -315,8 +299,8 @@ def select_top(round_id):
 @bp.get("/events/<slug>/results")
 def public_results(slug):
     event = events.get_event(slug)
-    return render_template("judging/public_results.html", event=event, award_labels=AWARD_LABELS,
-                           kind_labels=KIND_LABELS, publications=services.published_results(event))
+    return render_template("judging/public_results.html", event=event,
+                           publications=services.published_results(event))
 
 
 @bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard):what>.<any(csv, xlsx):kind>")
@@ -335,8 +319,7 @@ def export(round_id, what, kind):
 @login_required
 def quality(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    return render_template("judging/quality.html", round=round_, quality=services.quality(current_user, round_),
-                           kind_labels=KIND_LABELS)
+    return render_template("judging/quality.html", round=round_, quality=services.quality(current_user, round_))
 
 
 # --- inviting judges, conflicts and moves by hand ---------------------------------------------------------
