@@ -453,7 +453,7 @@ def test_an_organiser_records_a_conflict_and_moves_an_assignment_by_hand(app, as
         assignment = an_assignment(assigned, 0)
         assignment_id, team_id, judge_id = assignment.id, assignment.team_id, assignment.user_id
         others = [judge.id for judge in assigned.judges if judge.id != judge_id]
-        free = next(j for j in others if (j, team_id) not in services._round_pairs(assignment.round))
+        free = next(j for j in others if (j, team_id) not in services.assignments._round_pairs(assignment.round))
     login(assigned.organiser)
     response = client.post(f"/organiser/assignments/{assignment_id}/move", data={"judge": free})
     assert response.status_code == 302
