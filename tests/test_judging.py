@@ -13,7 +13,7 @@ from eventapp.core.extensions import db
 from eventapp.events.models import Event
 from eventapp.judging import services
 from eventapp.judging.enums import Award, CombiningMethod, RoundKind
-from eventapp.judging.models import Assignment, Conflict, Publication, Round
+from eventapp.judging.models import Assignment, ConflictOfInterest, Publication, Round
 from eventapp.judging.results import PublishedResult, ResultComment, ResultCriterion, ResultRow
 from eventapp.judging.scoring import METHODS
 from eventapp.teams.models import Team
@@ -150,7 +150,8 @@ def test_a_declared_conflict_hands_the_entry_to_another_judge(app, world, client
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Assignment, assignment_id) is None
-        assert db.session.scalar(select(Conflict).where(Conflict.user_id == world.judges[0].id)).reason == "هم‌شهری هستیم"
+        conflict = db.session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.user_id == world.judges[0].id))
+        assert conflict.reason == "هم‌شهری هستیم"
         judges_now = set(db.session.scalars(select(Assignment.user_id).where(Assignment.team_id == team_id)))
         assert world.judges[0].id not in judges_now and len(judges_now) == 2
 
@@ -252,8 +253,8 @@ def test_a_far_off_total_asks_for_a_comment_before_submitting(app, assigned):
 def test_a_conflicted_judge_cannot_score(app, assigned):
     with app.app_context():
         assignment = an_assignment(assigned)
-        db.session.add(Conflict(event_id=assignment.round.event_id, user_id=assignment.user_id,
-                                team_id=assignment.team_id, reason="x"))
+        db.session.add(ConflictOfInterest(event_id=assignment.round.event_id, user_id=assignment.user_id,
+                                          team_id=assignment.team_id, reason="x"))
         db.session.flush()
         with pytest.raises(NotAllowed):
             services.save_scores(get(User, assignment.user_id), assignment, full_scores(assignment.round), {}, utcnow())
@@ -462,7 +463,8 @@ def test_an_organiser_records_a_conflict_and_moves_an_assignment_by_hand(app, as
     client.post(f"/organiser/rounds/{assigned.round_id}/conflicts",
                 data={"judge": free, "team": team_id, "reason": "عضو همان مؤسسه"})
     with app.app_context():
-        assert db.session.scalar(select(Conflict).where(Conflict.user_id == free, Conflict.team_id == team_id))
+        assert db.session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.user_id == free,
+                                                                  ConflictOfInterest.team_id == team_id))
         assert get(Assignment, assignment_id) is None
         still_there = db.session.scalar(select(Assignment).where(Assignment.team_id == team_id))
         with pytest.raises(ConflictError):  # the conflicted judge cannot be handed the team again
@@ -473,7 +475,8 @@ def test_the_round_page_says_why_an_entry_cannot_be_covered(app, world, client, 
     with app.app_context():
         round_ = get(Round, world.round_id)
         for judge in world.judges[:2]:
-            db.session.add(Conflict(event_id=round_.event_id, user_id=judge.id, team_id=world.team_ids[0], reason="x"))
+            db.session.add(ConflictOfInterest(event_id=round_.event_id, user_id=judge.id, team_id=world.team_ids[0],
+                                              reason="x"))
         db.session.commit()
         services.assign_automatically(get(User, world.organiser.id), get(Round, world.round_id), utcnow())
         db.session.commit()
@@ -553,7 +556,8 @@ def test_reassigning_drops_an_assignment_that_became_a_conflict(app, assigned):
     with app.app_context():
         assignment = an_assignment(assigned)
         assignment_id, judge_id, team_id = assignment.id, assignment.user_id, assignment.team_id
-        db.session.add(Conflict(event_id=assignment.round.event_id, user_id=judge_id, team_id=team_id, reason="x"))
+        db.session.add(ConflictOfInterest(event_id=assignment.round.event_id, user_id=judge_id, team_id=team_id,
+                                          reason="x"))
         db.session.commit()
         services.assign_automatically(get(User, assigned.organiser.id), get(Round, assigned.round_id), utcnow())
         db.session.commit()
@@ -593,7 +597,8 @@ def test_a_judge_declares_a_conflict_with_any_team_of_their_rounds(app, assigned
     assert client.post("/judging/conflicts", data={"team": not_mine, "reason": "مشاور این گروه بوده‌ام"}).status_code == 302
     assert client.post("/judging/conflicts", data={"team": outsider, "reason": "x"}).status_code == 404
     with app.app_context():
-        teams = set(db.session.scalars(select(Conflict.team_id).where(Conflict.user_id == judge_id)))
+        teams = set(db.session.scalars(select(ConflictOfInterest.team_id)
+                                       .where(ConflictOfInterest.user_id == judge_id)))
         assert teams == {not_mine}
 
 

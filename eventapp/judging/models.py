@@ -142,7 +142,7 @@ class RoundJudge(db.Model):
     user = relationship("User", lazy="joined")
 
 
-class Conflict(db.Model):
+class ConflictOfInterest(db.Model):
     """A judge must not judge a team: declared by the judge or added by an organiser."""
 
     __tablename__ = "conflicts"

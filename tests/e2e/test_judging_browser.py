@@ -12,7 +12,7 @@ from eventapp.core.extensions import db
 from eventapp.core.text import normalize_text, persian_digits
 from eventapp.events.models import Event
 from eventapp.judging import services
-from eventapp.judging.models import Assignment, Conflict
+from eventapp.judging.models import Assignment, ConflictOfInterest
 from eventapp.teams import services as team_services
 from eventapp.teams.models import Team
 
@@ -152,7 +152,7 @@ def test_declare_a_conflict_then_score_save_a_draft_come_back_and_submit(app, li
     assert persian_digits("74") in page.locator(".score-layout__rubric").inner_text()
 
     with app.app_context():
-        conflict = db.session.scalar(select(Conflict).where(Conflict.user_id == world.judge.id))
+        conflict = db.session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.user_id == world.judge.id))
         assert conflict is not None
         assert conflict.team_id == conflicted_team and conflict.reason == normalize_text(REASON)
         # The conflicted entry went to the other judge, and to nobody else.

@@ -18,7 +18,7 @@ from ...core.roles import require_organiser
 from ...core.text import normalize_text
 from ...teams.models import Team, TeamMember
 from .. import assignment as assigning
-from ..models import Assignment, Conflict, JudgeProfile, Round, RoundEntry, RoundJudge
+from ..models import Assignment, ConflictOfInterest, JudgeProfile, Round, RoundEntry, RoundJudge
 from .rounds import entry_team_ids, judges_of, require_judge
 
 audit.register_actions({
@@ -33,7 +33,8 @@ audit.register_actions({
 
 def conflict_pairs(event_id: int) -> set[tuple[int, int]]:
     """(judge, team) pairs that must never meet: declared conflicts and the judge's own teams."""
-    declared = db.session.execute(select(Conflict.user_id, Conflict.team_id).where(Conflict.event_id == event_id))
+    declared = db.session.execute(select(ConflictOfInterest.user_id, ConflictOfInterest.team_id)
+                                  .where(ConflictOfInterest.event_id == event_id))
     own = db.session.execute(select(TeamMember.user_id, TeamMember.team_id)
                              .where(TeamMember.event_id == event_id, TeamMember.user_id.is_not(None)))
     return {tuple(row) for row in declared} | {tuple(row) for row in own}
@@ -57,11 +58,12 @@ def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime)
     reason = normalize_text(reason)
     if not reason:
         raise Invalid(_("Say what the conflict is."), fields={"reason": _("Give a reason.")})
-    existing = db.session.scalar(select(Conflict).where(Conflict.event_id == team.event_id,
-                                                        Conflict.user_id == judge.id, Conflict.team_id == team.id))
+    existing = db.session.scalar(select(ConflictOfInterest).where(
+        ConflictOfInterest.event_id == team.event_id, ConflictOfInterest.user_id == judge.id,
+        ConflictOfInterest.team_id == team.id))
     if existing is None:
-        db.session.add(Conflict(event_id=team.event_id, user_id=judge.id, team_id=team.id, reason=reason,
-                                declared_by_id=actor.id, declared_at=now))
+        db.session.add(ConflictOfInterest(event_id=team.event_id, user_id=judge.id, team_id=team.id, reason=reason,
+                                          declared_by_id=actor.id, declared_at=now))
         db.session.flush()
     handed = []
     for assignment in db.session.scalars(select(Assignment).where(Assignment.user_id == judge.id,
@@ -101,7 +103,7 @@ def _round_pairs(round_: Round) -> set[tuple[int, int]]:
 # --- assignment -----------------------------------------------------------------------------------
 
 
-def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> assigning.Assignment:
+def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> assigning.AssignmentPlan:
     """Top up every entry to the round's number of judges; keeps what is already assigned."""
     require_organiser(actor, _l("Only organisers can assign judges."))
     team_ids = entry_team_ids(round_)
