@@ -440,7 +440,7 @@ def test_an_invited_person_becomes_a_judge_with_the_invited_email_only(app, worl
     path = link.split("localhost", 1)[1]
     client.post("/signout")
     login(stranger)
-    client.post(path)
+    assert client.post(path).status_code == 403  # sent to another email: refused
     client.post("/signout")
     login(invitee)
     assert client.post(path).status_code == 302
@@ -469,6 +469,18 @@ def test_an_organiser_records_a_conflict_and_moves_an_assignment_by_hand(app, as
         still_there = db.session.scalar(select(Assignment).where(Assignment.team_id == team_id))
         with pytest.raises(ConflictError):  # the conflicted judge cannot be handed the team again
             services.move_assignment(get(User, assigned.organiser.id), still_there, free, utcnow())
+
+
+def test_a_conflict_with_a_team_of_another_event_is_refused(app, assigned, client, login, make):
+    other_event = make.event(slug="another-event")
+    stranger_team = factories.team_in(app, other_event.id, make.user(), name="گروه رویداد دیگر")
+    login(assigned.organiser)
+    client.set_cookie("lang", "en")
+    response = client.post(f"/organiser/rounds/{assigned.round_id}/conflicts", follow_redirects=True,
+                           data={"judge": assigned.judges[0].id, "team": stranger_team, "reason": "x"})
+    assert "Choose a judge and a team, and say what the conflict is." in page_text(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ConflictOfInterest)) == 0
 
 
 def test_the_round_page_says_why_an_entry_cannot_be_covered(app, world, client, login):
@@ -585,6 +597,14 @@ def test_an_organiser_edits_a_rubric_until_it_is_used(app, world, client, login)
     bad = client.post(f"/organiser/rubrics/{world.rubric_id}/edit", data={
         "title_fa": "x", "criteria-0-title_fa": "معیار", "criteria-0-weight": "0"})
     assert bad.status_code == 422
+    client.set_cookie("lang", "en")
+    malformed = client.post(f"/organiser/rubrics/{world.rubric_id}/edit", data={
+        "title_fa": "x", "criteria-0-title_fa": "معیار", "criteria-0-weight": "1", "criteria-0-levels": "خوب",
+        "criteria-1-title_fa": "", "criteria-1-levels": "بی‌عدد"})  # a row without a title is dropped, unchecked
+    assert malformed.status_code == 422
+    assert page_text(malformed).count("Each level line starts with its score") == 1
+    with app.app_context():
+        assert get(Round, world.round_id).rubric.title_fa == "شاخص‌نامه تازه"  # unchanged
 
 
 def test_a_judge_declares_a_conflict_with_any_team_of_their_rounds(app, assigned, client, login, make):

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..core.forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
 from ..core.text import latin_digits
@@ -66,6 +66,14 @@ class CriterionForm(Form):
     scale_min = LocalIntegerField(_l("Lowest score"), default=0, validators=[Optional()])
     scale_max = LocalIntegerField(_l("Highest score"), default=10, validators=[Optional()])
     levels = TextAreaField(_l("Levels, one a line: score | Persian | English"), validators=[Length(max=5000)])
+
+    def validate_levels(self, field):
+        if not (self.title_fa.data or "").strip():
+            return  # a criterion without a Persian title is dropped, with its levels
+        try:
+            parse_levels(field.data)
+        except ValueError as error:
+            raise ValidationError(_l("Each level line starts with its score, like 7 | خوب | Good.")) from error
 
 
 class RubricForm(BaseForm):

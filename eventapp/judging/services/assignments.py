@@ -95,6 +95,14 @@ def declare_own_conflict(actor, team_id: int, reason: str, now: datetime) -> lis
     return declare_conflict(actor, team, actor, reason, now)
 
 
+def record_conflict(actor, round_: Round, judge_id: int, team_id: int, reason: str, now: datetime) -> list[Assignment]:
+    """An organiser records, from a round's page, a judge's conflict with a team of the round's event."""
+    judge, team = db.session.get(User, judge_id), db.session.get(Team, team_id)
+    if judge is None or team is None or team.event_id != round_.event_id:
+        raise Invalid(_("Choose a judge and a team, and say what the conflict is."))
+    return declare_conflict(actor, team, judge, reason, now)
+
+
 def _round_pairs(round_: Round) -> set[tuple[int, int]]:
     return {tuple(row) for row in db.session.execute(
         select(Assignment.user_id, Assignment.team_id).where(Assignment.round_id == round_.id))}

@@ -109,6 +109,10 @@ def get_rubric_for_organiser(actor, rubric_id: int) -> Rubric:
     return rubric
 
 
+def event_rubrics(event: Event) -> list[Rubric]:
+    return list(db.session.scalars(select(Rubric).where(Rubric.event_id == event.id).order_by(Rubric.id)))
+
+
 def rubrics_to_copy(actor) -> list[Rubric]:
     require_organiser(actor, _l("Only organisers can build rubrics."))
     return list(db.session.scalars(select(Rubric).order_by(Rubric.id.desc())))
@@ -214,6 +218,12 @@ def entry_candidates(round_: Round) -> list[Team]:
 def entry_team_ids(round_: Round) -> list[int]:
     return list(db.session.scalars(select(RoundEntry.team_id).where(RoundEntry.round_id == round_.id)
                                    .order_by(RoundEntry.team_id)))
+
+
+def entry_teams(round_: Round) -> list[Team]:
+    """The round's entries, by name."""
+    return list(db.session.scalars(select(Team).join(RoundEntry, RoundEntry.team_id == Team.id)
+                                   .where(RoundEntry.round_id == round_.id).order_by(Team.name)))
 
 
 # --- judges ---------------------------------------------------------------------------------------
