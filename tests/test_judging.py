@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from eventapp import signals
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.core.database import utcnow
@@ -36,12 +37,13 @@ def world(app, make, organiser):
     team_ids = [factories.team_in(app, event.id, leader, name=f"گروه {i}") for i, leader in enumerate(leaders)]
     with app.app_context():
         actor = get(User, organiser.id)
-        rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌ها", "Rubric", services.default_criteria())
+        rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌ها", "Rubric", services.default_criteria(),
+                                      now)
         round_ = services.save_round(actor, get(Event, event.id), services.RoundDetails(
             kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
-            judges_per_entry=2))
-        services.add_entries(actor, round_, team_ids)
-        services.add_judges(actor, round_, [judge.id for judge in judges])
+            judges_per_entry=2), now)
+        services.add_entries(actor, round_, team_ids, now)
+        services.add_judges(actor, round_, [judge.id for judge in judges], now)
         db.session.commit()
         return type("World", (), {"event": event, "judges": judges, "team_ids": team_ids, "round_id": round_.id,
                                   "rubric_id": rubric.id, "organiser": organiser, "leaders": leaders})
@@ -87,18 +89,18 @@ def test_a_rubric_is_frozen_once_scoring_has_begun_and_a_copy_is_free(app, world
         rubric = assignment.round.rubric
         with pytest.raises(ConflictError):
             services.save_rubric(get(User, world.organiser.id), rubric.event, "x", "x", services.default_criteria(),
-                                 rubric=rubric)
-        copy = services.copy_rubric(get(User, world.organiser.id), rubric, rubric.event)
+                                 utcnow(), rubric=rubric)
+        copy = services.copy_rubric(get(User, world.organiser.id), rubric, rubric.event, utcnow())
         assert [c.weight for c in copy.criteria] == [c.weight for c in rubric.criteria]
         services.save_rubric(get(User, world.organiser.id), rubric.event, "y", "y", services.default_criteria()[:2],
-                             rubric=copy)
+                             utcnow(), rubric=copy)
 
 
 def test_only_organisers_build_rubrics_and_rounds(app, world):
     with app.app_context():
         judge, event = get(User, world.judges[0].id), get(Event, world.event.id)
         with pytest.raises(NotAllowed):
-            services.save_rubric(judge, event, "x", "x", services.default_criteria())
+            services.save_rubric(judge, event, "x", "x", services.default_criteria(), utcnow())
         with pytest.raises(NotAllowed):
             services.assign_automatically(judge, get(Round, world.round_id), utcnow())
 
@@ -110,7 +112,7 @@ def test_a_round_refuses_bad_settings(app, world):
         with pytest.raises(Invalid) as refused:
             services.save_round(actor, event, services.RoundDetails(
                 kind="screening", rubric_id=world.rubric_id, starts_at=now, ends_at=now - timedelta(hours=1),
-                judges_per_entry=0, method="guess"))
+                judges_per_entry=0, method="guess"), utcnow())
         assert {"kind", "ends_at", "judges_per_entry", "method"} <= set(refused.value.fields)
 
 
@@ -118,7 +120,7 @@ def test_only_approved_teams_enter_a_round(app, world, make):
     pending = factories.team_in(app, world.event.id, make.user(), status="pending", name="در انتظار")
     with app.app_context():
         with pytest.raises(ConflictError):
-            services.add_entries(get(User, world.organiser.id), get(Round, world.round_id), [pending])
+            services.add_entries(get(User, world.organiser.id), get(Round, world.round_id), [pending], utcnow())
 
 
 # --- conflicts and assignment ---------------------------------------------------------------------
@@ -128,8 +130,8 @@ def test_automatic_assignment_covers_every_entry_and_never_a_judges_own_team(app
     own_team = factories.team_in(app, world.event.id, make.user(), members=[member_judge], name="گروه داور")
     with app.app_context():
         actor, round_ = get(User, world.organiser.id), get(Round, world.round_id)
-        services.add_entries(actor, round_, [own_team])
-        services.add_judges(actor, round_, [member_judge.id])
+        services.add_entries(actor, round_, [own_team], utcnow())
+        services.add_judges(actor, round_, [member_judge.id], utcnow())
         result = services.assign_automatically(actor, round_, utcnow())
         db.session.commit()
         assert not result.uncovered
@@ -224,7 +226,7 @@ def test_changes_after_a_reopen_are_audited(app, assigned):
         assignment = an_assignment(assigned)
         services.save_scores(judge, assignment, full_scores(assignment.round, 6), {}, utcnow())
         services.submit_scores(judge, assignment, "", utcnow())
-        services.reopen_scores(organiser, assignment)
+        services.reopen_scores(organiser, assignment, utcnow())
         first = assignment.round.rubric.criteria[0]
         services.save_scores(judge, assignment, {first.id: 9}, {}, utcnow())
         db.session.commit()
@@ -302,7 +304,7 @@ def test_the_leaderboard_ranks_from_the_scores_and_publishing_freezes_it(app, as
         db.session.commit()
         # A later change (after a reopen) does not alter what was published.
         assignment = db.session.scalar(select(Assignment).where(Assignment.team_id == assigned.team_ids[3]))
-        services.reopen_scores(get(User, assigned.organiser.id), assignment)
+        services.reopen_scores(get(User, assigned.organiser.id), assignment, utcnow())
         services.save_scores(get(User, assignment.user_id), assignment, full_scores(assignment.round, 10), {}, utcnow())
         services.submit_scores(get(User, assignment.user_id), assignment, "بازبینی شد", utcnow())
         db.session.commit()
@@ -543,7 +545,7 @@ def test_judges_see_the_others_scores_only_after_submitting_and_when_the_round_a
         assignment.round.show_others_after_submit = True
         others = services.others_scores(judge, assignment)
         assert len(others) == 1 and others[0]["total"] == pytest.approx(70.0)
-        services.reopen_scores(get(User, assigned.organiser.id), assignment)
+        services.reopen_scores(get(User, assigned.organiser.id), assignment, utcnow())
         assert services.others_scores(judge, assignment) == []  # not while their own are open
 
 
@@ -646,3 +648,128 @@ def test_judging_pages_have_plain_titles(app, assigned, client, login):
         html = client.get(path).get_data(as_text=True)
         title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
         assert "<" not in title and len(title) < 150, path
+
+
+# --- signals and the moment of each change -----------------------------------------------------------------
+
+JUDGING_SIGNALS = (signals.judge_assigned, signals.assignment_reopened, signals.screening_selected,
+                   signals.results_published)
+
+
+@pytest.fixture
+def heard():
+    """What the judging signals deliver, in order: (signal name, sender, extras)."""
+    seen, receivers = [], []
+    for signal in JUDGING_SIGNALS:
+        def receiver(sender, name=signal.name, **extras):
+            seen.append((name, sender, extras))
+        signal.connect(receiver)
+        receivers.append((signal, receiver))
+    yield seen
+    for signal, receiver in receivers:
+        signal.disconnect(receiver)
+
+
+def test_automatic_assignment_is_heard_after_the_commit_only(app, world, heard):
+    with app.app_context():
+        organiser, round_, now = get(User, world.organiser.id), get(Round, world.round_id), utcnow()
+        services.assign_automatically(organiser, round_, now)
+        db.session.rollback()
+        db.session.commit()
+        assert heard == []
+        services.assign_automatically(organiser, round_, now)
+        assert heard == []
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, extras["actor"].id, extras["now"]) == ("judge-assigned", round_.id, organiser.id, now)
+        assert sorted((a.user_id, a.team_id) for a in extras["assignments"]) == sorted(
+            (a.user_id, a.team_id) for a in services.round_assignments(round_))
+        services.assign_automatically(organiser, round_, now)  # nothing left to assign: nothing to hear
+        db.session.commit()
+        assert len(heard) == 1
+
+
+def test_a_move_and_a_conflict_that_hands_an_entry_on_are_heard(app, assigned, heard):
+    with app.app_context():
+        organiser, now = get(User, assigned.organiser.id), utcnow()
+        assignment = an_assignment(assigned, 0)
+        free = next(judge.id for judge in assigned.judges
+                    if (judge.id, assignment.team_id) not in services.assignments._round_pairs(assignment.round))
+        services.move_assignment(organiser, assignment, free, now)
+        db.session.rollback()
+        assert heard == []
+        assignment = an_assignment(assigned, 0)
+        assignment_id, team = assignment.id, assignment.team
+        services.move_assignment(organiser, assignment, free, now)
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, [a.id for a in extras["assignments"]]) == ("judge-assigned", assigned.round_id,
+                                                                            [assignment_id])
+        heard.clear()
+        judge = get(User, free)
+        handed = services.declare_conflict(judge, team, judge, "هم‌محله‌ای هستیم", now)
+        assert len(handed) == 1 and heard == []
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, extras["actor"].id) == ("judge-assigned", assigned.round_id, free)
+        assert [(a.user_id, a.team_id) for a in extras["assignments"]] == [(handed[0].user_id, team.id)]
+
+
+def test_reopened_scores_are_heard_after_the_commit_only(app, assigned, heard):
+    with app.app_context():
+        organiser, now = get(User, assigned.organiser.id), utcnow()
+        assignment = an_assignment(assigned)
+        judge = get(User, assignment.user_id)
+        services.save_scores(judge, assignment, full_scores(assignment.round), {}, now)
+        services.submit_scores(judge, assignment, "", now)
+        db.session.commit()
+        services.reopen_scores(organiser, assignment, now)
+        db.session.rollback()
+        assert heard == []
+        services.reopen_scores(organiser, an_assignment(assigned), now)
+        db.session.commit()
+        assert [(name, sender.id, extras["now"]) for name, sender, extras in heard] == [
+            ("assignment-reopened", assignment.id, now)]
+
+
+def test_the_selection_of_the_top_teams_is_heard_after_the_commit_only(app, assigned, heard):
+    _score_everything(app, assigned, lambda index: 9 - index)  # team 0 best
+    with app.app_context():
+        organiser, round_, now = get(User, assigned.organiser.id), get(Round, assigned.round_id), utcnow()
+        services.publish(organiser, round_, {}, now)
+        db.session.rollback()
+        assert heard == []
+        publication = services.publish(organiser, round_, {}, now)
+        db.session.commit()
+        assert [(name, sender.id) for name, sender, _extras in heard] == [("results-published", publication.id)]
+        heard.clear()
+        services.select_top(organiser, round_, 2, now)
+        db.session.rollback()
+        assert heard == []
+        services.select_top(organiser, round_, 2, now)
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, extras["team_ids"], extras["selected"], extras["now"]) == (
+            "screening-selected", assigned.event.id, assigned.team_ids[:2], True, now)
+        heard.clear()
+        services.select_top(organiser, round_, 1, now)  # the second team is no longer selected
+        db.session.commit()
+        assert [(extras["team_ids"], extras["selected"]) for _name, _sender, extras in heard] == [
+            ([assigned.team_ids[1]], False)]
+
+
+def test_every_judging_audit_entry_is_dated_with_the_given_moment(app, world, outbox):
+    moment = utcnow() - timedelta(hours=3)
+    with app.app_context():
+        organiser, event = get(User, world.organiser.id), get(Event, world.event.id)
+        rubric = services.copy_rubric(organiser, get(Round, world.round_id).rubric, event, moment)
+        final = services.save_round(organiser, event, services.RoundDetails(
+            kind="final", rubric_id=rubric.id, starts_at=moment, ends_at=moment + timedelta(days=2)), moment)
+        services.add_entries(organiser, final, world.team_ids, moment)
+        services.add_all_judges(organiser, final, moment)
+        services.assign_automatically(organiser, final, moment)
+        services.invite_judge(organiser, event, "someone@example.com", lambda token: token, moment)
+        db.session.commit()
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.at == moment)).all()
+        assert {entry.action for entry in entries} == {"rubric.saved", "round.saved", "round.entries_added",
+                                                       "round.judges_added", "round.assigned", "judging.judge_invited"}

@@ -122,10 +122,10 @@ def create_rubric(event_id):
     source_id = request.form.get("rubric", type=int)
     if source_id:
         perform(services.copy_rubric, current_user, services.get_rubric_for_organiser(current_user, source_id), event,
-                success=_("The rubric was copied."))
+                utcnow(), success=_("The rubric was copied."))
     else:
         perform(services.save_rubric, current_user, event, "شاخص‌های داوری نقشه پیشرفت", "Progress map rubric",
-                services.default_criteria(), success=_("The default rubric was created."))
+                services.default_criteria(), utcnow(), success=_("The default rubric was created."))
     return redirect(url_for("judging.organiser_event", event_id=event.id))
 
 
@@ -159,7 +159,7 @@ def create_round(event_id):
     event = events.get_event_for_organiser(current_user, event_id)
     form = _round_form(event)
     if form.validate_on_submit():
-        outcome = perform(services.save_round, current_user, event, _round_details(form), form=form,
+        outcome = perform(services.save_round, current_user, event, _round_details(form), utcnow(), form=form,
                           success=_("The round was saved."))
         if outcome.ok:
             return redirect(url_for("judging.organiser_round", round_id=outcome.result.id))
@@ -173,7 +173,7 @@ def edit_round(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     form = _round_form(round_.event, round_)
     if form.validate_on_submit() and perform(services.save_round, current_user, round_.event, _round_details(form),
-                                             round_, form=form, success=_("The round was saved.")).ok:
+                                             utcnow(), round_=round_, form=form, success=_("The round was saved.")).ok:
         return redirect(url_for("judging.organiser_round", round_id=round_.id))
     return render_template("judging/round_form.html", form=form, event=round_.event, round=round_), \
         422 if form.is_submitted() else 200
@@ -194,7 +194,7 @@ def organiser_round(round_id):
 def add_entries(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     team_ids = [int(value) for value in request.form.getlist("team") if value.isdigit()]
-    perform(services.add_entries, current_user, round_, team_ids, success=_("The entries were added."))
+    perform(services.add_entries, current_user, round_, team_ids, utcnow(), success=_("The entries were added."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
@@ -202,7 +202,7 @@ def add_entries(round_id):
 @login_required
 def add_judges(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    perform(services.add_all_judges, current_user, round_, success=_("Every judge was added to the round."))
+    perform(services.add_all_judges, current_user, round_, utcnow(), success=_("Every judge was added to the round."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
@@ -218,7 +218,8 @@ def assign(round_id):
 @login_required
 def reopen(assignment_id):
     assignment = services.get_assignment_for(current_user, assignment_id)
-    perform(services.reopen_scores, current_user, assignment, success=_("The scores are open for changes again."))
+    perform(services.reopen_scores, current_user, assignment, utcnow(),
+            success=_("The scores are open for changes again."))
     return redirect(url_for("judging.organiser_round", round_id=assignment.round_id))
 
 
@@ -253,7 +254,7 @@ def select_top(round_id):
     if not form.validate():
         flash(_("Enter how many teams go on."), "error")
     else:
-        perform(services.select_top, current_user, round_, form.count.data,
+        perform(services.select_top, current_user, round_, form.count.data, utcnow(),
                 success=_("The top teams are selected for the final round."))
     return redirect(url_for("judging.results", round_id=round_id))
 
@@ -295,7 +296,7 @@ def invite_judge(event_id):
     if not form.validate():
         flash(_("Enter a valid email address."), "error")
     else:
-        perform(services.invite_judge, current_user, event, form.email.data, _invitation_link,
+        perform(services.invite_judge, current_user, event, form.email.data, _invitation_link, utcnow(),
                 success=_("The invitation was sent."))
     return redirect(url_for("judging.organiser_event", event_id=event_id))
 
@@ -308,7 +309,7 @@ def _invitation_link(token: str) -> str:
 @login_required
 def judge_invitation(token):
     if request.method == "POST":
-        outcome = perform(services.accept_judge_invitation, current_user, token)
+        outcome = perform(services.accept_judge_invitation, current_user, token, utcnow())
         if not outcome.ok:
             return redirect(url_for("events.index"))
         flash(_("You are a judge of %(event)s. Tell us your expertise and home province.",
@@ -369,7 +370,7 @@ def edit_rubric(rubric_id):
         form.criteria.append_entry()
     if form.validate_on_submit() and perform(
             services.save_rubric, current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
-            _criteria_from(form), rubric=rubric, form=form, success=_("The rubric was saved.")).ok:
+            _criteria_from(form), utcnow(), rubric=rubric, form=form, success=_("The rubric was saved.")).ok:
         return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
     return render_template("judging/rubric_form.html", form=form, rubric=rubric,
                            in_use=services.rubric_in_use(rubric)), 422 if form.is_submitted() else 200

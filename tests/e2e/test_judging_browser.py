@@ -54,12 +54,12 @@ def judging_round(app, make, organiser):
                 None, now)
         actor = get(User, organiser.id)
         rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌های داوری نقشه پیشرفت",
-                                      "Progress map rubric", services.default_criteria())
+                                      "Progress map rubric", services.default_criteria(), now)
         round_ = services.save_round(actor, get(Event, event.id), services.RoundDetails(
             kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1),
-            ends_at=now + timedelta(days=5), judges_per_entry=1))
-        services.add_entries(actor, round_, team_ids)
-        services.add_judges(actor, round_, [judge.id, other.id])
+            ends_at=now + timedelta(days=5), judges_per_entry=1), now)
+        services.add_entries(actor, round_, team_ids, now)
+        services.add_judges(actor, round_, [judge.id, other.id], now)
         result = services.assign_automatically(actor, round_, now)
         db.session.commit()
         assert not result.uncovered

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, tuple_
 
+from ... import signals
 from ...audit import services as audit
 from ...auth.models import User
 from ...core.errors import Conflict as ConflictError
@@ -81,8 +82,9 @@ def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime)
             new = Assignment(round_id=round_.id, user_id=substitute, team_id=team.id, assigned_at=now)
             db.session.add(new)
             handed.append(new)
+            signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignments=[new])
     audit.record(actor, "judging.conflict_declared", team, {"judge": judge.name, "reason": reason,
-                                                            "handed_to": [a.user_id for a in handed]})
+                                                            "handed_to": [a.user_id for a in handed]}, now=now)
     return handed
 
 
@@ -123,10 +125,9 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
     result = assigning.assign(entries, judges, round_.judges_per_entry, conflicts=conflict_pairs(round_.event_id),
                               existing=existing, seed=seed)
     new_pairs = sorted(result.pairs - existing)
-    if new_pairs:  # one multi-row INSERT: the new ids are not needed here
-        db.session.execute(insert(Assignment), [
-            {"round_id": round_.id, "user_id": judge_id, "team_id": team_id, "assigned_at": now,
-             "ever_submitted": False, "outlier_comment": ""} for judge_id, team_id in new_pairs])
+    added = list(db.session.scalars(insert(Assignment).returning(Assignment), [  # multi-row INSERTs
+        {"round_id": round_.id, "user_id": judge_id, "team_id": team_id, "assigned_at": now,
+         "ever_submitted": False, "outlier_comment": ""} for judge_id, team_id in new_pairs])) if new_pairs else []
     # Existing assignments the module dropped (they became conflicts) go too, unless already submitted.
     dropped = list(db.session.scalars(select(Assignment).where(
         Assignment.round_id == round_.id, Assignment.submitted_at.is_(None),
@@ -134,7 +135,9 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
     for assignment in dropped:
         db.session.delete(assignment)
     audit.record(actor, "round.assigned", round_, {"added": len(new_pairs), "removed": len(dropped),
-                                                   "uncovered": len(result.uncovered)})
+                                                   "uncovered": len(result.uncovered)}, now=now)
+    if added:
+        signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignments=added)
     return result
 
 
@@ -152,7 +155,9 @@ def move_assignment(actor, assignment: Assignment, to_judge_id: int, now: dateti
     before = assignment.user_id
     assignment.user_id, assignment.assigned_at = to_judge_id, now
     assignment.scores = []
-    audit.record(actor, "assignment.moved", assignment.team, {"judge": [before, to_judge_id]})
+    audit.record(actor, "assignment.moved", assignment.team, {"judge": [before, to_judge_id]}, now=now)
+    signals.send_after_commit(signals.judge_assigned, assignment.round, actor=actor, now=now,
+                              assignments=[assignment])
     return assignment
 
 

@@ -1,4 +1,6 @@
 """Inviting judges by email: a signed link that makes its holder a judge."""
+from datetime import datetime
+
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +26,7 @@ def _invitation_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="judge-invitation")
 
 
-def invite_judge(actor, event: Event, email: str, link_for) -> str:
+def invite_judge(actor, event: Event, email: str, link_for, now: datetime) -> str:
     """Email a link that makes its holder a judge once they sign in with this email."""
     require_organiser(actor, _l("Only organisers can invite judges."))
     email = email.strip().lower()
@@ -36,11 +38,11 @@ def invite_judge(actor, event: Event, email: str, link_for) -> str:
                "with this email, then open this link within %(days)s days:\n%(link)s",
                organiser=actor.name, event=event.title, days=JUDGE_INVITATION_DAYS, link=link_for(token)),
     )
-    audit.record(actor, "judging.judge_invited", event, {"email": email})
+    audit.record(actor, "judging.judge_invited", event, {"email": email}, now=now)
     return token
 
 
-def accept_judge_invitation(actor, token: str) -> Event:
+def accept_judge_invitation(actor, token: str, now: datetime) -> Event:
     try:
         claims = _invitation_serializer().loads(token, max_age=JUDGE_INVITATION_DAYS * 24 * 3600)
     except BadSignature as error:  # SignatureExpired is a BadSignature too
@@ -53,5 +55,5 @@ def accept_judge_invitation(actor, token: str) -> Event:
         raise NotFound(_("There is no such event."))
     if not actor.is_judge:
         actor.role_grants.append(RoleGrant(role=JUDGE))
-        audit.record(actor, "role.granted", actor, {"role": JUDGE, "by": "invitation"})
+        audit.record(actor, "role.granted", actor, {"role": JUDGE, "by": "invitation"}, now=now)
     return event

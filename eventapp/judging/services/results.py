@@ -157,7 +157,7 @@ def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) 
     db.session.add(publication)
     db.session.flush()
     audit.record(actor, "results.republished" if previous else "results.published", round_,
-                 {"entries": len(rows), "pending": board.pending})
+                 {"entries": len(rows), "pending": board.pending}, now=now)
     signals.send_after_commit(signals.results_published, publication, actor=actor, now=now)
     return publication
 
@@ -185,8 +185,9 @@ def team_results(actor, team: Team) -> list[tuple[Publication, ResultRow]]:
     return found
 
 
-def select_top(actor, screening: Round, count: int) -> list[int]:
-    """Select the top ``count`` teams of the published screening (ties at the cut all go through).
+def select_top(actor, screening: Round, count: int, now: datetime) -> list[int]:
+    """Select the top ``count`` teams of the published screening (ties at the cut all go through), and no
+    other team of the event.
 
     Selected teams are the audience of selected-only trainings and the entries of the final round.
     """
@@ -201,10 +202,16 @@ def select_top(actor, screening: Round, count: int) -> list[int]:
     rows = publication.result.rows
     cut = rows[min(count, len(rows)) - 1].rank
     chosen = {row.team_id for row in rows if row.rank <= cut}
-    for team in db.session.scalars(select(Team).where(Team.event_id == screening.event_id)):
+    changed = {True: [], False: []}
+    for team in db.session.scalars(select(Team).where(Team.event_id == screening.event_id).order_by(Team.id)):
         wanted = team.id in chosen and team.status == APPROVED
         if team.screening_selected != wanted:
             team_services.set_screening_selected(actor, team, wanted)
+            changed[wanted].append(team.id)
+    for selected, team_ids in changed.items():
+        if team_ids:
+            signals.send_after_commit(signals.screening_selected, screening.event, actor=actor, now=now,
+                                      team_ids=team_ids, selected=selected)
     return sorted(chosen)
 
 

@@ -65,7 +65,7 @@ def _validate_criteria(criteria: list[CriterionDetails]) -> None:
                 raise Invalid(_("Criterion %(num)s: a level lies outside the scale.", num=index))
 
 
-def save_rubric(actor, event: Event, title_fa: str, title_en: str, criteria: list[CriterionDetails],
+def save_rubric(actor, event: Event, title_fa: str, title_en: str, criteria: list[CriterionDetails], now: datetime,
                 rubric: Rubric | None = None) -> Rubric:
     """Create a rubric, or replace the criteria of one that no judge has used yet."""
     require_organiser(actor, _l("Only organisers can build rubrics."))
@@ -83,7 +83,7 @@ def save_rubric(actor, event: Event, title_fa: str, title_en: str, criteria: lis
         for index, c in enumerate(criteria)
     ]
     db.session.flush()
-    audit.record(actor, "rubric.saved", rubric, {"criteria": len(criteria)})
+    audit.record(actor, "rubric.saved", rubric, {"criteria": len(criteria)}, now=now)
     return rubric
 
 
@@ -93,12 +93,12 @@ def default_criteria() -> list[CriterionDetails]:
             for fa, en, weight in DEFAULT_CRITERIA]
 
 
-def copy_rubric(actor, source: Rubric, event: Event) -> Rubric:
+def copy_rubric(actor, source: Rubric, event: Event, now: datetime) -> Rubric:
     """A copy of a rubric (e.g. of an earlier event) that can be changed freely."""
     criteria = [CriterionDetails(title_fa=c.title_fa, title_en=c.title_en, description_fa=c.description_fa,
                                  description_en=c.description_en, weight=c.weight, scale_min=c.scale_min,
                                  scale_max=c.scale_max, levels=list(c.levels)) for c in source.criteria]
-    return save_rubric(actor, event, source.title_fa, source.title_en, criteria)
+    return save_rubric(actor, event, source.title_fa, source.title_en, criteria, now)
 
 
 def get_rubric_for_organiser(actor, rubric_id: int) -> Rubric:
@@ -140,7 +140,7 @@ class RoundDetails:
     tie_breakers: list[int] = field(default_factory=list)
 
 
-def save_round(actor, event: Event, details: RoundDetails, round_: Round | None = None) -> Round:
+def save_round(actor, event: Event, details: RoundDetails, now: datetime, round_: Round | None = None) -> Round:
     require_organiser(actor, _l("Only organisers can set up rounds."))
     errors = {}
     if details.kind not in ROUND_KINDS:
@@ -171,7 +171,7 @@ def save_round(actor, event: Event, details: RoundDetails, round_: Round | None 
     for name, value in details.__dict__.items():
         setattr(round_, name, value)
     db.session.flush()
-    audit.record(actor, "round.saved", round_, audit.diff(before, details.__dict__))
+    audit.record(actor, "round.saved", round_, audit.diff(before, details.__dict__), now=now)
     return round_
 
 
@@ -187,7 +187,7 @@ def get_round_for_organiser(actor, round_id: int) -> Round:
     return round_
 
 
-def add_entries(actor, round_: Round, team_ids: list[int]) -> int:
+def add_entries(actor, round_: Round, team_ids: list[int], now: datetime) -> int:
     """Add approved teams of the event to a round by hand; returns how many were added."""
     require_organiser(actor, _l("Only organisers can choose a round's entries."))
     present = set(db.session.scalars(select(RoundEntry.team_id).where(RoundEntry.round_id == round_.id)))
@@ -198,7 +198,7 @@ def add_entries(actor, round_: Round, team_ids: list[int]) -> int:
     added = [RoundEntry(round_id=round_.id, team_id=team.id) for team in teams if team.id not in present]
     db.session.add_all(added)
     if added:
-        audit.record(actor, "round.entries_added", round_, {"teams": [entry.team_id for entry in added]})
+        audit.record(actor, "round.entries_added", round_, {"teams": [entry.team_id for entry in added]}, now=now)
     return len(added)
 
 
@@ -251,7 +251,7 @@ def profile_of(actor) -> JudgeProfile | None:
     return db.session.scalar(select(JudgeProfile).where(JudgeProfile.user_id == actor.id))
 
 
-def add_judges(actor, round_: Round, user_ids: list[int]) -> int:
+def add_judges(actor, round_: Round, user_ids: list[int], now: datetime) -> int:
     require_organiser(actor, _l("Only organisers can choose a round's judges."))
     judges = db.session.scalars(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
                                 .where(User.id.in_(user_ids), RoleGrant.role == JUDGE)).all()
@@ -259,14 +259,14 @@ def add_judges(actor, round_: Round, user_ids: list[int]) -> int:
     added = [RoundJudge(round_id=round_.id, user_id=user.id) for user in judges if user.id not in present]
     db.session.add_all(added)
     if added:
-        audit.record(actor, "round.judges_added", round_, {"judges": [judge.user_id for judge in added]})
+        audit.record(actor, "round.judges_added", round_, {"judges": [judge.user_id for judge in added]}, now=now)
     return len(added)
 
 
-def add_all_judges(actor, round_: Round) -> int:
+def add_all_judges(actor, round_: Round, now: datetime) -> int:
     """Every account with the judge role joins the round."""
     judge_ids = list(db.session.scalars(select(RoleGrant.user_id).where(RoleGrant.role == JUDGE)))
-    return add_judges(actor, round_, judge_ids)
+    return add_judges(actor, round_, judge_ids, now)
 
 
 def judges_of(round_: Round) -> list[User]:

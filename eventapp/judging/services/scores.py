@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ... import signals
 from ...audit import services as audit
 from ...auth.models import User
 from ...core.errors import Conflict as ConflictError
@@ -96,7 +97,7 @@ def save_scores(actor, assignment: Assignment, values: dict[int, float | None], 
         score.comment = normalize_text(comments.get(criterion_id, ""))
         score.updated_at = now
     if assignment.ever_submitted and changes:  # scores that were submitted once change only audited
-        audit.record(actor, "scores.changed", assignment.team, changes)
+        audit.record(actor, "scores.changed", assignment.team, changes, now=now)
     try:
         db.session.flush()
     except IntegrityError as error:  # SQLite has no row lock: the other save got there first
@@ -146,16 +147,17 @@ def submit_scores(actor, assignment: Assignment, outlier_comment: str, now: date
     assignment.outlier_comment = comment
     assignment.submitted_at, assignment.ever_submitted = now, True
     audit.record(actor, "scores.submitted", assignment.team,
-                 {"round": assignment.round.kind, "total": round(judge_total(assignment), 2)})
+                 {"round": assignment.round.kind, "total": round(judge_total(assignment), 2)}, now=now)
     return assignment
 
 
-def reopen_scores(actor, assignment: Assignment) -> None:
+def reopen_scores(actor, assignment: Assignment, now: datetime) -> None:
     require_organiser(actor, _l("Only organisers can reopen submitted scores."))
     if not assignment.is_submitted:
         raise ConflictError(_("These scores are not submitted."))
     assignment.submitted_at = None
-    audit.record(actor, "scores.reopened", assignment.team, {"judge": assignment.user.name})
+    audit.record(actor, "scores.reopened", assignment.team, {"judge": assignment.user.name}, now=now)
+    signals.send_after_commit(signals.assignment_reopened, assignment, actor=actor, now=now)
 
 
 def others_scores(actor, assignment: Assignment) -> list[dict]:
