@@ -273,12 +273,12 @@ class Loader:
         default awards (first to third place, three honourable mentions, the others finalists)."""
         organiser = self.organiser
         rubric = judging.save_rubric(organiser, event, f"شاخص{ZWNJ}های داوری", "Judging rubric",
-                                     judging.default_criteria())
+                                     judging.default_criteria(), now)
         round_ = judging.save_round(organiser, event, judging.RoundDetails(
             kind=FINAL, rubric_id=rubric.id, starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=1),
-            judges_per_entry=JUDGES))
-        judging.add_entries(organiser, round_, team_ids)
-        judging.add_all_judges(organiser, round_)
+            judges_per_entry=JUDGES), now)
+        judging.add_entries(organiser, round_, team_ids, now)
+        judging.add_all_judges(organiser, round_, now)
         judging.assign_automatically(organiser, round_, now - timedelta(days=2), seed=0)
         db.session.flush()
         criteria = [(c.id, c.scale_min, c.scale_max) for c in rubric.criteria]

@@ -93,10 +93,11 @@ def build_round(args) -> dict:
                                   ends_at=start + timedelta(days=10 * (i + 1)) - timedelta(seconds=1)))
     db.session.add_all([organiser, event])
     db.session.flush()
-    rubric = services.save_rubric(organiser, event, "شاخص‌های داوری", "Judging rubric", services.default_criteria())
+    rubric = services.save_rubric(organiser, event, "شاخص‌های داوری", "Judging rubric", services.default_criteria(),
+                                  now)
     round_ = services.save_round(organiser, event, services.RoundDetails(
         kind=FINAL, rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
-        judges_per_entry=args.per_entry))
+        judges_per_entry=args.per_entry), now)
     db.session.commit()
     ids = {"organiser": organiser.id, "event": event.id, "round": round_.id}
 

@@ -36,6 +36,7 @@ from .core.security import add_security_headers
 from .events import views as events_views
 from .judging import receivers as judging_receivers
 from .judging import views as judging_views
+from .judging.enums import Award, CombiningMethod
 from .pipeline import observatory_views
 from .pipeline import receivers as pipeline_receivers
 from .pipeline import views as pipeline_views
@@ -101,6 +102,7 @@ def _register_templates(app: Flask) -> None:
         datetime=format_datetime, date=format_date, day=format_day, digits=localize_digits, number=format_number,
         countdown=countdown,
     )
+    app.jinja_env.globals.update(Award=Award, CombiningMethod=CombiningMethod)
 
     @app.context_processor
     def language_context():

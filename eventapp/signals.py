@@ -43,17 +43,19 @@ Sender: the ProgressMap. Sent by teams.services.reopen_map.""")
 
 screening_selected = _signals.signal("screening-selected", doc="""Teams were selected (or no longer selected)
 in screening, by hand or as the top of a screening round. Sender: the Event. Extras: ``team_ids`` and
-``selected`` (True or False). Sent by teams.services.set_screening_selected and judging.services.select_top.""")
+``selected`` (True or False). Sent by teams.services.set_screening_selected and judging.services.results.select_top
+(once for the teams it selects, once with ``selected`` False for those it no longer selects).""")
 
 judge_assigned = _signals.signal("judge-assigned", doc="""Entries were assigned to judges (automatically, by a
 move, or when a conflict handed an entry on). Sender: the Round. Extras: ``assignments`` (the new
-Assignments). Sent by judging.services.assign_automatically, move_assignment and declare_conflict.""")
+Assignments). Sent by judging.services.assignments: assign_automatically (when it added any), move_assignment
+(the moved one) and declare_conflict (one signal per entry handed on).""")
 
 assignment_reopened = _signals.signal("assignment-reopened", doc="""An organiser reopened a judge's submitted
-scores. Sender: the Assignment. Sent by judging.services.reopen_scores.""")
+scores. Sender: the Assignment. Sent by judging.services.scores.reopen_scores.""")
 
 results_published = _signals.signal("results-published", doc="""A round's results were published (or published
-again, superseding the earlier snapshot). Sender: the Publication. Sent by judging.services.publish.
+again, superseding the earlier snapshot). Sender: the Publication. Sent by judging.services.results.publish.
 Received by pipeline (projects for the final round's winners).""")
 
 certificate_issued = _signals.signal("certificate-issued", doc="""A certificate or report card was issued:

@@ -114,12 +114,12 @@ def final_round(app, organiser, event_id, team_ids, judge_ids, judges_per_entry=
     now = utcnow()
     with app.app_context():
         actor, event = db.session.get(User, organiser.id), db.session.get(Event, event_id)
-        rubric = judging.save_rubric(actor, event, "شاخص‌ها", "Rubric", judging.default_criteria())
+        rubric = judging.save_rubric(actor, event, "شاخص‌ها", "Rubric", judging.default_criteria(), now)
         round_ = judging.save_round(actor, event, judging.RoundDetails(
             kind="final", rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
-            judges_per_entry=judges_per_entry))
-        judging.add_entries(actor, round_, team_ids)
-        judging.add_judges(actor, round_, judge_ids)
+            judges_per_entry=judges_per_entry), now)
+        judging.add_entries(actor, round_, team_ids, now)
+        judging.add_judges(actor, round_, judge_ids, now)
         judging.assign_automatically(actor, round_, now)
         db.session.commit()
         return round_.id

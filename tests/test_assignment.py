@@ -16,7 +16,7 @@ from eventapp.judging.assignment import (
     CONFLICTS,
     SAME_REGION,
     TOO_FEW_JUDGES,
-    Assignment,
+    AssignmentPlan,
     Entry,
     Judge,
     Uncovered,
@@ -76,7 +76,7 @@ def check_valid(result, entries, judges, per_entry, conflicts, existing):
     judge_ids = {j.id for j in judges}
     entry_ids = {e.id for e in entries}
     kept = kept_pairs(entries, judges, conflicts, existing)
-    assert isinstance(result, Assignment)
+    assert isinstance(result, AssignmentPlan)
     assert all(j in judge_ids and e in entry_ids for j, e in result.pairs)
     assert not result.pairs & set(conflicts), "a conflicted pair was assigned"
     assert kept <= result.pairs, "an existing pair was dropped"
@@ -387,7 +387,7 @@ def test_bad_arguments_are_refused(call):
 
 
 def test_nothing_to_assign():
-    assert assign([], [], 3) == Assignment(frozenset(), {}, {})
+    assert assign([], [], 3) == AssignmentPlan(frozenset(), {}, {})
     entries, judges = numbered(3, 3)
     assert assign(entries, judges, 0).pairs == frozenset()
     no_judges = assign(entries, [], 2)

@@ -12,7 +12,7 @@ from eventapp.events.models import County, Event
 from eventapp.judging import services as judging
 from eventapp.judging.models import (
     Assignment,
-    Conflict,
+    ConflictOfInterest,
     JudgeProfile,
     Publication,
     Round,
@@ -39,8 +39,8 @@ from eventapp.training.models import TrainingSession, TrainingSignup
 
 DEMO_TABLES = (User, Event, Team, TeamMember, TeamStatusChange, Invitation, ProgressMap, Indicator, MapAction,
                MapRevision, TrainingSession, TrainingSignup, AuditEntry, JudgeProfile, Rubric, Round, RoundEntry,
-               RoundJudge, Conflict, Assignment, Score, Publication, Stage, Project, Partner, StageMove, Milestone,
-               Note, ProjectIndicator, Reading)
+               RoundJudge, ConflictOfInterest, Assignment, Score, Publication, Stage, Project, Partner, StageMove,
+               Milestone, Note, ProjectIndicator, Reading)
 
 
 def count(app, model):
@@ -187,7 +187,7 @@ def check_demo_screening(national, teams, demo_judge) -> int:
     assert all(len(a.scores) == len(screening.rubric.criteria) for a in assignments)
     assert all(s.value == int(s.value) and 0 <= s.value <= 10 for a in assignments for s in a.scores)
     assert any(s.comment for a in assignments for s in a.scores)
-    conflicts = db.session.scalars(select(Conflict).where(Conflict.event_id == national.id)).all()
+    conflicts = db.session.scalars(select(ConflictOfInterest).where(ConflictOfInterest.event_id == national.id)).all()
     assert 1 <= len(conflicts) <= 2 and all(c.reason for c in conflicts)
     assert not {(c.user_id, c.team_id) for c in conflicts} & {(a.user_id, a.team_id) for a in assignments}
     mine = [a for a in assignments if a.user_id == demo_judge.id]

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from eventapp import signals
 from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.core.database import utcnow
@@ -12,7 +13,10 @@ from eventapp.core.errors import DeadlinePassed, Invalid, NotAllowed
 from eventapp.core.extensions import db
 from eventapp.events.models import Event
 from eventapp.judging import services
-from eventapp.judging.models import Assignment, Conflict, Round
+from eventapp.judging.enums import Award, CombiningMethod, RoundKind
+from eventapp.judging.models import Assignment, ConflictOfInterest, Publication, Round
+from eventapp.judging.results import PublishedResult, ResultComment, ResultCriterion, ResultRow
+from eventapp.judging.scoring import METHODS
 from eventapp.teams.models import Team
 
 from . import factories
@@ -33,12 +37,13 @@ def world(app, make, organiser):
     team_ids = [factories.team_in(app, event.id, leader, name=f"گروه {i}") for i, leader in enumerate(leaders)]
     with app.app_context():
         actor = get(User, organiser.id)
-        rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌ها", "Rubric", services.default_criteria())
+        rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌ها", "Rubric", services.default_criteria(),
+                                      now)
         round_ = services.save_round(actor, get(Event, event.id), services.RoundDetails(
             kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
-            judges_per_entry=2))
-        services.add_entries(actor, round_, team_ids)
-        services.add_judges(actor, round_, [judge.id for judge in judges])
+            judges_per_entry=2), now)
+        services.add_entries(actor, round_, team_ids, now)
+        services.add_judges(actor, round_, [judge.id for judge in judges], now)
         db.session.commit()
         return type("World", (), {"event": event, "judges": judges, "team_ids": team_ids, "round_id": round_.id,
                                   "rubric_id": rubric.id, "organiser": organiser, "leaders": leaders})
@@ -65,6 +70,15 @@ def test_the_default_rubric_is_the_articles(app, world):
         assert all(len(criterion.levels) == 5 for criterion in round_.rubric.criteria)
 
 
+def test_a_round_reads_its_kind_and_method_back_with_their_labels(app, world):
+    assert CombiningMethod.values() == METHODS  # the pure module's methods, each with its label
+    with app.app_context():
+        round_ = get(Round, world.round_id)
+        assert round_.kind is RoundKind.SCREENING and round_.method is CombiningMethod.JUDGE_EFFECT
+        assert round_.kind.label == "مرحله غربالگری" and Award.label_of("first") == "رتبه اول"
+        assert Award.label_of("unknown") == "unknown"
+
+
 def test_a_rubric_is_frozen_once_scoring_has_begun_and_a_copy_is_free(app, world):
     with app.app_context():
         services.assign_automatically(get(User, world.organiser.id), get(Round, world.round_id), utcnow())
@@ -75,18 +89,18 @@ def test_a_rubric_is_frozen_once_scoring_has_begun_and_a_copy_is_free(app, world
         rubric = assignment.round.rubric
         with pytest.raises(ConflictError):
             services.save_rubric(get(User, world.organiser.id), rubric.event, "x", "x", services.default_criteria(),
-                                 rubric=rubric)
-        copy = services.copy_rubric(get(User, world.organiser.id), rubric, rubric.event)
+                                 utcnow(), rubric=rubric)
+        copy = services.copy_rubric(get(User, world.organiser.id), rubric, rubric.event, utcnow())
         assert [c.weight for c in copy.criteria] == [c.weight for c in rubric.criteria]
         services.save_rubric(get(User, world.organiser.id), rubric.event, "y", "y", services.default_criteria()[:2],
-                             rubric=copy)
+                             utcnow(), rubric=copy)
 
 
 def test_only_organisers_build_rubrics_and_rounds(app, world):
     with app.app_context():
         judge, event = get(User, world.judges[0].id), get(Event, world.event.id)
         with pytest.raises(NotAllowed):
-            services.save_rubric(judge, event, "x", "x", services.default_criteria())
+            services.save_rubric(judge, event, "x", "x", services.default_criteria(), utcnow())
         with pytest.raises(NotAllowed):
             services.assign_automatically(judge, get(Round, world.round_id), utcnow())
 
@@ -98,7 +112,7 @@ def test_a_round_refuses_bad_settings(app, world):
         with pytest.raises(Invalid) as refused:
             services.save_round(actor, event, services.RoundDetails(
                 kind="screening", rubric_id=world.rubric_id, starts_at=now, ends_at=now - timedelta(hours=1),
-                judges_per_entry=0, method="guess"))
+                judges_per_entry=0, method="guess"), utcnow())
         assert {"kind", "ends_at", "judges_per_entry", "method"} <= set(refused.value.fields)
 
 
@@ -106,7 +120,7 @@ def test_only_approved_teams_enter_a_round(app, world, make):
     pending = factories.team_in(app, world.event.id, make.user(), status="pending", name="در انتظار")
     with app.app_context():
         with pytest.raises(ConflictError):
-            services.add_entries(get(User, world.organiser.id), get(Round, world.round_id), [pending])
+            services.add_entries(get(User, world.organiser.id), get(Round, world.round_id), [pending], utcnow())
 
 
 # --- conflicts and assignment ---------------------------------------------------------------------
@@ -116,8 +130,8 @@ def test_automatic_assignment_covers_every_entry_and_never_a_judges_own_team(app
     own_team = factories.team_in(app, world.event.id, make.user(), members=[member_judge], name="گروه داور")
     with app.app_context():
         actor, round_ = get(User, world.organiser.id), get(Round, world.round_id)
-        services.add_entries(actor, round_, [own_team])
-        services.add_judges(actor, round_, [member_judge.id])
+        services.add_entries(actor, round_, [own_team], utcnow())
+        services.add_judges(actor, round_, [member_judge.id], utcnow())
         result = services.assign_automatically(actor, round_, utcnow())
         db.session.commit()
         assert not result.uncovered
@@ -138,7 +152,8 @@ def test_a_declared_conflict_hands_the_entry_to_another_judge(app, world, client
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Assignment, assignment_id) is None
-        assert db.session.scalar(select(Conflict).where(Conflict.user_id == world.judges[0].id)).reason == "هم‌شهری هستیم"
+        conflict = db.session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.user_id == world.judges[0].id))
+        assert conflict.reason == "هم‌شهری هستیم"
         judges_now = set(db.session.scalars(select(Assignment.user_id).where(Assignment.team_id == team_id)))
         assert world.judges[0].id not in judges_now and len(judges_now) == 2
 
@@ -211,7 +226,7 @@ def test_changes_after_a_reopen_are_audited(app, assigned):
         assignment = an_assignment(assigned)
         services.save_scores(judge, assignment, full_scores(assignment.round, 6), {}, utcnow())
         services.submit_scores(judge, assignment, "", utcnow())
-        services.reopen_scores(organiser, assignment)
+        services.reopen_scores(organiser, assignment, utcnow())
         first = assignment.round.rubric.criteria[0]
         services.save_scores(judge, assignment, {first.id: 9}, {}, utcnow())
         db.session.commit()
@@ -240,8 +255,8 @@ def test_a_far_off_total_asks_for_a_comment_before_submitting(app, assigned):
 def test_a_conflicted_judge_cannot_score(app, assigned):
     with app.app_context():
         assignment = an_assignment(assigned)
-        db.session.add(Conflict(event_id=assignment.round.event_id, user_id=assignment.user_id,
-                                team_id=assignment.team_id, reason="x"))
+        db.session.add(ConflictOfInterest(event_id=assignment.round.event_id, user_id=assignment.user_id,
+                                          team_id=assignment.team_id, reason="x"))
         db.session.flush()
         with pytest.raises(NotAllowed):
             services.save_scores(get(User, assignment.user_id), assignment, full_scores(assignment.round), {}, utcnow())
@@ -289,14 +304,58 @@ def test_the_leaderboard_ranks_from_the_scores_and_publishing_freezes_it(app, as
         db.session.commit()
         # A later change (after a reopen) does not alter what was published.
         assignment = db.session.scalar(select(Assignment).where(Assignment.team_id == assigned.team_ids[3]))
-        services.reopen_scores(get(User, assigned.organiser.id), assignment)
+        services.reopen_scores(get(User, assigned.organiser.id), assignment, utcnow())
         services.save_scores(get(User, assignment.user_id), assignment, full_scores(assignment.round, 10), {}, utcnow())
         services.submit_scores(get(User, assignment.user_id), assignment, "بازبینی شد", utcnow())
         db.session.commit()
         published = services.current_publication(get(Round, assigned.round_id))
-        assert [row["team_id"] for row in published.snapshot["rows"]][-1] == assigned.team_ids[3]
+        assert [row.team_id for row in published.result.rows][-1] == assigned.team_ids[3]
     text = page_text(client.get(f"/events/{assigned.event.slug}/results"))
     assert "گروه ۰" in text and "گروه ۳" in text  # names shown with Persian digits
+
+
+def test_the_published_result_reads_what_publish_wrote(app, assigned):
+    _score_everything(app, assigned, lambda index: 9 - index)  # team 0 best
+    with app.app_context():
+        round_ = get(Round, assigned.round_id)
+        publication_id = services.publish(get(User, assigned.organiser.id), round_, {}, utcnow()).id
+        db.session.commit()
+        db.session.expire_all()
+        publication = get(Publication, publication_id)
+        snapshot = publication.snapshot  # the JSON format of every publication, old and new
+        assert set(snapshot) == {"method", "rows", "criteria", "averages"}
+        assert set(snapshot["rows"][0]) == {"team_id", "team", "rank", "tied", "value", "raw", "judges", "award",
+                                            "criteria", "comments"}
+        result = publication.result
+        assert result.to_snapshot() == snapshot
+        assert PublishedResult.from_snapshot(result.to_snapshot()) == result
+        criterion = round_.rubric.criteria[0]
+        assert result.method == "judge_effect"
+        assert result.criteria[0] == ResultCriterion(criterion.id, criterion.title_fa, criterion.title_en, 10)
+        assert result.averages[criterion.id] == 7.5  # (9 + 8 + 7 + 6) / 4
+        first = result.rows[0]
+        assert (first.team_id, first.team_name, first.rank, first.tied, first.judges, first.award) == (
+            assigned.team_ids[0], "گروه 0", 1, False, 2, None)
+        assert first.value == pytest.approx(90.0) and first.raw == 90.0 and first.criteria[criterion.id] == 9
+        assert first.comments == (ResultComment(criterion.id, f"نظر داور برای {assigned.team_ids[0]}"),) * 2
+        assert result.row_of(assigned.team_ids[3]).rank == 4 and result.row_of(-1) is None
+
+
+def test_an_old_publication_reads_without_the_later_fields():
+    old = {"method": "mean", "rows": [
+        {"team_id": 3, "team": "گروه سه", "rank": 1, "tied": True, "value": 81.5, "award": "first",
+         "criteria": {"12": 8.0}, "comments": [{"criterion": 12, "text": "خوب"}]},
+        {"team_id": 4, "team": "گروه چهار", "rank": 1, "tied": True, "value": 81.5, "award": None,
+         "criteria": {}, "comments": []},
+    ]}
+    result = PublishedResult.from_snapshot(old)
+    assert result.method == "mean" and result.criteria == () and result.averages == {}
+    assert result.rows[0] == ResultRow(team_id=3, team_name="گروه سه", rank=1, tied=True, value=81.5, raw=None,
+                                       judges=None, award="first", criteria={12: 8.0},
+                                       comments=(ResultComment(12, "خوب"),))
+    assert result.awards == {3: "first"}
+    bare = PublishedResult.from_snapshot({"rows": [{"team_id": 5, "team": "5", "rank": 1, "award": "second"}]})
+    assert bare.method is None and bare.rows[0].tied is False and bare.awards == {5: "second"}
 
 
 def test_republishing_supersedes_and_is_audited(app, assigned):
@@ -383,7 +442,7 @@ def test_an_invited_person_becomes_a_judge_with_the_invited_email_only(app, worl
     path = link.split("localhost", 1)[1]
     client.post("/signout")
     login(stranger)
-    client.post(path)
+    assert client.post(path).status_code == 403  # sent to another email: refused
     client.post("/signout")
     login(invitee)
     assert client.post(path).status_code == 302
@@ -397,7 +456,7 @@ def test_an_organiser_records_a_conflict_and_moves_an_assignment_by_hand(app, as
         assignment = an_assignment(assigned, 0)
         assignment_id, team_id, judge_id = assignment.id, assignment.team_id, assignment.user_id
         others = [judge.id for judge in assigned.judges if judge.id != judge_id]
-        free = next(j for j in others if (j, team_id) not in services._round_pairs(assignment.round))
+        free = next(j for j in others if (j, team_id) not in services.assignments._round_pairs(assignment.round))
     login(assigned.organiser)
     response = client.post(f"/organiser/assignments/{assignment_id}/move", data={"judge": free})
     assert response.status_code == 302
@@ -406,18 +465,32 @@ def test_an_organiser_records_a_conflict_and_moves_an_assignment_by_hand(app, as
     client.post(f"/organiser/rounds/{assigned.round_id}/conflicts",
                 data={"judge": free, "team": team_id, "reason": "عضو همان مؤسسه"})
     with app.app_context():
-        assert db.session.scalar(select(Conflict).where(Conflict.user_id == free, Conflict.team_id == team_id))
+        assert db.session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.user_id == free,
+                                                                  ConflictOfInterest.team_id == team_id))
         assert get(Assignment, assignment_id) is None
         still_there = db.session.scalar(select(Assignment).where(Assignment.team_id == team_id))
         with pytest.raises(ConflictError):  # the conflicted judge cannot be handed the team again
             services.move_assignment(get(User, assigned.organiser.id), still_there, free, utcnow())
 
 
+def test_a_conflict_with_a_team_of_another_event_is_refused(app, assigned, client, login, make):
+    other_event = make.event(slug="another-event")
+    stranger_team = factories.team_in(app, other_event.id, make.user(), name="گروه رویداد دیگر")
+    login(assigned.organiser)
+    client.set_cookie("lang", "en")
+    response = client.post(f"/organiser/rounds/{assigned.round_id}/conflicts", follow_redirects=True,
+                           data={"judge": assigned.judges[0].id, "team": stranger_team, "reason": "x"})
+    assert "Choose a judge and a team, and say what the conflict is." in page_text(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ConflictOfInterest)) == 0
+
+
 def test_the_round_page_says_why_an_entry_cannot_be_covered(app, world, client, login):
     with app.app_context():
         round_ = get(Round, world.round_id)
         for judge in world.judges[:2]:
-            db.session.add(Conflict(event_id=round_.event_id, user_id=judge.id, team_id=world.team_ids[0], reason="x"))
+            db.session.add(ConflictOfInterest(event_id=round_.event_id, user_id=judge.id, team_id=world.team_ids[0],
+                                              reason="x"))
         db.session.commit()
         services.assign_automatically(get(User, world.organiser.id), get(Round, world.round_id), utcnow())
         db.session.commit()
@@ -472,7 +545,7 @@ def test_judges_see_the_others_scores_only_after_submitting_and_when_the_round_a
         assignment.round.show_others_after_submit = True
         others = services.others_scores(judge, assignment)
         assert len(others) == 1 and others[0]["total"] == pytest.approx(70.0)
-        services.reopen_scores(get(User, assigned.organiser.id), assignment)
+        services.reopen_scores(get(User, assigned.organiser.id), assignment, utcnow())
         assert services.others_scores(judge, assignment) == []  # not while their own are open
 
 
@@ -497,7 +570,8 @@ def test_reassigning_drops_an_assignment_that_became_a_conflict(app, assigned):
     with app.app_context():
         assignment = an_assignment(assigned)
         assignment_id, judge_id, team_id = assignment.id, assignment.user_id, assignment.team_id
-        db.session.add(Conflict(event_id=assignment.round.event_id, user_id=judge_id, team_id=team_id, reason="x"))
+        db.session.add(ConflictOfInterest(event_id=assignment.round.event_id, user_id=judge_id, team_id=team_id,
+                                          reason="x"))
         db.session.commit()
         services.assign_automatically(get(User, assigned.organiser.id), get(Round, assigned.round_id), utcnow())
         db.session.commit()
@@ -525,6 +599,14 @@ def test_an_organiser_edits_a_rubric_until_it_is_used(app, world, client, login)
     bad = client.post(f"/organiser/rubrics/{world.rubric_id}/edit", data={
         "title_fa": "x", "criteria-0-title_fa": "معیار", "criteria-0-weight": "0"})
     assert bad.status_code == 422
+    client.set_cookie("lang", "en")
+    malformed = client.post(f"/organiser/rubrics/{world.rubric_id}/edit", data={
+        "title_fa": "x", "criteria-0-title_fa": "معیار", "criteria-0-weight": "1", "criteria-0-levels": "خوب",
+        "criteria-1-title_fa": "", "criteria-1-levels": "بی‌عدد"})  # a row without a title is dropped, unchecked
+    assert malformed.status_code == 422
+    assert page_text(malformed).count("Each level line starts with its score") == 1
+    with app.app_context():
+        assert get(Round, world.round_id).rubric.title_fa == "شاخص‌نامه تازه"  # unchanged
 
 
 def test_a_judge_declares_a_conflict_with_any_team_of_their_rounds(app, assigned, client, login, make):
@@ -537,7 +619,8 @@ def test_a_judge_declares_a_conflict_with_any_team_of_their_rounds(app, assigned
     assert client.post("/judging/conflicts", data={"team": not_mine, "reason": "مشاور این گروه بوده‌ام"}).status_code == 302
     assert client.post("/judging/conflicts", data={"team": outsider, "reason": "x"}).status_code == 404
     with app.app_context():
-        teams = set(db.session.scalars(select(Conflict.team_id).where(Conflict.user_id == judge_id)))
+        teams = set(db.session.scalars(select(ConflictOfInterest.team_id)
+                                       .where(ConflictOfInterest.user_id == judge_id)))
         assert teams == {not_mine}
 
 
@@ -565,3 +648,128 @@ def test_judging_pages_have_plain_titles(app, assigned, client, login):
         html = client.get(path).get_data(as_text=True)
         title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
         assert "<" not in title and len(title) < 150, path
+
+
+# --- signals and the moment of each change -----------------------------------------------------------------
+
+JUDGING_SIGNALS = (signals.judge_assigned, signals.assignment_reopened, signals.screening_selected,
+                   signals.results_published)
+
+
+@pytest.fixture
+def heard():
+    """What the judging signals deliver, in order: (signal name, sender, extras)."""
+    seen, receivers = [], []
+    for signal in JUDGING_SIGNALS:
+        def receiver(sender, name=signal.name, **extras):
+            seen.append((name, sender, extras))
+        signal.connect(receiver)
+        receivers.append((signal, receiver))
+    yield seen
+    for signal, receiver in receivers:
+        signal.disconnect(receiver)
+
+
+def test_automatic_assignment_is_heard_after_the_commit_only(app, world, heard):
+    with app.app_context():
+        organiser, round_, now = get(User, world.organiser.id), get(Round, world.round_id), utcnow()
+        services.assign_automatically(organiser, round_, now)
+        db.session.rollback()
+        db.session.commit()
+        assert heard == []
+        services.assign_automatically(organiser, round_, now)
+        assert heard == []
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, extras["actor"].id, extras["now"]) == ("judge-assigned", round_.id, organiser.id, now)
+        assert sorted((a.user_id, a.team_id) for a in extras["assignments"]) == sorted(
+            (a.user_id, a.team_id) for a in services.round_assignments(round_))
+        services.assign_automatically(organiser, round_, now)  # nothing left to assign: nothing to hear
+        db.session.commit()
+        assert len(heard) == 1
+
+
+def test_a_move_and_a_conflict_that_hands_an_entry_on_are_heard(app, assigned, heard):
+    with app.app_context():
+        organiser, now = get(User, assigned.organiser.id), utcnow()
+        assignment = an_assignment(assigned, 0)
+        free = next(judge.id for judge in assigned.judges
+                    if (judge.id, assignment.team_id) not in services.assignments._round_pairs(assignment.round))
+        services.move_assignment(organiser, assignment, free, now)
+        db.session.rollback()
+        assert heard == []
+        assignment = an_assignment(assigned, 0)
+        assignment_id, team = assignment.id, assignment.team
+        services.move_assignment(organiser, assignment, free, now)
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, [a.id for a in extras["assignments"]]) == ("judge-assigned", assigned.round_id,
+                                                                            [assignment_id])
+        heard.clear()
+        judge = get(User, free)
+        handed = services.declare_conflict(judge, team, judge, "هم‌محله‌ای هستیم", now)
+        assert len(handed) == 1 and heard == []
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, extras["actor"].id) == ("judge-assigned", assigned.round_id, free)
+        assert [(a.user_id, a.team_id) for a in extras["assignments"]] == [(handed[0].user_id, team.id)]
+
+
+def test_reopened_scores_are_heard_after_the_commit_only(app, assigned, heard):
+    with app.app_context():
+        organiser, now = get(User, assigned.organiser.id), utcnow()
+        assignment = an_assignment(assigned)
+        judge = get(User, assignment.user_id)
+        services.save_scores(judge, assignment, full_scores(assignment.round), {}, now)
+        services.submit_scores(judge, assignment, "", now)
+        db.session.commit()
+        services.reopen_scores(organiser, assignment, now)
+        db.session.rollback()
+        assert heard == []
+        services.reopen_scores(organiser, an_assignment(assigned), now)
+        db.session.commit()
+        assert [(name, sender.id, extras["now"]) for name, sender, extras in heard] == [
+            ("assignment-reopened", assignment.id, now)]
+
+
+def test_the_selection_of_the_top_teams_is_heard_after_the_commit_only(app, assigned, heard):
+    _score_everything(app, assigned, lambda index: 9 - index)  # team 0 best
+    with app.app_context():
+        organiser, round_, now = get(User, assigned.organiser.id), get(Round, assigned.round_id), utcnow()
+        services.publish(organiser, round_, {}, now)
+        db.session.rollback()
+        assert heard == []
+        publication = services.publish(organiser, round_, {}, now)
+        db.session.commit()
+        assert [(name, sender.id) for name, sender, _extras in heard] == [("results-published", publication.id)]
+        heard.clear()
+        services.select_top(organiser, round_, 2, now)
+        db.session.rollback()
+        assert heard == []
+        services.select_top(organiser, round_, 2, now)
+        db.session.commit()
+        [(name, sender, extras)] = heard
+        assert (name, sender.id, extras["team_ids"], extras["selected"], extras["now"]) == (
+            "screening-selected", assigned.event.id, assigned.team_ids[:2], True, now)
+        heard.clear()
+        services.select_top(organiser, round_, 1, now)  # the second team is no longer selected
+        db.session.commit()
+        assert [(extras["team_ids"], extras["selected"]) for _name, _sender, extras in heard] == [
+            ([assigned.team_ids[1]], False)]
+
+
+def test_every_judging_audit_entry_is_dated_with_the_given_moment(app, world, outbox):
+    moment = utcnow() - timedelta(hours=3)
+    with app.app_context():
+        organiser, event = get(User, world.organiser.id), get(Event, world.event.id)
+        rubric = services.copy_rubric(organiser, get(Round, world.round_id).rubric, event, moment)
+        final = services.save_round(organiser, event, services.RoundDetails(
+            kind="final", rubric_id=rubric.id, starts_at=moment, ends_at=moment + timedelta(days=2)), moment)
+        services.add_entries(organiser, final, world.team_ids, moment)
+        services.add_all_judges(organiser, final, moment)
+        services.assign_automatically(organiser, final, moment)
+        services.invite_judge(organiser, event, "someone@example.com", lambda token: token, moment)
+        db.session.commit()
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.at == moment)).all()
+        assert {entry.action for entry in entries} == {"rubric.saved", "round.saved", "round.entries_added",
+                                                       "round.judges_added", "round.assigned", "judging.judge_invited"}

@@ -59,12 +59,12 @@ def crowd(app, make, organiser, cheap_passwords):
     with app.app_context():
         actor = db.session.get(User, organiser.id)
         rubric = services.save_rubric(actor, db.session.get(Event, event.id), "شاخص‌ها", "Rubric",
-                                      services.default_criteria())
+                                      services.default_criteria(), now)
         round_ = services.save_round(actor, db.session.get(Event, event.id), services.RoundDetails(
             kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1),
-            ends_at=now + timedelta(days=5), judges_per_entry=PER_ENTRY))
-        services.add_entries(actor, round_, team_ids)
-        services.add_judges(actor, round_, [judge.id for judge in judges])
+            ends_at=now + timedelta(days=5), judges_per_entry=PER_ENTRY), now)
+        services.add_entries(actor, round_, team_ids, now)
+        services.add_judges(actor, round_, [judge.id for judge in judges], now)
         result = services.assign_automatically(actor, round_, now)
         db.session.commit()
         assert not result.uncovered

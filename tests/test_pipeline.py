@@ -136,12 +136,12 @@ def judged_round(app, organiser, event_id, team_ids, judge, kind):
         now = utcnow()
         with app.app_context():
             actor, event = get(User, organiser.id), get(Event, event_id)
-            rubric = judging.save_rubric(actor, event, "غربال", "Screening", judging.default_criteria())
+            rubric = judging.save_rubric(actor, event, "غربال", "Screening", judging.default_criteria(), now)
             round_ = judging.save_round(actor, event, judging.RoundDetails(
                 kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1),
-                ends_at=now + timedelta(days=5), judges_per_entry=1))
-            judging.add_entries(actor, round_, team_ids)
-            judging.add_judges(actor, round_, [judge.id])
+                ends_at=now + timedelta(days=5), judges_per_entry=1), now)
+            judging.add_entries(actor, round_, team_ids, now)
+            judging.add_judges(actor, round_, [judge.id], now)
             judging.assign_automatically(actor, round_, now)
             db.session.commit()
             round_id = round_.id

@@ -365,10 +365,9 @@ def event_results(slug):
     return jsonify(event=found.slug, items=[{
         "round": publication.round.kind,
         "published_at": _moment(publication.published_at),
-        "rows": [{"rank": row["rank"], "tied": bool(row.get("tied")),
-                  "team": {"id": row["team_id"], "name": row["team"]},
-                  "value": row["value"], "award": row.get("award") or None}
-                 for row in publication.snapshot.get("rows", [])],
+        "rows": [{"rank": row.rank, "tied": row.tied, "team": {"id": row.team_id, "name": row.team_name},
+                  "value": row.value, "award": row.award}
+                 for row in publication.result.rows],
     } for publication in published_results(found)])
 
 

@@ -20,6 +20,7 @@ from ..core.i18n import current_language, format_number, to_tehran
 from ..core.text import persian_digits, persian_sort_key
 from ..events.models import Event
 from ..judging.models import FINAL, Assignment, Publication, Round, RoundEntry
+from ..judging.results import PublishedResult, ResultRow
 from ..teams.models import APPROVED, Team
 from ..training.models import TrainingSession, TrainingSignup
 from . import statistics
@@ -106,7 +107,7 @@ def group_subjects(event: Event) -> list[Subject]:
     awards, finalists = {}, set()
     for round_, publication in _publications(event):
         if round_.kind == FINAL:
-            awards.update({row["team_id"]: row["award"] for row in publication.snapshot["rows"] if row.get("award")})
+            awards.update(publication.result.awards)
             finalists.update(db.session.scalars(select(RoundEntry.team_id).where(RoundEntry.round_id == round_.id)))
     return _sorted([
         _team_subject(team, members=[member.name for member in team.members],
@@ -119,40 +120,40 @@ def report_subjects(event: Event) -> list[Subject]:
     """Every team judged in a published round (its latest: the final round if it was in it)."""
     reports = {}
     for _round, publication in _publications(event):
-        snapshot = publication.snapshot
-        for row in snapshot["rows"]:
-            reports.setdefault(row["team_id"], _report_facts(row, snapshot))
+        result = publication.result
+        for row in result.rows:
+            reports.setdefault(row.team_id, _report_facts(row, result))
     teams = db.session.scalars(select(Team).options(selectinload(Team.members)).where(Team.id.in_(list(reports))))
     return _sorted([_team_subject(team, members=[member.name for member in team.members], report=reports[team.id])
                     for team in teams])
 
 
-def _report_facts(row: dict, snapshot: dict) -> dict:
+def _report_facts(row: ResultRow, result: PublishedResult) -> dict:
     """Per criterion: the team's mean, the round's average and the percentile; overall likewise."""
-    rows = snapshot["rows"]
+    rows = result.rows
     criteria = []
-    for criterion in snapshot["criteria"]:
-        key = str(criterion["id"])
-        values = [other["criteria"][key] for other in rows if key in other["criteria"]]
-        if key not in row["criteria"] or not values:
+    for criterion in result.criteria:
+        key = criterion.id
+        values = [other.criteria[key] for other in rows if key in other.criteria]
+        if key not in row.criteria or not values:
             continue
         criteria.append({
-            "fa": criterion["fa"], "en": criterion["en"] or criterion["fa"], "max": criterion["max"],
-            "result": row["criteria"][key], "average": statistics.mean(values),
-            "percentile": statistics.percentile_rank(row["criteria"][key], values),
+            "fa": criterion.fa, "en": criterion.en or criterion.fa, "max": criterion.max,
+            "result": row.criteria[key], "average": statistics.mean(values),
+            "percentile": statistics.percentile_rank(row.criteria[key], values),
         })
     # The criteria furthest below the average first: the card says what to improve before what went well.
     criteria.sort(key=lambda item: (item["result"] - item["average"]) / (item["max"] or 1))
-    titles = {str(criterion["id"]): criterion for criterion in snapshot["criteria"]}
-    totals = [other["value"] for other in rows]
+    titles = {criterion.id: criterion for criterion in result.criteria}
+    totals = [other.value for other in rows]
     return {
         "criteria": criteria,
-        "overall": {"result": row["value"], "average": statistics.mean(totals),
-                    "percentile": statistics.percentile_rank(row["value"], totals), "rank": row["rank"],
+        "overall": {"result": row.value, "average": statistics.mean(totals),
+                    "percentile": statistics.percentile_rank(row.value, totals), "rank": row.rank,
                     "of": len(rows)},
-        "comments": [{"fa": titles[str(comment["criterion"])]["fa"] if str(comment["criterion"]) in titles else "",
-                      "en": titles[str(comment["criterion"])]["en"] if str(comment["criterion"]) in titles else "",
-                      "text": comment["text"]} for comment in row.get("comments", [])],
+        "comments": [{"fa": titles[comment.criterion].fa if comment.criterion in titles else "",
+                      "en": titles[comment.criterion].en if comment.criterion in titles else "",
+                      "text": comment.text} for comment in row.comments],
     }
 
 

@@ -376,16 +376,16 @@ def _seed_screening(event: Event, plans: list[content.TeamPlan], judges: list[Us
     title_fa, title_en = content.SCREENING_RUBRIC
     rubric = db.session.scalar(select(Rubric).where(Rubric.event_id == event.id, Rubric.title_fa == title_fa))
     if rubric is None:
-        rubric = judging.save_rubric(organiser, event, title_fa, title_en, judging.default_criteria())
+        rubric = judging.save_rubric(organiser, event, title_fa, title_en, judging.default_criteria(), clock.now)
     round_ = judging.save_round(organiser, event, judging.RoundDetails(
         kind=SCREENING, rubric_id=rubric.id, starts_at=clock.at(*NATIONAL_SCREENING["opens"]),
         ends_at=clock.at(*NATIONAL_SCREENING["closes"]), judges_per_entry=3, blind=True, method="judge_effect",
-    ))
+    ), clock.now)
     by_name = {normalize_text(plan.name): plan for plan in plans}
     entries = {team.id: team for team in db.session.scalars(
         select(Team).where(Team.event_id == event.id, Team.status == APPROVED).order_by(Team.id))}
-    judging.add_entries(organiser, round_, list(entries))
-    judging.add_judges(organiser, round_, [judge.id for judge in judges])
+    judging.add_entries(organiser, round_, list(entries), clock.now)
+    judging.add_judges(organiser, round_, [judge.id for judge in judges], clock.now)
     judging.assign_automatically(organiser, round_, clock.at(*NATIONAL_SCREENING["assigned"]), seed=1405)
 
     _declare_conflicts(round_, entries, by_name, judges, clock)
@@ -396,11 +396,11 @@ def _seed_screening(event: Event, plans: list[content.TeamPlan], judges: list[Us
     # organisers (or an earlier demo) already selected some: then the trainings rely on that choice.
     if not db.session.scalar(select(func.count(Team.id)).where(Team.event_id == event.id,
                                                                Team.screening_selected.is_(True))):
-        rows = publication.snapshot["rows"]
-        cut = rows[min(content.SCREENING_SELECTED_COUNT, len(rows)) - 1]["rank"]
+        rows = publication.result.rows
+        cut = rows[min(content.SCREENING_SELECTED_COUNT, len(rows)) - 1].rank
         for row in rows:
-            if row["rank"] <= cut:
-                teams.set_screening_selected(organiser, entries[row["team_id"]], True)
+            if row.rank <= cut:
+                teams.set_screening_selected(organiser, entries[row.team_id], True)
 
 
 def _declare_conflicts(round_: Round, entries: dict[int, Team], by_name: dict[str, content.TeamPlan],
@@ -527,17 +527,17 @@ def _seed_final(event: Event, plans: list[content.TeamPlan], judges: list[User],
     title_fa, title_en = content.SARAKHS_RUBRIC
     rubric = db.session.scalar(select(Rubric).where(Rubric.event_id == event.id, Rubric.title_fa == title_fa))
     if rubric is None:
-        rubric = judging.save_rubric(organiser, event, title_fa, title_en, judging.default_criteria())
+        rubric = judging.save_rubric(organiser, event, title_fa, title_en, judging.default_criteria(), clock.now)
     panel = [judge for judge in judges if judge.email in SARAKHS_JUDGES]
     round_ = judging.save_round(organiser, event, judging.RoundDetails(
         kind=FINAL, rubric_id=rubric.id, starts_at=clock.at(*SARAKHS_FINAL["opens"]),
         ends_at=clock.at(*SARAKHS_FINAL["closes"]), judges_per_entry=len(panel), blind=True,
-    ))
+    ), clock.now)
     by_name = {normalize_text(plan.name): plan for plan in plans}
     entries = {team.id: team for team in db.session.scalars(
         select(Team).where(Team.event_id == event.id, Team.status == APPROVED).order_by(Team.id))}
-    judging.add_entries(organiser, round_, list(entries))
-    judging.add_judges(organiser, round_, [judge.id for judge in panel])
+    judging.add_entries(organiser, round_, list(entries), clock.now)
+    judging.add_judges(organiser, round_, [judge.id for judge in panel], clock.now)
     judging.assign_automatically(organiser, round_, clock.at(*SARAKHS_FINAL["assigned"]), seed=1404)
 
     styles = {plan.email: plan for plan in content.JUDGES}

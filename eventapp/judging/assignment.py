@@ -16,10 +16,10 @@ Strategy "balanced" (the default) guarantees, for every entry that can be covere
 * judge loads, counting the kept `existing` pairs, as balanced as possible: they differ by at most
   one whenever that is possible at all, and otherwise the sorted loads are the lexicographically
   smallest any valid assignment can reach (the largest load is as small as it can be, then the
-  next, ...). `Assignment.balanced` says whether the loads differ by at most one;
+  next, ...). `AssignmentPlan.balanced` says whether the loads differ by at most one;
 * the judge–entry graph is linked (one component) whenever per_entry >= 2 and the repair described
   below can reach it; without conflicts and `existing` pairs that is exactly when the graph has
-  enough edges for it (pairs >= entries + judges with a load - 1). `Assignment.connected` says
+  enough edges for it (pairs >= entries + judges with a load - 1). `AssignmentPlan.connected` says
   whether it is;
 * judge pairs are spread: the most entries any two judges share is brought down towards its floor
   (the average over all judge pairs, or over one judge's pairs, rounded up), within a work limit.
@@ -106,7 +106,7 @@ class Uncovered:
 
 
 @dataclass(frozen=True)
-class Assignment:
+class AssignmentPlan:
     """The result of `assign`.
 
     pairs: every (judge id, entry id) of the round, kept `existing` pairs included.
@@ -593,7 +593,7 @@ def assign(
     existing: Collection[tuple] = (),
     seed: int = 0,
     strategy: str = BALANCED,
-) -> Assignment:
+) -> AssignmentPlan:
     """Give every entry `per_entry` conflict-free judges (see the module's docstring).
 
     conflicts: (judge id, entry id) pairs never to assign (a judge's own team included).
@@ -659,7 +659,7 @@ def assign(
                 conflicted=len(conflicted[e]),
             )
     loads = {judge.id: state.load[j] for j, judge in enumerate(judge_list)}
-    return Assignment(
+    return AssignmentPlan(
         pairs=pairs,
         uncovered=uncovered,
         loads=loads,

@@ -1,19 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..core.forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
 from ..core.text import latin_digits
-from .scoring import METHODS
-
-METHOD_LABELS = {
-    "judge_effect": _l("Judge-effect model (fair to lenient and severe judges)"),
-    "mean": _l("Mean of the judges' totals"),
-    "median": _l("Median of the judges' totals"),
-    "zscore": _l("Mean after normalising each judge (z-scores)"),
-}
-KIND_LABELS = {"screening": _l("Screening round"), "final": _l("Final round")}
+from .enums import CombiningMethod, RoundKind
 
 
 def score_form(criteria):
@@ -39,15 +30,14 @@ class ProfileForm(BaseForm):
 
 
 class RoundForm(BaseForm):
-    kind = SelectField(_l("Kind of round"), choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()])
+    kind = SelectField(_l("Kind of round"), choices=RoundKind.choices)
     rubric = SelectField(_l("Rubric"), coerce=int, validators=[DataRequired(message=_l("Choose a rubric."))])
     starts_at = LocalDateTimeField(_l("Scoring opens"), validators=[DataRequired(message=_l("Enter when scoring opens."))])
     ends_at = LocalDateTimeField(_l("Scoring closes"), validators=[DataRequired(message=_l("Enter when scoring closes."))])
     judges_per_entry = LocalIntegerField(_l("Judges per entry"), default=3, validators=[DataRequired()])
     blind = BooleanField(_l("Blind judging: judges do not see the team's name, members or organisation"),
                          default=True)
-    method = SelectField(_l("How scores are combined"),
-                         choices=[SelectChoice(m, METHOD_LABELS[m]) for m in METHODS])
+    method = SelectField(_l("How scores are combined"), choices=CombiningMethod.choices)
     disagreement_threshold = LocalFloatField(_l("Flag entries whose judges differ by more than (points of 100)"),
                                              default=25.0, validators=[DataRequired()])
     outlier_threshold = LocalFloatField(_l("Ask for a comment when a judge differs from the others by (points)"),
@@ -76,6 +66,14 @@ class CriterionForm(Form):
     scale_min = LocalIntegerField(_l("Lowest score"), default=0, validators=[Optional()])
     scale_max = LocalIntegerField(_l("Highest score"), default=10, validators=[Optional()])
     levels = TextAreaField(_l("Levels, one a line: score | Persian | English"), validators=[Length(max=5000)])
+
+    def validate_levels(self, field):
+        if not (self.title_fa.data or "").strip():
+            return  # a criterion without a Persian title is dropped, with its levels
+        try:
+            parse_levels(field.data)
+        except ValueError as error:
+            raise ValidationError(_l("Each level line starts with its score, like 7 | خوب | Good.")) from error
 
 
 class RubricForm(BaseForm):

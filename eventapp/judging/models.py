@@ -4,12 +4,14 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.database import UTCDateTime, utcnow
+from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
+from .enums import CombiningMethod, RoundKind
+from .results import PublishedResult
 
-SCREENING, FINAL = "screening", "final"
-ROUND_KINDS = (SCREENING, FINAL)
+SCREENING, FINAL = RoundKind.SCREENING, RoundKind.FINAL
+ROUND_KINDS = tuple(RoundKind)
 
 
 class Rubric(db.Model):
@@ -74,13 +76,14 @@ class Round(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[RoundKind] = mapped_column(EnumText(RoundKind, length=20))
     rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     judges_per_entry: Mapped[int] = mapped_column(default=3)
     blind: Mapped[bool] = mapped_column(default=True)
-    method: Mapped[str] = mapped_column(String(20), default="judge_effect")
+    method: Mapped[CombiningMethod] = mapped_column(EnumText(CombiningMethod, length=20),
+                                                    default=CombiningMethod.JUDGE_EFFECT)
     # Entries whose judges' totals spread more than this (0-100 points) are flagged.
     disagreement_threshold: Mapped[float] = mapped_column(Float, default=25.0)
     # A judge whose total is this far from the others' asks for a comment before submitting.
@@ -139,7 +142,7 @@ class RoundJudge(db.Model):
     user = relationship("User", lazy="joined")
 
 
-class Conflict(db.Model):
+class ConflictOfInterest(db.Model):
     """A judge must not judge a team: declared by the judge or added by an organiser."""
 
     __tablename__ = "conflicts"
@@ -196,7 +199,6 @@ class Score(db.Model):
     assignment: Mapped[Assignment] = relationship(back_populates="scores")
 
 
-
 class Publication(db.Model):
     """Published results of a round: a frozen snapshot that later score changes never alter."""
 
@@ -206,8 +208,12 @@ class Publication(db.Model):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # {"method", "rows": [{"team_id", "team", "rank", "tied", "value", "award", "criteria", "comments"}]}
+    # The JSON of a PublishedResult (see results.py); read it through ``result``.
     snapshot: Mapped[dict] = mapped_column(JSON)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[Round] = relationship(lazy="joined")
+
+    @property
+    def result(self) -> PublishedResult:
+        return PublishedResult.from_snapshot(self.snapshot)

@@ -28,8 +28,7 @@ import statistics
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-METHODS = ("judge_effect", "mean", "median", "zscore")
-DEFAULT_METHOD = "judge_effect"
+DEFAULT_METHOD = "judge_effect"  # one of METHODS (the table of combine's methods, below it)
 
 BAND_Z = 1.96  # two-sided 95 % normal quantile used for the uncertainty band
 TIE_TOLERANCE = 1e-9  # relative (and, below 1, absolute) tolerance for equal values when ranking
@@ -178,85 +177,124 @@ def combine(totals: Iterable[Total], method: str = DEFAULT_METHOD,
     Agreement: Pearson correlation of the judge's totals with the mean of the other judges'
     totals on the same entries; None with fewer than three shared entries or no variance.
     """
-    if method not in METHODS:
+    combiner = _COMBINERS.get(method)
+    if combiner is None:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
     if not _is_finite_number(disagreement_threshold) or disagreement_threshold < 0:
         raise ValueError("disagreement_threshold must be a finite number >= 0")
     prep = _prepare(totals)
-    n_entries, n_judges = len(prep.entries), len(prep.judges)
-    rows = prep.rows  # (entry index, judge index, value), sorted
-    if not rows:
+    if not prep.rows:
         return RoundResult(method, {}, {}, [], True, None, 0.0, False)
-
-    raw_by_entry: list[list[float]] = [[] for _ in range(n_entries)]
-    judges_by_entry: list[list[int]] = [[] for _ in range(n_entries)]
-    raw_by_judge: list[list[float]] = [[] for _ in range(n_judges)]
-    for e, j, t in rows:
-        raw_by_entry[e].append(t)
-        judges_by_entry[e].append(j)
-        raw_by_judge[j].append(t)
-    raw_mean = [_mean(values) for values in raw_by_entry]
-    judge_mean = [_mean(values) for values in raw_by_judge]
-    judge_sd = [_pop_sd(values, mean) for values, mean in zip(raw_by_judge, judge_mean)]
-    all_raw = [t for _, _, t in rows]
-    grand_mean = _mean(all_raw)
-    grand_sd = _pop_sd(all_raw, grand_mean)
-
-    left_raw = [False] * n_judges
-    leniency: list[float | None]
-    if method == "judge_effect":
-        quality, fitted = _fit_judge_effect(prep)
-        values = quality
-        residuals = [t - quality[e] - fitted[j] for e, j, t in rows]
-        dof = len(rows) - n_entries - n_judges + len(prep.group_entries)
-        residual_sd = math.sqrt(math.fsum(r * r for r in residuals) / dof) if dof > 0 else None
-        shares = _shares_an_entry(prep, judges_by_entry)
-        leniency = [fitted[j] if shares[j] else None for j in range(n_judges)]
+    columns = _columns(prep)
+    fit = combiner(prep, columns)
+    if fit.residual_sd is not None:
+        band_sd, band_estimated = fit.residual_sd, True
     else:
-        if method == "zscore":
-            left_raw = [len(raw_by_judge[j]) < 2 or judge_sd[j] < FLAT_SD for j in range(n_judges)]
-            used = [[] for _ in range(n_entries)]
-            for e, j, t in rows:
-                if left_raw[j]:
-                    used[e].append(t)
-                else:
-                    used[e].append(grand_mean + grand_sd * (t - judge_mean[j]) / judge_sd[j])
-            values = [_mean(column) for column in used]
-        else:
-            used = raw_by_entry
-            if method == "mean":
-                values = raw_mean
-            else:
-                values = [statistics.median(column) for column in used]
-        residual_sd = _pooled_within_sd(used)
-        leniency = _mean_deviations(prep, raw_mean, judges_by_entry)
-
-    if residual_sd is not None:
-        band_sd, band_estimated = residual_sd, True
-    else:
-        band_sd, band_estimated = grand_sd, False
+        band_sd, band_estimated = columns.grand_sd, False
 
     entries = {}
     for e, entry in enumerate(prep.entries):
-        count = len(raw_by_entry[e])
-        half = BAND_Z * band_sd / math.sqrt(count)
-        spread = max(raw_by_entry[e]) - min(raw_by_entry[e])
+        raw = columns.raw_by_entry[e]
+        half = BAND_Z * band_sd / math.sqrt(len(raw))
+        spread = max(raw) - min(raw)
         entries[entry] = EntryResult(
-            entry=entry, value=values[e], raw_mean=raw_mean[e], judges=count,
-            low=values[e] - half, high=values[e] + half, spread=spread,
+            entry=entry, value=fit.values[e], raw_mean=columns.raw_mean[e], judges=len(raw),
+            low=fit.values[e] - half, high=fit.values[e] + half, spread=spread,
             disagreement=spread > disagreement_threshold, group=prep.entry_group[e])
 
-    agreement = _agreement(prep, raw_by_entry)
+    agreement = _agreement(prep, columns.raw_by_entry)
     judges = {}
     for j, judge in enumerate(prep.judges):
         judges[judge] = JudgeStats(
-            judge=judge, count=len(raw_by_judge[j]), mean=judge_mean[j], sd=judge_sd[j],
-            leniency=leniency[j], left_raw=left_raw[j], agreement=agreement[j])
+            judge=judge, count=len(columns.raw_by_judge[j]), mean=columns.judge_mean[j], sd=columns.judge_sd[j],
+            leniency=fit.leniency[j], left_raw=fit.left_raw[j], agreement=agreement[j])
 
     groups = [frozenset(prep.entries[e] for e in members) for members in prep.group_entries]
     return RoundResult(method=method, entries=entries, judges=judges, groups=groups,
-                       connected=len(groups) <= 1, residual_sd=residual_sd,
+                       connected=len(groups) <= 1, residual_sd=fit.residual_sd,
                        band_sd=band_sd, band_estimated=band_estimated)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """A round's raw totals grouped by entry and by judge, with the summaries every method uses."""
+    raw_by_entry: list[list[float]]  # entry index -> the entry's raw totals, in the judges' order
+    judges_by_entry: list[list[int]]  # entry index -> its judges' indices
+    raw_by_judge: list[list[float]]  # judge index -> the judge's raw totals
+    raw_mean: list[float]  # by entry
+    judge_mean: list[float]
+    judge_sd: list[float]  # population SD by judge
+    grand_mean: float  # of every raw total of the round
+    grand_sd: float  # population SD of every raw total
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What a method gives: a value per entry, the round's noise SD (None without degrees of freedom),
+    a leniency per judge (None when not identifiable) and which judges' totals stayed raw."""
+    values: list[float]
+    residual_sd: float | None
+    leniency: list[float | None]
+    left_raw: list[bool]
+
+
+def _columns(prep: _Prepared) -> _Columns:
+    raw_by_entry: list[list[float]] = [[] for _ in prep.entries]
+    judges_by_entry: list[list[int]] = [[] for _ in prep.entries]
+    raw_by_judge: list[list[float]] = [[] for _ in prep.judges]
+    for e, j, t in prep.rows:
+        raw_by_entry[e].append(t)
+        judges_by_entry[e].append(j)
+        raw_by_judge[j].append(t)
+    judge_mean = [_mean(values) for values in raw_by_judge]
+    all_raw = [t for _, _, t in prep.rows]
+    grand_mean = _mean(all_raw)
+    return _Columns(
+        raw_by_entry=raw_by_entry, judges_by_entry=judges_by_entry, raw_by_judge=raw_by_judge,
+        raw_mean=[_mean(values) for values in raw_by_entry], judge_mean=judge_mean,
+        judge_sd=[_pop_sd(values, mean) for values, mean in zip(raw_by_judge, judge_mean)],
+        grand_mean=grand_mean, grand_sd=_pop_sd(all_raw, grand_mean))
+
+
+def _averaging(prep: _Prepared, columns: _Columns, used: list[list[float]], values: list[float],
+               left_raw: list[bool] | None = None) -> _Fit:
+    """The fit of a method that averages ``used`` (the totals it uses, by entry) into ``values``."""
+    return _Fit(values=values, residual_sd=_pooled_within_sd(used),
+                leniency=_mean_deviations(prep, columns.raw_mean, columns.judges_by_entry),
+                left_raw=left_raw if left_raw is not None else [False] * len(prep.judges))
+
+
+def _by_mean(prep: _Prepared, columns: _Columns) -> _Fit:
+    return _averaging(prep, columns, columns.raw_by_entry, columns.raw_mean)
+
+
+def _by_median(prep: _Prepared, columns: _Columns) -> _Fit:
+    return _averaging(prep, columns, columns.raw_by_entry,
+                      [statistics.median(column) for column in columns.raw_by_entry])
+
+
+def _by_zscore(prep: _Prepared, columns: _Columns) -> _Fit:
+    sd, mean = columns.judge_sd, columns.judge_mean
+    left_raw = [len(totals) < 2 or sd[j] < FLAT_SD for j, totals in enumerate(columns.raw_by_judge)]
+    used: list[list[float]] = [[] for _ in prep.entries]
+    for e, j, t in prep.rows:
+        used[e].append(t if left_raw[j] else columns.grand_mean + columns.grand_sd * (t - mean[j]) / sd[j])
+    return _averaging(prep, columns, used, [_mean(column) for column in used], left_raw)
+
+
+def _by_judge_effect(prep: _Prepared, columns: _Columns) -> _Fit:
+    quality, fitted = _fit_judge_effect(prep)
+    residuals = [t - quality[e] - fitted[j] for e, j, t in prep.rows]
+    dof = len(prep.rows) - len(prep.entries) - len(prep.judges) + len(prep.group_entries)
+    residual_sd = math.sqrt(math.fsum(r * r for r in residuals) / dof) if dof > 0 else None
+    shares = _shares_an_entry(prep, columns.judges_by_entry)
+    return _Fit(values=quality, residual_sd=residual_sd,
+                leniency=[fitted[j] if shares[j] else None for j in range(len(prep.judges))],
+                left_raw=[False] * len(prep.judges))
+
+
+_COMBINERS = {"judge_effect": _by_judge_effect, "mean": _by_mean, "median": _by_median, "zscore": _by_zscore}
+METHODS = tuple(_COMBINERS)
 
 
 # ---------------------------------------------------------------------------------------------

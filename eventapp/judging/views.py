@@ -1,26 +1,21 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ..auth.models import User
 from ..core.database import utcnow
-from ..core.errors import DomainError, Invalid
 from ..core.exports import csv_bytes, download, xlsx_bytes
-from ..core.extensions import db
 from ..core.forms import EmailForm
 from ..core.i18n import current_language
-from ..core.web import commit_or_flash
+from ..core.web import perform
 from ..events import services as events
 from ..events.places import province_choices
 from ..teams import services as teams
-from ..teams.models import MAP_SECTIONS, Team
+from ..teams.models import MAP_SECTIONS
 from . import exports, services
+from .enums import CombiningMethod
 from .forms import (
-    KIND_LABELS,
-    METHOD_LABELS,
     ConflictForm,
     ProfileForm,
     RoundForm,
@@ -31,7 +26,6 @@ from .forms import (
     parse_levels,
     score_form,
 )
-from .models import Rubric
 
 bp = Blueprint("judging", __name__)
 
@@ -46,9 +40,9 @@ def profile():
     form.province.choices = [SelectChoice(0, "—")] + province_choices(current_language())
     if request.method == "GET" and existing is not None:
         form.province.data = existing.province_id or 0
-    if form.validate_on_submit() and commit_or_flash(
-            lambda: services.save_profile(current_user, form.expertise.data or "", form.province.data or None)):
-        flash(_("Your profile was saved."), "success")
+    if form.validate_on_submit() and perform(
+            services.save_profile, current_user, form.expertise.data or "", form.province.data or None,
+            success=_("Your profile was saved.")).ok:
         return redirect(url_for("portal.judge_dashboard"))
     return render_template("judging/profile.html", form=form)
 
@@ -73,24 +67,15 @@ def score(assignment_id):
         values = {c.id: form[f"score-{c.id}"].data for c in criteria}
         comments = {c.id: form[f"comment-{c.id}"].data or "" for c in criteria}
         submitting = request.form.get("action") == "submit"
-        try:
-            services.save_scores(current_user, assignment, values, comments, utcnow())
-            db.session.commit()  # the draft is kept even when the submission below is refused
-            if submitting:
-                services.submit_scores(current_user, assignment, form.outlier_comment.data or "", utcnow())
-                db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if error.status_code in (403, 404):
-                raise
-            for name, message in getattr(error, "fields", {}).items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, message]
-            flash(str(error), "error")
-            status = error.status_code
-        else:
-            flash(_("Your scores were submitted.") if submitting else _("Your draft was saved."), "success")
+        # The draft is saved (and committed) first: it is kept even when the submission is refused.
+        outcome = perform(services.save_scores, current_user, assignment, values, comments, utcnow(), form=form,
+                          success=None if submitting else _("Your draft was saved."))
+        if outcome.ok and submitting:
+            outcome = perform(services.submit_scores, current_user, assignment, form.outlier_comment.data or "",
+                              utcnow(), form=form, success=_("Your scores were submitted."))
+        if outcome.ok:
             return redirect(url_for("judging.score", assignment_id=assignment.id))
+        status = outcome.status
     team = assignment.team
     return render_template(
         "judging/score.html", assignment=assignment, form=form, criteria=criteria, team=team,
@@ -109,10 +94,8 @@ def declare_conflict(assignment_id):
     if not form.validate():
         flash(_("Say what the conflict is."), "error")
         return redirect(url_for("judging.score", assignment_id=assignment_id))
-    judge = assignment.user
-    if commit_or_flash(lambda: services.declare_conflict(current_user, assignment.team, judge, form.reason.data,
-                                                         utcnow())):
-        flash(_("Your conflict was recorded and the entry was handed to another judge."), "success")
+    if perform(services.declare_conflict, current_user, assignment.team, assignment.user, form.reason.data, utcnow(),
+               success=_("Your conflict was recorded and the entry was handed to another judge.")).ok:
         return redirect(url_for("portal.judge_dashboard"))
     return redirect(url_for("judging.score", assignment_id=assignment_id))
 
@@ -127,10 +110,9 @@ def organiser_event(event_id):
     copy_form = RubricChoiceForm()
     copy_form.rubric.choices = [SelectChoice(r.id, f"{r.title} — {r.event.title}")
                                 for r in services.rubrics_to_copy(current_user)]
-    rubrics = db.session.scalars(db.select(Rubric).where(Rubric.event_id == event.id).order_by(Rubric.id)).all()
+    rubrics = services.event_rubrics(event)
     return render_template("judging/organiser_event.html", event=event, rounds=services.rounds_of(event),
-                           rubrics=rubrics, copy_form=copy_form, kind_labels=KIND_LABELS,
-                           method_labels=METHOD_LABELS, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
+                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
 
 
 @bp.post("/organiser/events/<int:event_id>/rubrics")
@@ -139,18 +121,17 @@ def create_rubric(event_id):
     event = events.get_event_for_organiser(current_user, event_id)
     source_id = request.form.get("rubric", type=int)
     if source_id:
-        source = db.session.get(Rubric, source_id)
-        if source is not None and commit_or_flash(lambda: services.copy_rubric(current_user, source, event)):
-            flash(_("The rubric was copied."), "success")
-    elif commit_or_flash(lambda: services.save_rubric(
-            current_user, event, "شاخص‌های داوری نقشه پیشرفت", "Progress map rubric", services.default_criteria())):
-        flash(_("The default rubric was created."), "success")
+        perform(services.copy_rubric, current_user, services.get_rubric_for_organiser(current_user, source_id), event,
+                utcnow(), success=_("The rubric was copied."))
+    else:
+        perform(services.save_rubric, current_user, event, "شاخص‌های داوری نقشه پیشرفت", "Progress map rubric",
+                services.default_criteria(), utcnow(), success=_("The default rubric was created."))
     return redirect(url_for("judging.organiser_event", event_id=event.id))
 
 
 def _round_form(event, round_=None) -> RoundForm:
     form = RoundForm(obj=round_ if request.method == "GET" else None)
-    rubrics = db.session.scalars(db.select(Rubric).where(Rubric.event_id == event.id)).all()
+    rubrics = services.event_rubrics(event)
     form.rubric.choices = [SelectChoice(r.id, r.title) for r in rubrics]
     criteria = [SelectChoice(0, "—")] + [SelectChoice(c.id, f"{c.title} ({r.title})") for r in rubrics for c in r.criteria]
     for name in RoundForm.TIE_BREAKERS:
@@ -172,31 +153,16 @@ def _round_details(form: RoundForm) -> services.RoundDetails:
     )
 
 
-def _save_round(form: RoundForm, event, round_=None):
-    """Save the round from its form; on bad input, put the messages next to the fields."""
-    try:
-        saved = services.save_round(current_user, event, _round_details(form), round_)
-        db.session.commit()
-        return saved
-    except Invalid as error:
-        db.session.rollback()
-        for name, message in error.fields.items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        flash(str(error), "error")
-        return None
-
-
 @bp.route("/organiser/events/<int:event_id>/rounds/new", methods=["GET", "POST"])
 @login_required
 def create_round(event_id):
     event = events.get_event_for_organiser(current_user, event_id)
     form = _round_form(event)
     if form.validate_on_submit():
-        round_ = _save_round(form, event)
-        if round_ is not None:
-            flash(_("The round was saved."), "success")
-            return redirect(url_for("judging.organiser_round", round_id=round_.id))
+        outcome = perform(services.save_round, current_user, event, _round_details(form), utcnow(), form=form,
+                          success=_("The round was saved."))
+        if outcome.ok:
+            return redirect(url_for("judging.organiser_round", round_id=outcome.result.id))
     return render_template("judging/round_form.html", form=form, event=event, round=None), \
         422 if form.is_submitted() else 200
 
@@ -206,8 +172,8 @@ def create_round(event_id):
 def edit_round(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     form = _round_form(round_.event, round_)
-    if form.validate_on_submit() and _save_round(form, round_.event, round_) is not None:
-        flash(_("The round was saved."), "success")
+    if form.validate_on_submit() and perform(services.save_round, current_user, round_.event, _round_details(form),
+                                             utcnow(), round_=round_, form=form, success=_("The round was saved.")).ok:
         return redirect(url_for("judging.organiser_round", round_id=round_.id))
     return render_template("judging/round_form.html", form=form, event=round_.event, round=round_), \
         422 if form.is_submitted() else 200
@@ -217,13 +183,9 @@ def edit_round(round_id):
 @login_required
 def organiser_round(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    assignments = services.round_assignments(round_)
-    entry_ids = services.entry_team_ids(round_)
-    entry_teams = db.session.scalars(db.select(Team).where(Team.id.in_(entry_ids)).order_by(Team.name)).all()
-    return render_template("judging/organiser_round.html", round=round_, kind_labels=KIND_LABELS,
-                           method_labels=METHOD_LABELS, entries=entry_ids, entry_teams=entry_teams,
+    return render_template("judging/organiser_round.html", round=round_, entry_teams=services.entry_teams(round_),
                            conflict_form=ConflictForm(),
-                           judges=services.judges_of(round_), assignments=assignments,
+                           judges=services.judges_of(round_), assignments=services.round_assignments(round_),
                            candidates=services.entry_candidates(round_), uncovered=services.uncovered(round_))
 
 
@@ -232,8 +194,7 @@ def organiser_round(round_id):
 def add_entries(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     team_ids = [int(value) for value in request.form.getlist("team") if value.isdigit()]
-    if commit_or_flash(lambda: services.add_entries(current_user, round_, team_ids)):
-        flash(_("The entries were added."), "success")
+    perform(services.add_entries, current_user, round_, team_ids, utcnow(), success=_("The entries were added."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
@@ -241,8 +202,7 @@ def add_entries(round_id):
 @login_required
 def add_judges(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    if commit_or_flash(lambda: services.add_all_judges(current_user, round_)):
-        flash(_("Every judge was added to the round."), "success")
+    perform(services.add_all_judges, current_user, round_, utcnow(), success=_("Every judge was added to the round."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
@@ -250,8 +210,7 @@ def add_judges(round_id):
 @login_required
 def assign(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    if commit_or_flash(lambda: services.assign_automatically(current_user, round_, utcnow())):
-        flash(_("The judges were assigned."), "success")
+    perform(services.assign_automatically, current_user, round_, utcnow(), success=_("The judges were assigned."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
@@ -259,34 +218,22 @@ def assign(round_id):
 @login_required
 def reopen(assignment_id):
     assignment = services.get_assignment_for(current_user, assignment_id)
-    if commit_or_flash(lambda: services.reopen_scores(current_user, assignment)):
-        flash(_("The scores are open for changes again."), "success")
+    perform(services.reopen_scores, current_user, assignment, utcnow(),
+            success=_("The scores are open for changes again."))
     return redirect(url_for("judging.organiser_round", round_id=assignment.round_id))
 
 
 # --- results -------------------------------------------------------------------------------------------
 
-AWARD_LABELS = {
-    "first": _l("First place"), "second": _l("Second place"), "third": _l("Third place"),
-    "honourable": _l("Honourable mention"),
-}
-
-
-@bp.app_template_filter("award_label")
-def award_label(award: str) -> str:
-    return str(AWARD_LABELS.get(award, award))
-
-
 @bp.get("/organiser/rounds/<int:round_id>/results")
 @login_required
 def results(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    method = request.args.get("method") if request.args.get("method") in METHOD_LABELS else None
+    method = request.args.get("method")
+    method = CombiningMethod(method) if method in CombiningMethod.values() else None
     board = services.leaderboard(current_user, round_, method)
     return render_template("judging/results.html", round=round_, board=board, method=method or round_.method,
-                           select_form=SelectTopForm(),
-                           method_labels=METHOD_LABELS, kind_labels=KIND_LABELS, award_labels=AWARD_LABELS,
-                           publication=services.current_publication(round_))
+                           select_form=SelectTopForm(), publication=services.current_publication(round_))
 
 
 @bp.post("/organiser/rounds/<int:round_id>/publish")
@@ -295,8 +242,7 @@ def publish(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     awards = {int(key.split("-", 1)[1]): (value or None) for key, value in request.form.items()
               if key.startswith("award-") and key.split("-", 1)[1].isdigit()}
-    if commit_or_flash(lambda: services.publish(current_user, round_, awards, utcnow())):
-        flash(_("The results were published."), "success")
+    perform(services.publish, current_user, round_, awards, utcnow(), success=_("The results were published."))
     return redirect(url_for("judging.results", round_id=round_id))
 
 
@@ -307,16 +253,17 @@ def select_top(round_id):
     form = SelectTopForm()
     if not form.validate():
         flash(_("Enter how many teams go on."), "error")
-    elif commit_or_flash(lambda: services.select_top(current_user, round_, form.count.data)):
-        flash(_("The top teams are selected for the final round."), "success")
+    else:
+        perform(services.select_top, current_user, round_, form.count.data, utcnow(),
+                success=_("The top teams are selected for the final round."))
     return redirect(url_for("judging.results", round_id=round_id))
 
 
 @bp.get("/events/<slug>/results")
 def public_results(slug):
     event = events.get_event(slug)
-    return render_template("judging/public_results.html", event=event, award_labels=AWARD_LABELS,
-                           kind_labels=KIND_LABELS, publications=services.published_results(event))
+    return render_template("judging/public_results.html", event=event,
+                           publications=services.published_results(event))
 
 
 @bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard):what>.<any(csv, xlsx):kind>")
@@ -335,8 +282,7 @@ def export(round_id, what, kind):
 @login_required
 def quality(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    return render_template("judging/quality.html", round=round_, quality=services.quality(current_user, round_),
-                           kind_labels=KIND_LABELS)
+    return render_template("judging/quality.html", round=round_, quality=services.quality(current_user, round_))
 
 
 # --- inviting judges, conflicts and moves by hand ---------------------------------------------------------
@@ -349,26 +295,25 @@ def invite_judge(event_id):
     form = EmailForm()
     if not form.validate():
         flash(_("Enter a valid email address."), "error")
-    elif commit_or_flash(lambda: services.invite_judge(
-            current_user, event, form.email.data,
-            lambda token: url_for("judging.judge_invitation", token=token, _external=True))):
-        flash(_("The invitation was sent."), "success")
+    else:
+        perform(services.invite_judge, current_user, event, form.email.data, _invitation_link, utcnow(),
+                success=_("The invitation was sent."))
     return redirect(url_for("judging.organiser_event", event_id=event_id))
+
+
+def _invitation_link(token: str) -> str:
+    return url_for("judging.judge_invitation", token=token, _external=True)
 
 
 @bp.route("/judging/invitations/<token>", methods=["GET", "POST"])
 @login_required
 def judge_invitation(token):
     if request.method == "POST":
-        try:
-            event = services.accept_judge_invitation(current_user, token)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        outcome = perform(services.accept_judge_invitation, current_user, token, utcnow())
+        if not outcome.ok:
             return redirect(url_for("events.index"))
-        flash(_("You are a judge of %(event)s. Tell us your expertise and home province.", event=event.title),
-              "success")
+        flash(_("You are a judge of %(event)s. Tell us your expertise and home province.",
+                event=outcome.result.title), "success")
         return redirect(url_for("judging.profile"))
     return render_template("judging/invitation.html", token=token)
 
@@ -378,13 +323,13 @@ def judge_invitation(token):
 def add_conflict(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     form = ConflictForm()
-    judge = db.session.get(User, request.form.get("judge", type=int) or 0)
-    team = db.session.get(Team, request.form.get("team", type=int) or 0)
-    if judge is None or team is None or team.event_id != round_.event_id or not form.validate():
+    if not form.validate():
         flash(_("Choose a judge and a team, and say what the conflict is."), "error")
-    elif commit_or_flash(lambda: services.declare_conflict(current_user, team, judge, form.reason.data, utcnow())):
-        flash(_("The conflict was recorded; the judge's entry was handed to another judge where one was free."),
-              "success")
+    else:
+        perform(services.record_conflict, current_user, round_, request.form.get("judge", type=int) or 0,
+                request.form.get("team", type=int) or 0, form.reason.data, utcnow(),
+                success=_("The conflict was recorded; the judge's entry was handed to another judge where one was "
+                          "free."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
@@ -393,8 +338,9 @@ def add_conflict(round_id):
 def move(assignment_id):
     assignment = services.get_assignment_for(current_user, assignment_id)
     to_judge = request.form.get("judge", type=int)
-    if to_judge and commit_or_flash(lambda: services.move_assignment(current_user, assignment, to_judge, utcnow())):
-        flash(_("The entry was handed to another judge."), "success")
+    if to_judge:
+        perform(services.move_assignment, current_user, assignment, to_judge, utcnow(),
+                success=_("The entry was handed to another judge."))
     return redirect(url_for("judging.organiser_round", round_id=assignment.round_id))
 
 
@@ -402,20 +348,12 @@ def move(assignment_id):
 
 
 def _criteria_from(form: RubricForm) -> list[services.CriterionDetails]:
-    criteria = []
-    for index, row in enumerate(form.criteria, start=1):
-        if not (row.title_fa.data or "").strip():
-            continue
-        try:
-            levels = parse_levels(row.levels.data)
-        except ValueError as error:
-            raise Invalid(_("Criterion %(num)s: each level line starts with its score, like 7 | خوب | Good.", num=index)) \
-                from error
-        criteria.append(services.CriterionDetails(
-            title_fa=row.title_fa.data, title_en=row.title_en.data or "", description_fa=row.description_fa.data or "",
-            weight=row.weight.data or 0, scale_min=row.scale_min.data if row.scale_min.data is not None else 0,
-            scale_max=row.scale_max.data if row.scale_max.data is not None else 10, levels=levels))
-    return criteria
+    """The criteria of a validated form (its level lines parse); rows without a Persian title are dropped."""
+    return [services.CriterionDetails(
+        title_fa=row.title_fa.data, title_en=row.title_en.data or "", description_fa=row.description_fa.data or "",
+        weight=row.weight.data or 0, scale_min=row.scale_min.data if row.scale_min.data is not None else 0,
+        scale_max=row.scale_max.data if row.scale_max.data is not None else 10, levels=parse_levels(row.levels.data))
+        for row in form.criteria if (row.title_fa.data or "").strip()]
 
 
 @bp.route("/organiser/rubrics/<int:rubric_id>/edit", methods=["GET", "POST"])
@@ -430,17 +368,10 @@ def edit_rubric(rubric_id):
              "scale_min": c.scale_min, "scale_max": c.scale_max, "levels": format_levels(c.levels)}
             for c in rubric.criteria]})
         form.criteria.append_entry()
-    if form.validate_on_submit():
-        try:
-            services.save_rubric(current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
-                                 _criteria_from(form), rubric=rubric)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            flash(_("The rubric was saved."), "success")
-            return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
+    if form.validate_on_submit() and perform(
+            services.save_rubric, current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
+            _criteria_from(form), utcnow(), rubric=rubric, form=form, success=_("The rubric was saved.")).ok:
+        return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
     return render_template("judging/rubric_form.html", form=form, rubric=rubric,
                            in_use=services.rubric_in_use(rubric)), 422 if form.is_submitted() else 200
 
@@ -452,6 +383,7 @@ def declare_any_conflict():
     team_id = request.form.get("team", type=int) or 0
     if not form.validate():
         flash(_("Say what the conflict is."), "error")
-    elif commit_or_flash(lambda: services.declare_own_conflict(current_user, team_id, form.reason.data, utcnow())):
-        flash(_("Your conflict was recorded."), "success")
+    else:
+        perform(services.declare_own_conflict, current_user, team_id, form.reason.data, utcnow(),
+                success=_("Your conflict was recorded."))
     return redirect(url_for("portal.judge_dashboard"))

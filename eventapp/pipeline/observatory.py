@@ -26,6 +26,7 @@ from ..core.i18n import localize_digits
 from ..core.text import latin_digits, normalize_text
 from ..events.models import Event, Province
 from ..judging.models import FINAL, Publication, Round
+from ..judging.results import PublishedResult
 from ..teams.models import REJECTED, SUBMITTED, ProgressMap, Team
 from . import services, tracking
 from .enums import TrackingStatus
@@ -146,8 +147,8 @@ def _winner_ids(event_id: int | None) -> list[int]:
         Round.kind == FINAL, Publication.superseded_at.is_(None))
     if event_id:
         query = query.where(Round.event_id == event_id)
-    return sorted({row["team_id"] for snapshot in db.session.scalars(query)
-                   for row in (snapshot or {}).get("rows", []) if row.get("award")})
+    return sorted({team_id for snapshot in db.session.scalars(query)
+                   for team_id in PublishedResult.from_snapshot(snapshot or {}).awards})
 
 
 def _indicator_statuses(of_project: list, day: date) -> list[tuple[int | None, str]]:

@@ -154,11 +154,11 @@ def projects_from_publication(actor, publication: Publication, now: datetime) ->
     if publication.round.kind != FINAL:
         return []
     created = []
-    for row in publication.snapshot["rows"]:
-        team = db.session.get(Team, row["team_id"])
-        if row.get("award") and team is not None and _project_for_team(team) is None:
+    for row in publication.result.rows:
+        team = db.session.get(Team, row.team_id)
+        if row.award and team is not None and _project_for_team(team) is None:
             try:
-                created.append(create_project(actor, team, now, row["award"]))
+                created.append(create_project(actor, team, now, row.award))
             except Conflict:
                 continue  # a winner without a submitted map: the organisers can add it by hand later
     return created

@@ -7,7 +7,7 @@ from ..core.database import utcnow
 from ..core.forms import EmailForm
 from ..events import services as events
 from ..judging import services as judging
-from ..judging.forms import KIND_LABELS, ConflictForm
+from ..judging.forms import ConflictForm
 from ..pipeline import services as pipeline
 from ..teams import services as teams
 from ..teams.forms import ORGANISATION_LABELS, STATUS_LABELS, MemberForm, ReasonForm
@@ -49,5 +49,5 @@ def team_dashboard(team_id):
 @login_required
 def judge_dashboard():
     desk = judging.judge_desk(current_user)
-    return render_template("portal/judge_dashboard.html", desk=desk, now=utcnow(), conflict_form=ConflictForm(), kind_labels=KIND_LABELS,
+    return render_template("portal/judge_dashboard.html", desk=desk, now=utcnow(), conflict_form=ConflictForm(),
                            certificates=certificates.certificates_of_user(current_user))

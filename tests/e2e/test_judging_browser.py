@@ -12,7 +12,7 @@ from eventapp.core.extensions import db
 from eventapp.core.text import normalize_text, persian_digits
 from eventapp.events.models import Event
 from eventapp.judging import services
-from eventapp.judging.models import Assignment, Conflict
+from eventapp.judging.models import Assignment, ConflictOfInterest
 from eventapp.teams import services as team_services
 from eventapp.teams.models import Team
 
@@ -54,12 +54,12 @@ def judging_round(app, make, organiser):
                 None, now)
         actor = get(User, organiser.id)
         rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌های داوری نقشه پیشرفت",
-                                      "Progress map rubric", services.default_criteria())
+                                      "Progress map rubric", services.default_criteria(), now)
         round_ = services.save_round(actor, get(Event, event.id), services.RoundDetails(
             kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1),
-            ends_at=now + timedelta(days=5), judges_per_entry=1))
-        services.add_entries(actor, round_, team_ids)
-        services.add_judges(actor, round_, [judge.id, other.id])
+            ends_at=now + timedelta(days=5), judges_per_entry=1), now)
+        services.add_entries(actor, round_, team_ids, now)
+        services.add_judges(actor, round_, [judge.id, other.id], now)
         result = services.assign_automatically(actor, round_, now)
         db.session.commit()
         assert not result.uncovered
@@ -152,7 +152,7 @@ def test_declare_a_conflict_then_score_save_a_draft_come_back_and_submit(app, li
     assert persian_digits("74") in page.locator(".score-layout__rubric").inner_text()
 
     with app.app_context():
-        conflict = db.session.scalar(select(Conflict).where(Conflict.user_id == world.judge.id))
+        conflict = db.session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.user_id == world.judge.id))
         assert conflict is not None
         assert conflict.team_id == conflicted_team and conflict.reason == normalize_text(REASON)
         # The conflicted entry went to the other judge, and to nobody else.

@@ -1,0 +1,257 @@
+"""Results: the leaderboard, publishing it, the published results, the judging quality and the
+selection of the top teams of a screening."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ... import signals
+from ...audit import services as audit
+from ...auth.models import User
+from ...core.errors import Conflict as ConflictError
+from ...core.errors import Invalid, NotFound
+from ...core.extensions import db
+from ...core.roles import require_organiser
+from ...events.models import Event
+from ...teams import services as team_services
+from ...teams.models import APPROVED, Team
+from ...teams.services import can_read_team
+from .. import scoring
+from ..enums import Award
+from ..models import FINAL, SCREENING, Assignment, Publication, Round, Score
+from ..results import PublishedResult, ResultComment, ResultCriterion, ResultRow
+from .rounds import judges_of, scoring_criteria
+
+audit.register_actions({
+    "results.published": _l("Results published"),
+    "results.republished": _l("Results published again"),
+})
+
+
+# --- the leaderboard ------------------------------------------------------------------------------
+
+
+AWARDS = tuple(Award)
+HONOURABLE_MENTIONS = 3  # places after the third that get an honourable mention by default
+
+
+@dataclass
+class LeaderboardRow:
+    team: Team
+    rank: int
+    tied: bool
+    result: scoring.EntryResult
+    raw: scoring.EntryResult
+    criteria: dict[int, float]  # criterion id -> mean score of the entry's judges
+    crosses_cutoff: bool
+    award: Award | None
+
+
+@dataclass
+class Leaderboard:
+    round: Round
+    rows: list[LeaderboardRow]
+    result: scoring.RoundResult | None
+    pending: int  # assignments not yet submitted
+
+
+def _submitted_scores(round_: Round) -> dict[tuple[int, int], dict[int, tuple[float, str]]]:
+    """{(team, judge): {criterion: (value, comment)}} of the submitted assignments, in one lean query
+    (no ORM objects: a round of 150,000 scores would spend seconds building them)."""
+    rows = db.session.execute(
+        select(Assignment.team_id, Assignment.user_id, Score.criterion_id, Score.value, Score.comment)
+        .join(Score, Score.assignment_id == Assignment.id)
+        .where(Assignment.round_id == round_.id, Assignment.submitted_at.is_not(None))
+        .order_by(Assignment.id, Score.criterion_id))
+    scores = {}
+    for team_id, judge_id, criterion_id, value, comment in rows:
+        scores.setdefault((team_id, judge_id), {})[criterion_id] = (value, comment)
+    return scores
+
+
+def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, Award]:
+    """First, second and third by rank (tied entries share), then honourable mentions."""
+    awards = {}
+    for place in ranked:
+        if place.rank <= 3:
+            awards[place.entry] = AWARDS[place.rank - 1]
+        elif place.rank <= 3 + HONOURABLE_MENTIONS:
+            awards[place.entry] = Award.HONOURABLE
+    return awards
+
+
+def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard:
+    """Every rank explained from the scores: the round's method beside the raw mean, with bands and flags."""
+    criteria = scoring_criteria(round_.rubric)
+    totals, per_criterion = [], {}
+    for (team_id, judge_id), scores in _submitted_scores(round_).items():
+        values = {str(criterion_id): value for criterion_id, (value, _comment) in scores.items()}
+        totals.append(scoring.Total(team_id, judge_id, scoring.weighted_total(values, criteria)))
+        for criterion_id, (value, _comment) in scores.items():
+            per_criterion.setdefault(team_id, {}).setdefault(criterion_id, []).append(value)
+    pending = db.session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.round_id == round_.id, Assignment.submitted_at.is_(None)))
+    if not totals:
+        return Leaderboard(round_, [], None, pending)
+    result = scoring.combine(totals, method or round_.method, round_.disagreement_threshold)
+    raw = scoring.combine(totals, "mean", round_.disagreement_threshold)
+    means = {team: {c: sum(v) / len(v) for c, v in by.items()} for team, by in per_criterion.items()}
+    tie_breakers = [{team: means[team].get(criterion_id, 0.0) for team in means} for criterion_id in round_.tie_breakers]
+    ranked = scoring.rank({team: entry.value for team, entry in result.entries.items()}, tie_breakers)
+    awards = _default_awards(ranked) if round_.kind == FINAL else {}  # screening selects; it awards nothing
+    by_rank = sorted(result.entries.values(), key=lambda entry: -entry.value)
+    # The award cut-offs lie between the places that get different awards (final rounds only).
+    places = 3 + HONOURABLE_MENTIONS if round_.kind == FINAL else 0
+    cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:places], by_rank[1:places + 1])]
+    teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(list(result.entries))))}
+    rows = [LeaderboardRow(teams[place.entry], place.rank, place.tied, result.entries[place.entry],
+                           raw.entries[place.entry], means[place.entry],
+                           scoring.band_crosses(result.entries[place.entry], cutoffs), awards.get(place.entry))
+            for place in ranked]
+    return Leaderboard(round_, rows, result, pending)
+
+
+def leaderboard(actor, round_: Round, method: str | None = None) -> Leaderboard:
+    require_organiser(actor, _l("Only organisers can see the leaderboard before it is published."))
+    return compute_leaderboard(round_, method)
+
+
+# --- publishing -----------------------------------------------------------------------------------
+
+
+def _comments(round_: Round) -> dict[int, list[ResultComment]]:
+    """The judges' comments per team, without the judges' names."""
+    comments = {}
+    for (team_id, _judge), scores in _submitted_scores(round_).items():
+        for criterion_id, (_value, comment) in scores.items():
+            if comment:
+                comments.setdefault(team_id, []).append(ResultComment(criterion_id, comment))
+    return comments
+
+
+def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) -> Publication:
+    """Freeze the leaderboard with its awards. Publishing again supersedes the earlier snapshot (audited)."""
+    require_organiser(actor, _l("Only organisers can publish results."))
+    if any(award not in (*Award.values(), None) for award in awards.values()):
+        raise Invalid(_("Choose an award from the list."))
+    board = compute_leaderboard(round_)
+    if not board.rows:
+        raise ConflictError(_("No judge has submitted scores in this round yet."))
+    comments = _comments(round_)
+    rows = tuple(ResultRow(
+        team_id=row.team.id, team_name=row.team.name, rank=row.rank, tied=row.tied,
+        value=round(row.result.value, 2), raw=round(row.raw.value, 2), judges=row.result.judges,
+        award=awards.get(row.team.id, row.award),
+        criteria={criterion_id: round(mean, 2) for criterion_id, mean in row.criteria.items()},
+        comments=tuple(comments.get(row.team.id, ())),
+    ) for row in board.rows)
+    criteria = tuple(ResultCriterion(c.id, c.title_fa, c.title_en, c.scale_max) for c in round_.rubric.criteria)
+    result = PublishedResult.with_averages(round_.method, rows, criteria)
+    previous = current_publication(round_)
+    if previous is not None:
+        previous.superseded_at = now
+    publication = Publication(round_id=round_.id, published_at=now, published_by_id=actor.id,
+                              snapshot=result.to_snapshot())
+    db.session.add(publication)
+    db.session.flush()
+    audit.record(actor, "results.republished" if previous else "results.published", round_,
+                 {"entries": len(rows), "pending": board.pending}, now=now)
+    signals.send_after_commit(signals.results_published, publication, actor=actor, now=now)
+    return publication
+
+
+def current_publication(round_: Round) -> Publication | None:
+    return db.session.scalar(select(Publication).where(Publication.round_id == round_.id,
+                                                       Publication.superseded_at.is_(None)))
+
+
+def published_results(event: Event) -> list[Publication]:
+    """The current published results of each round of the event (for the public page)."""
+    return list(db.session.scalars(select(Publication).join(Round).where(
+        Round.event_id == event.id, Publication.superseded_at.is_(None)).order_by(Round.id)))
+
+
+def team_results(actor, team: Team) -> list[tuple[Publication, ResultRow]]:
+    """A team's own published rows (per-criterion results and comments), for its members and organisers."""
+    if not can_read_team(actor, team):
+        raise NotFound(_("There is no such team."))
+    found = []
+    for publication in published_results(team.event):
+        row = publication.result.row_of(team.id)
+        if row is not None:
+            found.append((publication, row))
+    return found
+
+
+def select_top(actor, screening: Round, count: int, now: datetime) -> list[int]:
+    """Select the top ``count`` teams of the published screening (ties at the cut all go through), and no
+    other team of the event.
+
+    Selected teams are the audience of selected-only trainings and the entries of the final round.
+    """
+    require_organiser(actor, _l("Only organisers can select teams in screening."))
+    if screening.kind != SCREENING:
+        raise Invalid(_("Teams are selected from a screening round."))
+    publication = current_publication(screening)
+    if publication is None:
+        raise ConflictError(_("Publish the screening results first."))
+    if count < 1:
+        raise Invalid(_("Select at least one team."), fields={"count": _("At least one.")})
+    rows = publication.result.rows
+    cut = rows[min(count, len(rows)) - 1].rank
+    chosen = {row.team_id for row in rows if row.rank <= cut}
+    changed = {True: [], False: []}
+    for team in db.session.scalars(select(Team).where(Team.event_id == screening.event_id).order_by(Team.id)):
+        wanted = team.id in chosen and team.status == APPROVED
+        if team.screening_selected != wanted:
+            team_services.set_screening_selected(actor, team, wanted)
+            changed[wanted].append(team.id)
+    for selected, team_ids in changed.items():
+        if team_ids:
+            signals.send_after_commit(signals.screening_selected, screening.event, actor=actor, now=now,
+                                      team_ids=team_ids, selected=selected)
+    return sorted(chosen)
+
+
+# --- judging quality ------------------------------------------------------------------------------
+
+
+@dataclass
+class JudgeQuality:
+    judge: User
+    stats: scoring.JudgeStats
+    histogram: list[int]  # how many of the judge's totals fall in each tenth of 0-100
+
+
+@dataclass
+class Quality:
+    judges: list[JudgeQuality]
+    reliability: dict[int, float | None]  # criterion id -> Krippendorff's alpha; 0 -> the totals
+    reliability_name: str
+
+
+def quality(actor, round_: Round) -> Quality:
+    """Per judge: count, mean, spread, agreement and a histogram; per criterion: inter-rater reliability."""
+    require_organiser(actor, _l("Only organisers can see the judging quality."))
+    criteria = scoring_criteria(round_.rubric)
+    totals, ratings = [], {0: {}}
+    for (team_id, judge_id), scores in _submitted_scores(round_).items():
+        values = {str(criterion_id): value for criterion_id, (value, _comment) in scores.items()}
+        total = scoring.weighted_total(values, criteria)
+        totals.append(scoring.Total(team_id, judge_id, total))
+        ratings[0][(team_id, judge_id)] = total
+        for criterion_id, (value, _comment) in scores.items():
+            ratings.setdefault(criterion_id, {})[(team_id, judge_id)] = value
+    if not totals:
+        return Quality([], {}, _("Krippendorff's alpha (interval)"))
+    result = scoring.combine(totals, round_.method, round_.disagreement_threshold)
+    users = {user.id: user for user in judges_of(round_)}
+    histograms = {}
+    for total in totals:
+        histograms.setdefault(total.judge, [0] * 10)[min(9, int(total.value // 10))] += 1
+    judges = [JudgeQuality(users[judge], stats, histograms[judge]) for judge, stats in result.judges.items()
+              if judge in users]
+    reliability = {key: scoring.krippendorff_alpha_interval(values) for key, values in ratings.items()}
+    return Quality(judges, reliability, _("Krippendorff's alpha (interval)"))
