@@ -1,13 +1,12 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
 from ..core.errors import DomainError
 from ..core.extensions import db, limiter
 from ..core.i18n import LANGUAGE_COOKIE, current_language
-from ..core.roles import MANAGED_ROLES, ROLE_LABELS
+from ..core.roles import MANAGED_ROLES, Role
 from ..core.web import commit_or_flash, safe_next_url
 from . import services
 from .forms import ForgotPasswordForm, LanguageForm, NewPasswordForm, RoleChangeForm, SignInForm, SignUpForm
@@ -124,7 +123,7 @@ def users():
         request.args.get("q", ""),
     )
     return render_template("admin/users.html", pagination=pagination, managed_roles=MANAGED_ROLES,
-                           role_labels=ROLE_LABELS, q=request.args.get("q", ""),
+                           member_role=Role.MEMBER, q=request.args.get("q", ""),
                            role_form=RoleChangeForm())
 
 
@@ -132,7 +131,6 @@ def users():
 @login_required
 def change_role(user_id):
     form = RoleChangeForm()
-    form.role.choices = [SelectChoice(role, ROLE_LABELS[role]) for role in MANAGED_ROLES]
     if not form.validate():
         flash(_("Choose a role and whether to grant or remove it."), "error")
     else:
@@ -141,5 +139,5 @@ def change_role(user_id):
         if commit_or_flash(lambda: services.set_role(current_user, user, form.role.data, granted)):
             message = (_("%(role)s role granted to %(name)s.") if granted
                        else _("%(role)s role removed from %(name)s."))
-            flash(message % {"role": ROLE_LABELS[form.role.data], "name": user.name}, "success")
+            flash(message % {"role": Role(form.role.data).label, "name": user.name}, "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("auth.users"))

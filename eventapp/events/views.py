@@ -8,6 +8,7 @@ from ..core.errors import Invalid
 from ..core.extensions import db
 from ..core.i18n import current_language
 from . import services
+from .enums import PhaseKind
 from .forms import EventForm
 from .phases import PHASES, REQUIRED_PHASES
 from .places import province_choices
@@ -20,8 +21,7 @@ def index():
     pagination = services.events_page(request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
     now = utcnow()
     overviews = {event.id: services.overview(event, now) for event in pagination.items}
-    return render_template("events/index.html", pagination=pagination, overviews=overviews, now=now,
-                           phase_labels=services.PHASE_LABELS)
+    return render_template("events/index.html", pagination=pagination, overviews=overviews, now=now)
 
 
 @bp.get("/organiser/events")
@@ -30,7 +30,7 @@ def manage():
     pagination = services.organiser_events_page(
         current_user, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
     now = utcnow()
-    return render_template("events/manage.html", pagination=pagination, phase_labels=services.PHASE_LABELS,
+    return render_template("events/manage.html", pagination=pagination,
                            overviews={event.id: services.overview(event, now) for event in pagination.items})
 
 
@@ -85,7 +85,7 @@ def create():
         if event is not None:
             flash(_("The event was created."), "success")
             return redirect(url_for("portal.event", slug=event.slug))
-    return render_template("events/form.html", form=form, event=None, phase_labels=services.PHASE_LABELS,
+    return render_template("events/form.html", form=form, event=None, phases=PhaseKind,
                            required=REQUIRED_PHASES), 422 if form.is_submitted() else 200
 
 
@@ -103,5 +103,5 @@ def edit(event_id):
         if _save(form, lambda details: services.update_event(current_user, event, details)) is not None:
             flash(_("The event was saved."), "success")
             return redirect(url_for("portal.event", slug=event.slug))
-    return render_template("events/form.html", form=form, event=event, phase_labels=services.PHASE_LABELS,
+    return render_template("events/form.html", form=form, event=event, phases=PhaseKind,
                            required=REQUIRED_PHASES), 422 if form.is_submitted() else 200

@@ -10,7 +10,7 @@ from ..judging import services as judging
 from ..judging.forms import KIND_LABELS, ConflictForm
 from ..pipeline import services as pipeline
 from ..teams import services as teams
-from ..teams.forms import ORGANISATION_LABELS, STATUS_LABELS, MemberForm, ReasonForm
+from ..teams.forms import MemberForm, ReasonForm
 from ..training import services as training
 
 bp = Blueprint("portal", __name__)
@@ -21,8 +21,7 @@ def event(slug):
     event = events.get_event(slug)
     now = utcnow()
     return render_template("portal/event.html", event=event, overview=events.overview(event, now), now=now,
-                           my_team=teams.team_in_event(current_user, event), phase_labels=events.PHASE_LABELS,
-                           scope_labels=events.SCOPE_LABELS)
+                           my_team=teams.team_in_event(current_user, event))
 
 
 @bp.get("/teams/<int:team_id>")
@@ -41,7 +40,6 @@ def team_dashboard(team_id):
         attendance=training.team_attendance(team), is_leader=is_leader,
         results=judging.team_results(current_user, team), certificates=certificates.certificates_of_team(team),
         pipeline_projects=pipeline.projects_of_team(team),
-        phase_labels=events.PHASE_LABELS, status_labels=STATUS_LABELS, organisation_labels=ORGANISATION_LABELS,
     )
 
 

@@ -13,16 +13,9 @@ from ..events import services as events
 from ..events.models import Event
 from ..events.places import fill_place_choices, province_choices
 from . import exports, services
-from .forms import (
-    ORGANISATION_LABELS,
-    STATUS_LABELS,
-    DecisionForm,
-    MapForm,
-    MemberForm,
-    ReasonForm,
-    TeamForm,
-)
-from .models import MAP_SECTIONS, TEAM_STATUSES
+from .enums import MapStatus, OrganisationType, TeamStatus
+from .forms import DecisionForm, MapForm, MemberForm, ReasonForm, TeamForm
+from .models import MAP_SECTIONS
 
 bp = Blueprint("teams", __name__)
 
@@ -64,7 +57,7 @@ def register(slug):
 @bp.get("/teams")
 @login_required
 def mine():
-    return render_template("teams/mine.html", teams=services.teams_of(current_user), status_labels=STATUS_LABELS)
+    return render_template("teams/mine.html", teams=services.teams_of(current_user))
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
@@ -213,7 +206,7 @@ def edit_map(team_id):
     return render_template(
         "teams/map_edit.html", team=team, form=form, progress_map=services.map_of(team),
         labels=services.section_labels(), sections=MAP_SECTIONS, now=utcnow(),
-        is_leader=team.is_led_by(current_user), phase_labels=events.PHASE_LABELS,
+        is_leader=team.is_led_by(current_user),
     ), status
 
 
@@ -295,7 +288,7 @@ def organiser_teams(event_id):
                                      current_app.config["PAGE_SIZE"])
     return render_template(
         "teams/organiser_teams.html", event=event, pagination=pagination, filters=filters,
-        status_labels=STATUS_LABELS, organisation_labels=ORGANISATION_LABELS, statuses=TEAM_STATUSES,
+        statuses=TeamStatus, organisation_types=OrganisationType,
         provinces=province_choices(current_language()), decision_form=DecisionForm(), args=request.args.to_dict(),
     )
 
@@ -318,7 +311,7 @@ def decide(team_id):
     form = DecisionForm()
     if form.validate() and commit_or_flash(
             lambda: services.decide_team(current_user, team, form.status.data, form.reason.data or "", utcnow())):
-        flash(_("%(team)s: %(status)s.", team=team.name, status=STATUS_LABELS[form.status.data]), "success")
+        flash(_("%(team)s: %(status)s.", team=team.name, status=TeamStatus(form.status.data).label), "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("teams.organiser_teams", event_id=team.event_id))
 
 
@@ -341,7 +334,8 @@ def organiser_maps(event_id):
     status = request.args.get("status", "")
     pagination = services.maps_page(current_user, event, status, request.args.get("page", 1, type=int),
                                     current_app.config["PAGE_SIZE"])
-    return render_template("teams/organiser_maps.html", event=event, pagination=pagination, status=status)
+    return render_template("teams/organiser_maps.html", event=event, pagination=pagination, status=status,
+                           tabs=(MapStatus.SUBMITTED, MapStatus.DRAFT))
 
 
 @bp.get("/organiser/events/<int:event_id>/maps.xlsx")

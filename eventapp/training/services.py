@@ -36,13 +36,8 @@ audit.register_actions({
 MAX_CAPACITY = 10000
 # An online link must be a plain web address: no other scheme (javascript:, data:) reaches an href.
 LINK_PATTERN = r"^https?://[^\s<>\"']+$"
-AUDIENCE_LABELS = {
-    APPROVED_TEAMS: _l("All approved teams"),
-    SELECTED_TEAMS: _l("Only the teams selected in screening"),
-}
-STATUS_LABELS = {CONFIRMED: _l("Confirmed"), WAITLISTED: _l("Waitlisted")}
 
-# The audit log's filter offers the actions it has a label for.
+
 # --- organisers: scheduling ----------------------------------------------------------------
 
 @dataclass
@@ -414,7 +409,7 @@ def attendance_sheet(actor, event: Event) -> tuple[list[str], list[list]]:
     attended = {True: _("Yes"), False: _("No"), None: ""}
     headers = [_("Session"), _("Date"), _("Team"), _("Member"), _("Status"), _("Attended")]
     rows = [[signup.session.title, format_datetime(signup.session.starts_at), signup.team.name,
-             signup.user.name, str(STATUS_LABELS[signup.status]), attended[signup.attended]]
+             signup.user.name, signup.status.label, attended[signup.attended]]
             for signup in signups]
     return headers, rows
 

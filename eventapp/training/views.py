@@ -22,8 +22,7 @@ def sessions(slug):
     event = events.get_event(slug)
     now = utcnow()
     return render_template("training/sessions.html", event=event, now=now,
-                           sessions=services.sessions_for(event, current_user, now),
-                           audience_labels=services.AUDIENCE_LABELS)
+                           sessions=services.sessions_for(event, current_user, now))
 
 
 @bp.post("/training/<int:session_id>/signup")
@@ -59,8 +58,7 @@ def cancel_signup(session_id):
 def manage(event_id):
     event = services.get_event_for_organiser(current_user, event_id)
     return render_template("training/manage.html", event=event, now=utcnow(),
-                           sessions=services.organiser_sessions(current_user, event),
-                           audience_labels=services.AUDIENCE_LABELS)
+                           sessions=services.organiser_sessions(current_user, event))
 
 
 def _details(form: SessionForm) -> services.SessionDetails:
@@ -146,8 +144,7 @@ def attendance(session_id):
             flash(_("Attendance was saved."), "success")
         return redirect(url_for("training.attendance", session_id=session_id))
     return render_template("training/attendance.html", training_session=session, event=session.event, now=utcnow(),
-                           signups=services.signups_for_attendance(current_user, session),
-                           status_labels=services.STATUS_LABELS)
+                           signups=services.signups_for_attendance(current_user, session))
 
 
 @bp.get("/organiser/events/<int:event_id>/training/attendance.xlsx")
