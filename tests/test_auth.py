@@ -66,6 +66,7 @@ def test_sign_up_with_a_taken_email_says_so(client, member):
     response = client.post("/signup", data={**SIGNUP, "email": member.email.upper()})
     assert response.status_code == 422
     assert "An account with this email already exists." in page_text(response)
+    assert '<p class="field__error">This email already has an account.</p>' in response.get_data(as_text=True)
 
 
 # --- sign-in and sign-out ------------------------------------------------------------------

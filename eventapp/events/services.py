@@ -48,6 +48,11 @@ class EventDetails:
         }
 
 
+def _end_field(kind: str) -> str:
+    """A phase's problem is shown under its end, the ``ends_at`` field of the phase's sub-form."""
+    return f"{kind}-ends_at"
+
+
 def _validate(details: EventDetails, event: Event | None) -> None:
     errors = {}
     columns = details.columns()
@@ -72,7 +77,7 @@ def _validate(details: EventDetails, event: Event | None) -> None:
     windows = []
     for kind, (start, end) in details.windows.items():
         if start is None or end is None:
-            errors[kind] = _("Give this phase its start and end.")
+            errors[_end_field(kind)] = _("Give this phase its start and end.")
         elif kind in schedule.PHASES:
             windows.append(schedule.Window(kind, start, end))
     messages = {
@@ -81,7 +86,7 @@ def _validate(details: EventDetails, event: Event | None) -> None:
         "order": _("This phase cannot start before the phase above it."),
     }
     for kind, problem in schedule.problems(windows).items():
-        errors.setdefault(kind, messages[problem])
+        errors.setdefault(_end_field(kind), messages[problem])
     if errors:
         raise Invalid(_("The event was not saved: correct the marked fields."), fields=errors)
 

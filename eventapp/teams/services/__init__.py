@@ -27,6 +27,7 @@ from .membership import (
     accept_invitation,
     add_member_without_account,
     cancel_invitation,
+    check_registration_open,
     decide_team,
     invitation_by_token,
     invite_member,
@@ -44,9 +45,9 @@ from .membership import (
 )
 
 __all__ = [
-    "ActionRow", "IndicatorRow", "MapDraft", "TeamDetails", "TeamFilters",
-    "accept_invitation", "add_attachment", "add_member_without_account", "attachment_for_download",
-    "can_read_map", "can_read_team", "cancel_invitation", "compare_revisions", "decide_team", "get_team_for",
+    "ActionRow", "IndicatorRow", "MapDraft", "TeamDetails", "TeamFilters", "accept_invitation",
+    "add_attachment", "add_member_without_account", "attachment_for_download", "can_read_map", "can_read_team",
+    "cancel_invitation", "check_registration_open", "compare_revisions", "decide_team", "get_team_for",
     "invitation_by_token", "invite_member", "journey", "leave_team", "map_of", "maps_for_export", "maps_page",
     "open_invitations", "register_team", "remove_attachment", "remove_member", "reopen_map", "revisions_of",
     "save_draft", "section_labels", "set_screening_selected", "snapshot", "status_history", "submit_map",

@@ -17,6 +17,7 @@ from ...core.errors import Conflict, DeadlinePassed, Invalid, NotAllowed, NotFou
 from ...core.extensions import db
 from ...core.roles import require_organiser
 from ...core.text import normalize_mobile, normalize_text, valid_national_id
+from ...events.enums import PhaseKind
 from ...events.models import County, Event
 from ..models import (
     APPROVED,
@@ -105,12 +106,16 @@ def _validate_details(event: Event, details: TeamDetails, team: Team | None) -> 
     return details
 
 
+def check_registration_open(event: Event, now: datetime) -> None:
+    if not event.phase_open(PhaseKind.REGISTRATION, now):
+        raise DeadlinePassed(_("Registration for this event is closed."))
+
+
 def register_team(actor, event: Event, details: TeamDetails, now: datetime) -> Team:
     """A signed-in person registers a team during the registration phase and becomes its leader."""
     if actor is None or not actor.is_authenticated:
         raise NotAllowed(_("Sign in to register a team."))
-    if not event.phase_open("registration", now):
-        raise DeadlinePassed(_("Registration for this event is closed."))
+    check_registration_open(event, now)
     _require_not_in_event(actor, event.id)
     details = _validate_details(event, details, None)
     team = Team(event_id=event.id, status=PENDING, created_at=now, **details.__dict__)
@@ -213,7 +218,10 @@ def cancel_invitation(actor, team: Team, invitation_id: int, now: datetime) -> N
     invitation.cancelled_at = now
 
 
-def open_invitations(team: Team, now: datetime) -> list[Invitation]:
+def open_invitations(actor, team: Team, now: datetime) -> list[Invitation]:
+    """The invitations still waiting for an answer, for the team's leader (nobody else sees them)."""
+    if not team.is_led_by(actor):
+        return []
     return list(db.session.scalars(select(Invitation).where(
         Invitation.team_id == team.id, Invitation.accepted_at.is_(None), Invitation.cancelled_at.is_(None),
         Invitation.expires_at > now).order_by(Invitation.id)))
