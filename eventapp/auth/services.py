@@ -51,7 +51,7 @@ def register(name: str, email: str, mobile: str, password: str, locale: str | No
     return user
 
 
-def create_user(email: str, name: str, role: str, password: str, mobile: str = "") -> User:
+def create_user(email: str, name: str, role: str, password: str, mobile: str, now: datetime) -> User:
     """The command line's way in: the first admin, or any account with one role."""
     if role != MEMBER and role not in GRANTED_ROLES:
         raise Invalid(_("Unknown role: %(role)s", role=role))
@@ -59,8 +59,8 @@ def create_user(email: str, name: str, role: str, password: str, mobile: str = "
         raise Invalid(_("The password must be 8 to 128 characters long."))
     user = register(name, email, mobile, password)
     if role != MEMBER:
-        user.role_grants.append(RoleGrant(role=role))
-    audit.record(None, "user.created", user, {"role": role})
+        user.role_grants.append(RoleGrant(role=role, granted_at=now))
+    audit.record(None, "user.created", user, {"role": role}, now=now)
     return user
 
 
@@ -190,7 +190,7 @@ def reset_password(token: str, new_password: str, now: datetime) -> User:
     user.password_hash = passwords.hash_password(new_password)
     user.session_version += 1
     db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
-    audit.record(user, "password.reset", user)
+    audit.record(user, "password.reset", user, now=now)
     return user
 
 
@@ -213,7 +213,7 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def set_role(actor: User, user: User, role: str, granted: bool) -> bool:
+def set_role(actor: User, user: User, role: str, granted: bool, now: datetime) -> bool:
     """Grant or remove the organiser or judge role. Returns whether anything changed."""
     require_admin(actor, _l("Only an admin can grant or remove roles."))
     if role not in MANAGED_ROLES:
@@ -221,10 +221,10 @@ def set_role(actor: User, user: User, role: str, granted: bool) -> bool:
     if granted == user.has_role(role):
         return False
     if granted:
-        user.role_grants.append(RoleGrant(role=role, granted_by_id=actor.id))
+        user.role_grants.append(RoleGrant(role=role, granted_by_id=actor.id, granted_at=now))
     else:
         user.role_grants = [grant for grant in user.role_grants if grant.role != role]
-    audit.record(actor, "role.granted" if granted else "role.removed", user, {"role": role})
+    audit.record(actor, "role.granted" if granted else "role.removed", user, {"role": role}, now=now)
     return True
 
 

@@ -130,6 +130,6 @@ def change_role(user_id):
         user = services.get_user(user_id)
         granted = form.grant.data == "1"
         message = _("%(role)s role granted to %(name)s.") if granted else _("%(role)s role removed from %(name)s.")
-        perform(services.set_role, current_user, user, form.role.data, granted,
+        perform(services.set_role, current_user, user, form.role.data, granted, utcnow(),
                 success=message % {"role": Role(form.role.data).label, "name": user.name})
     return redirect(safe_next_url(request.form.get("next")) or url_for("auth.users"))

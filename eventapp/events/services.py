@@ -115,18 +115,18 @@ def ensure_can_manage(actor) -> None:
     require_organiser(actor, _l("Only organisers can manage events."))
 
 
-def create_event(actor, details: EventDetails) -> Event:
+def create_event(actor, details: EventDetails, now: datetime) -> Event:
     ensure_can_manage(actor)
     _validate(details, None)
-    event = Event(**details.columns(), created_by_id=actor.id)
+    event = Event(**details.columns(), created_by_id=actor.id, created_at=now)
     _apply_windows(event, details.windows)
     db.session.add(event)
     db.session.flush()
-    audit.record(actor, "event.created", event, audit.diff({}, _snapshot(event)))
+    audit.record(actor, "event.created", event, audit.diff({}, _snapshot(event)), now=now)
     return event
 
 
-def update_event(actor, event: Event, details: EventDetails) -> Event:
+def update_event(actor, event: Event, details: EventDetails, now: datetime) -> Event:
     ensure_can_manage(actor)
     _validate(details, event)
     before = _snapshot(event)
@@ -136,7 +136,7 @@ def update_event(actor, event: Event, details: EventDetails) -> Event:
     db.session.flush()
     changes = audit.diff(before, _snapshot(event))
     if changes:
-        audit.record(actor, "event.updated", event, changes)
+        audit.record(actor, "event.updated", event, changes, now=now)
     return event
 
 

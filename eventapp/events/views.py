@@ -60,7 +60,7 @@ def create():
     form = _form()
     status = 200
     if form.validate_on_submit():
-        outcome = perform(services.create_event, current_user, _details(form), form=form,
+        outcome = perform(services.create_event, current_user, _details(form), utcnow(), form=form,
                           success=_("The event was created."))
         if outcome.ok:
             return redirect(url_for("portal.event", slug=outcome.result.slug))
@@ -83,7 +83,7 @@ def edit(event_id):
             getattr(form, phase.kind).ends_at.data = phase.ends_at
     status = 200
     if form.validate_on_submit():
-        outcome = perform(services.update_event, current_user, event, _details(form), form=form,
+        outcome = perform(services.update_event, current_user, event, _details(form), utcnow(), form=form,
                           success=_("The event was saved."))
         if outcome.ok:
             return redirect(url_for("portal.event", slug=event.slug))

@@ -18,6 +18,7 @@ from .. import signals
 from ..audit import services as audit
 from ..auth.models import RoleGrant, User
 from ..core import mail
+from ..core.database import utcnow
 from ..core.errors import Conflict as ConflictError
 from ..core.errors import DeadlinePassed, Invalid, NotAllowed, NotFound
 from ..core.extensions import db
@@ -832,7 +833,7 @@ def select_top(actor, screening: Round, count: int) -> list[int]:
     for team in db.session.scalars(select(Team).where(Team.event_id == screening.event_id)):
         wanted = team.id in chosen and team.status == APPROVED
         if team.screening_selected != wanted:
-            team_services.set_screening_selected(actor, team, wanted)
+            team_services.set_screening_selected(actor, team, wanted, utcnow())
     return sorted(chosen)
 
 

@@ -72,7 +72,7 @@ def edit(team_id):
         form.province.data, form.county.data = team.province_id, team.county_id
     status = 200
     if form.validate_on_submit():
-        outcome = perform(services.update_team, current_user, team, _team_details(form), form=form,
+        outcome = perform(services.update_team, current_user, team, _team_details(form), utcnow(), form=form,
                           success=_("The team's details were saved."))
         if outcome.ok:
             return redirect(url_for("portal.team_dashboard", team_id=team.id))
@@ -129,7 +129,7 @@ def remove_member(team_id, member_id):
 @bp.post("/teams/<int:team_id>/members/<int:member_id>/lead")
 @login_required
 def make_leader(team_id, member_id):
-    return _on_team(team_id, services.transfer_leadership, member_id, success=_("The team has a new leader."))
+    return _on_team(team_id, services.transfer_leadership, member_id, utcnow(), success=_("The team has a new leader."))
 
 
 @bp.post("/teams/<int:team_id>/leave")
@@ -243,7 +243,8 @@ def upload(team_id):
 @login_required
 def delete_attachment(team_id, attachment_id):
     team = services.get_team_for(current_user, team_id)
-    perform(services.remove_attachment, current_user, team, attachment_id, success=_("The file was removed."))
+    perform(services.remove_attachment, current_user, team, attachment_id, utcnow(),
+            success=_("The file was removed."))
     return redirect(url_for("teams.edit_map", team_id=team_id) + "#attachments")
 
 
@@ -330,7 +331,7 @@ def select_in_screening(team_id):
     team = services.get_team_for(current_user, team_id)
     selected = request.form.get("selected") == "1"
     if ReasonForm().validate():
-        perform(services.set_screening_selected, current_user, team, selected,
+        perform(services.set_screening_selected, current_user, team, selected, utcnow(),
                 success=_("%(team)s is selected in screening.", team=team.name) if selected
                 else _("%(team)s is no longer selected in screening.", team=team.name))
     return _back_to_teams(team)

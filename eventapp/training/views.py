@@ -82,7 +82,7 @@ def create():
     form = SessionForm()
     status = 200
     if form.validate_on_submit():
-        outcome = perform(services.create_session, current_user, event, _details(form), form=form,
+        outcome = perform(services.create_session, current_user, event, _details(form), utcnow(), form=form,
                           success=_("The training session was created."))
         if outcome.ok:
             return redirect(url_for("training.manage", event_id=event_id))
@@ -100,7 +100,7 @@ def edit(session_id):
     form = SessionForm(obj=None if request.method == "POST" else session)
     status = 200
     if form.validate_on_submit():
-        outcome = perform(services.update_session, current_user, session, _details(form), form=form,
+        outcome = perform(services.update_session, current_user, session, _details(form), utcnow(), form=form,
                           success=_("The training session was saved."))
         if outcome.ok:
             return redirect(url_for("training.manage", event_id=event.id))

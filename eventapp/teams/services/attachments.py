@@ -34,7 +34,7 @@ def add_attachment(actor, team: Team, filename: str, content: bytes, now: dateti
     attachment = Attachment(map_id=progress_map.id, original_name=filename, content_type=content_type,
                             size=len(content), sha256=sha256, uploaded_by_id=actor.id, uploaded_at=now)
     progress_map.attachments.append(attachment)
-    audit.record(actor, "map.attachment_added", team, {"file": filename})
+    audit.record(actor, "map.attachment_added", team, {"file": filename}, now=now)
     return attachment
 
 
@@ -45,13 +45,13 @@ def _attachment_of(team: Team, attachment_id: int) -> Attachment:
     return attachment
 
 
-def remove_attachment(actor, team: Team, attachment_id: int) -> None:
+def remove_attachment(actor, team: Team, attachment_id: int, now: datetime) -> None:
     require_map_writer(actor, team)
     attachment = _attachment_of(team, attachment_id)
     if attachment.progress_map.is_locked:
         raise Conflict(MAP_LOCKED)
     db.session.delete(attachment)
-    audit.record(actor, "map.attachment_removed", team, {"file": attachment.original_name})
+    audit.record(actor, "map.attachment_removed", team, {"file": attachment.original_name}, now=now)
 
 
 def attachment_for_download(actor, attachment_id: int):

@@ -188,7 +188,7 @@ def submit_map(actor, team: Team, now: datetime) -> MapRevision:
                            submitted_at=now, submitted_by_id=actor.id)
     db.session.add(revision)
     progress_map.status, progress_map.submitted_at = SUBMITTED, now
-    audit.record(actor, "map.submitted", team, {"revision": number})
+    audit.record(actor, "map.submitted", team, {"revision": number}, now=now)
     return revision
 
 
@@ -198,7 +198,7 @@ def reopen_map(actor, team: Team, now: datetime) -> None:
     if progress_map is None or not progress_map.is_locked:
         raise Conflict(_("The map is not submitted, so there is nothing to reopen."))
     progress_map.status = DRAFT
-    audit.record(actor, "map.reopened", team, {})
+    audit.record(actor, "map.reopened", team, {}, now=now)
 
 
 # --- revisions --------------------------------------------------------------------------------------------

@@ -124,11 +124,11 @@ def register_team(actor, event: Event, details: TeamDetails, now: datetime) -> T
     team.status_changes.append(TeamStatusChange(status=PENDING, at=now, by_id=actor.id))
     db.session.add(team)
     db.session.flush()
-    audit.record(actor, "team.registered", team, {"event": event.slug})
+    audit.record(actor, "team.registered", team, {"event": event.slug}, now=now)
     return team
 
 
-def update_team(actor, team: Team, details: TeamDetails) -> Team:
+def update_team(actor, team: Team, details: TeamDetails, now: datetime) -> Team:
     require_leader(actor, team)
     _require_active(team)
     details = _validate_details(team.event, details, team)
@@ -137,7 +137,7 @@ def update_team(actor, team: Team, details: TeamDetails) -> Team:
         setattr(team, name, value)
     changes = audit.diff(before, details.__dict__)
     if changes:
-        audit.record(actor, "team.updated", team, changes)
+        audit.record(actor, "team.updated", team, changes, now=now)
     return team
 
 
@@ -182,7 +182,7 @@ def invite_member(actor, team: Team, email: str, now: datetime, link_for) -> Inv
                leader=actor.name, team=team.name, event=team.event.title, days=INVITATION_DAYS,
                link=link_for(token)),
     )
-    audit.record(actor, "team.member_invited", team, {"email": email})
+    audit.record(actor, "team.member_invited", team, {"email": email}, now=now)
     return invitation
 
 
@@ -206,7 +206,7 @@ def accept_invitation(actor, token: str, now: datetime) -> Team:
     team.members.append(TeamMember(event_id=team.event_id, user_id=actor.id, name=actor.name,
                                    mobile=actor.mobile, joined_at=now))
     invitation.accepted_at = now
-    audit.record(actor, "team.member_joined", team, {"member": actor.name})
+    audit.record(actor, "team.member_joined", team, {"member": actor.name}, now=now)
     return team
 
 
@@ -251,7 +251,7 @@ def add_member_without_account(actor, team: Team, name: str, mobile: str, nation
     member = TeamMember(event_id=team.event_id, name=name, mobile=normalised_mobile, national_id=national_id,
                         joined_at=now)
     team.members.append(member)
-    audit.record(actor, "team.member_added", team, {"member": name})
+    audit.record(actor, "team.member_added", team, {"member": name}, now=now)
     return member
 
 
@@ -270,10 +270,10 @@ def remove_member(actor, team: Team, member_id: int, now: datetime) -> None:
     if member.is_leader:
         raise Conflict(_("The leader cannot be removed. Hand the leadership to another member first."))
     team.members.remove(member)
-    audit.record(actor, "team.member_removed", team, {"member": member.name})
+    audit.record(actor, "team.member_removed", team, {"member": member.name}, now=now)
 
 
-def transfer_leadership(actor, team: Team, member_id: int) -> None:
+def transfer_leadership(actor, team: Team, member_id: int, now: datetime) -> None:
     current = require_leader(actor, team)
     _require_active(team)
     member = _member_of(team, member_id)
@@ -282,7 +282,7 @@ def transfer_leadership(actor, team: Team, member_id: int) -> None:
     if member is current:
         return
     current.is_leader, member.is_leader = False, True
-    audit.record(actor, "team.leader_changed", team, {"leader": [current.name, member.name]})
+    audit.record(actor, "team.leader_changed", team, {"leader": [current.name, member.name]}, now=now)
 
 
 def leave_team(actor, team: Team, now: datetime) -> None:
@@ -294,7 +294,7 @@ def leave_team(actor, team: Team, now: datetime) -> None:
     # From a withdrawn or rejected team anyone may leave (and so be free to join another team).
     _require_members_can_change(team, now)
     team.members.remove(member)
-    audit.record(actor, "team.member_left", team, {"member": member.name})
+    audit.record(actor, "team.member_left", team, {"member": member.name}, now=now)
 
 
 def withdraw_team(actor, team: Team, reason: str, now: datetime) -> None:
@@ -345,7 +345,7 @@ def _change_status(actor, team: Team, status: str, reason: str, now: datetime) -
     before = team.status
     team.status, team.status_reason = status, reason
     db.session.add(TeamStatusChange(team_id=team.id, status=status, reason=reason, at=now, by_id=actor.id))
-    audit.record(actor, "team.status_changed", team, {"status": [before, status], "reason": reason})
+    audit.record(actor, "team.status_changed", team, {"status": [before, status], "reason": reason}, now=now)
 
 
 def decide_team(actor, team: Team, status: str, reason: str, now: datetime) -> None:
@@ -362,7 +362,7 @@ def decide_team(actor, team: Team, status: str, reason: str, now: datetime) -> N
         _change_status(actor, team, status, reason, now)
 
 
-def set_screening_selected(actor, team: Team, selected: bool) -> None:
+def set_screening_selected(actor, team: Team, selected: bool, now: datetime) -> None:
     """Mark a team as selected in screening (the audience of trainings for selected teams only).
 
     The judging area's screening round sets this from its results; organisers can also set it by hand.
@@ -372,7 +372,7 @@ def set_screening_selected(actor, team: Team, selected: bool) -> None:
         raise Conflict(_("Only an approved team can be selected in screening."))
     if team.screening_selected != selected:
         team.screening_selected = selected
-        audit.record(actor, "team.screening_selected", team, {"selected": selected})
+        audit.record(actor, "team.screening_selected", team, {"selected": selected}, now=now)
 
 
 def status_history(team: Team) -> list[TeamStatusChange]:
