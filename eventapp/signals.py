@@ -25,7 +25,7 @@ team_registered = _signals.signal("team-registered", doc="""A team registered fo
 Sender: the Team. Sent by teams.services.membership.register_team.""")
 
 team_decided = _signals.signal("team-decided", doc="""Organisers approved or rejected a team (or set it back
-to pending). Sender: the Team. Extras: ``status`` (the new TeamStatus), ``reason``.
+to pending), changing its status. Sender: the Team. Extras: ``status`` (the new TeamStatus), ``reason``.
 Sent by teams.services.membership.decide_team.""")
 
 member_joined = _signals.signal("member-joined", doc="""Someone joined a team: an invitation accepted, or a
@@ -44,8 +44,8 @@ Sender: the ProgressMap. Sent by teams.services.maps.reopen_map.""")
 
 screening_selected = _signals.signal("screening-selected", doc="""Teams were selected (or no longer selected)
 in screening, by hand or as the top of a screening round. Sender: the Event. Extras: ``team_ids`` and
-``selected`` (True or False). Sent by teams.services.membership.set_screening_selected and
-judging.services.select_top.""")
+``selected`` (True or False). Sent by teams.services.membership.set_screening_selected, one team at a time
+(judging.services.select_top selects through it).""")
 
 judge_assigned = _signals.signal("judge-assigned", doc="""Entries were assigned to judges (automatically, by a
 move, or when a conflict handed an entry on). Sender: the Round. Extras: ``assignments`` (the new

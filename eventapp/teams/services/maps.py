@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ... import signals
 from ...audit import services as audit
 from ...core.errors import Conflict, DeadlinePassed, Invalid
 from ...core.extensions import db
@@ -188,7 +189,9 @@ def submit_map(actor, team: Team, now: datetime) -> MapRevision:
                            submitted_at=now, submitted_by_id=actor.id)
     db.session.add(revision)
     progress_map.status, progress_map.submitted_at = SUBMITTED, now
+    db.session.flush()
     audit.record(actor, "map.submitted", team, {"revision": number}, now=now)
+    signals.send_after_commit(signals.map_submitted, progress_map, actor=actor, now=now)
     return revision
 
 
@@ -198,7 +201,9 @@ def reopen_map(actor, team: Team, now: datetime) -> None:
     if progress_map is None or not progress_map.is_locked:
         raise Conflict(_("The map is not submitted, so there is nothing to reopen."))
     progress_map.status = DRAFT
+    db.session.flush()
     audit.record(actor, "map.reopened", team, {}, now=now)
+    signals.send_after_commit(signals.map_reopened, progress_map, actor=actor, now=now)
 
 
 # --- revisions --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ... import signals
 from ...audit import services as audit
 from ...core import mail
 from ...core.database import contains
@@ -19,6 +20,7 @@ from ...core.roles import require_organiser
 from ...core.text import normalize_mobile, normalize_text, valid_national_id
 from ...events.enums import PhaseKind
 from ...events.models import County, Event
+from ..enums import TeamStatus
 from ..models import (
     APPROVED,
     ORGANISATION_TYPES,
@@ -125,6 +127,7 @@ def register_team(actor, event: Event, details: TeamDetails, now: datetime) -> T
     db.session.add(team)
     db.session.flush()
     audit.record(actor, "team.registered", team, {"event": event.slug}, now=now)
+    signals.send_after_commit(signals.team_registered, team, actor=actor, now=now)
     return team
 
 
@@ -203,10 +206,13 @@ def accept_invitation(actor, token: str, now: datetime) -> Team:
     _require_members_can_change(team, now)
     _require_not_in_event(actor, team.event_id)
     _require_room(team, now, counting_invitations=False)
-    team.members.append(TeamMember(event_id=team.event_id, user_id=actor.id, name=actor.name,
-                                   mobile=actor.mobile, joined_at=now))
+    member = TeamMember(event_id=team.event_id, user_id=actor.id, name=actor.name, mobile=actor.mobile,
+                        joined_at=now)
+    team.members.append(member)
     invitation.accepted_at = now
+    db.session.flush()
     audit.record(actor, "team.member_joined", team, {"member": actor.name}, now=now)
+    signals.send_after_commit(signals.member_joined, team, actor=actor, now=now, member=member)
     return team
 
 
@@ -251,7 +257,9 @@ def add_member_without_account(actor, team: Team, name: str, mobile: str, nation
     member = TeamMember(event_id=team.event_id, name=name, mobile=normalised_mobile, national_id=national_id,
                         joined_at=now)
     team.members.append(member)
+    db.session.flush()
     audit.record(actor, "team.member_added", team, {"member": name}, now=now)
+    signals.send_after_commit(signals.member_joined, team, actor=actor, now=now, member=member)
     return member
 
 
@@ -270,7 +278,9 @@ def remove_member(actor, team: Team, member_id: int, now: datetime) -> None:
     if member.is_leader:
         raise Conflict(_("The leader cannot be removed. Hand the leadership to another member first."))
     team.members.remove(member)
+    db.session.flush()
     audit.record(actor, "team.member_removed", team, {"member": member.name}, now=now)
+    signals.send_after_commit(signals.member_left, team, actor=actor, now=now, name=member.name)
 
 
 def transfer_leadership(actor, team: Team, member_id: int, now: datetime) -> None:
@@ -294,7 +304,9 @@ def leave_team(actor, team: Team, now: datetime) -> None:
     # From a withdrawn or rejected team anyone may leave (and so be free to join another team).
     _require_members_can_change(team, now)
     team.members.remove(member)
+    db.session.flush()
     audit.record(actor, "team.member_left", team, {"member": member.name}, now=now)
+    signals.send_after_commit(signals.member_left, team, actor=actor, now=now, name=member.name)
 
 
 def withdraw_team(actor, team: Team, reason: str, now: datetime) -> None:
@@ -341,10 +353,11 @@ def teams_for_export(actor, event: Event, filters: TeamFilters) -> list[Team]:
     return list(db.session.scalars(_filtered(event, filters).options(selectinload(Team.members)).order_by(Team.id)))
 
 
-def _change_status(actor, team: Team, status: str, reason: str, now: datetime) -> None:
+def _change_status(actor, team: Team, status: TeamStatus, reason: str, now: datetime) -> None:
     before = team.status
     team.status, team.status_reason = status, reason
     db.session.add(TeamStatusChange(team_id=team.id, status=status, reason=reason, at=now, by_id=actor.id))
+    db.session.flush()
     audit.record(actor, "team.status_changed", team, {"status": [before, status], "reason": reason}, now=now)
 
 
@@ -359,7 +372,8 @@ def decide_team(actor, team: Team, status: str, reason: str, now: datetime) -> N
     if status == REJECTED and not reason:
         raise Invalid(_("Say why the team is rejected: the team will read it."), fields={"reason": _("Give a reason.")})
     if status != team.status:
-        _change_status(actor, team, status, reason, now)
+        _change_status(actor, team, TeamStatus(status), reason, now)
+        signals.send_after_commit(signals.team_decided, team, actor=actor, now=now, status=team.status, reason=reason)
 
 
 def set_screening_selected(actor, team: Team, selected: bool, now: datetime) -> None:
@@ -372,7 +386,10 @@ def set_screening_selected(actor, team: Team, selected: bool, now: datetime) -> 
         raise Conflict(_("Only an approved team can be selected in screening."))
     if team.screening_selected != selected:
         team.screening_selected = selected
+        db.session.flush()
         audit.record(actor, "team.screening_selected", team, {"selected": selected}, now=now)
+        signals.send_after_commit(signals.screening_selected, team.event, actor=actor, now=now, team_ids=[team.id],
+                                  selected=selected)
 
 
 def status_history(team: Team) -> list[TeamStatusChange]:
