@@ -50,7 +50,7 @@ def create_user(email, name, role, mobile, password):
     if mobile and not normalize_mobile(mobile):
         raise click.BadParameter("an Iranian mobile number has 11 digits and starts with 09", param_hint="--mobile")
     try:
-        user = accounts.create_user(email, name, role, password, normalize_mobile(mobile) if mobile else "")
+        user = accounts.create_user(email, name, role, password, normalize_mobile(mobile) if mobile else "", utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

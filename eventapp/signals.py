@@ -22,29 +22,31 @@ log = logging.getLogger(__name__)
 _signals = Namespace()
 
 team_registered = _signals.signal("team-registered", doc="""A team registered for an event.
-Sender: the Team. Sent by teams.services.register_team.""")
+Sender: the Team. Sent by teams.services.membership.register_team.""")
 
 team_decided = _signals.signal("team-decided", doc="""Organisers approved or rejected a team (or set it back
-to pending). Sender: the Team. Extras: ``status`` (the new TeamStatus), ``reason``.
-Sent by teams.services.decide_team.""")
+to pending), changing its status. Sender: the Team. Extras: ``status`` (the new TeamStatus), ``reason``.
+Sent by teams.services.membership.decide_team.""")
 
 member_joined = _signals.signal("member-joined", doc="""Someone joined a team: an invitation accepted, or a
 member added by the leader. Sender: the Team. Extras: ``member`` (the TeamMember).
-Sent by teams.services.accept_invitation and add_member_without_account.""")
+Sent by teams.services.membership.accept_invitation and add_member_without_account.""")
 
 member_left = _signals.signal("member-left", doc="""A member left a team or was removed from it.
-Sender: the Team. Extras: ``name`` (the member's name). Sent by teams.services.leave_team and remove_member.""")
+Sender: the Team. Extras: ``name`` (the member's name). Sent by teams.services.membership.leave_team and
+remove_member.""")
 
 map_submitted = _signals.signal("map-submitted", doc="""A team submitted its progress map.
-Sender: the ProgressMap. Sent by teams.services.submit_map.""")
+Sender: the ProgressMap. Sent by teams.services.maps.submit_map.""")
 
 map_reopened = _signals.signal("map-reopened", doc="""An organiser reopened a submitted map for changes.
-Sender: the ProgressMap. Sent by teams.services.reopen_map.""")
+Sender: the ProgressMap. Sent by teams.services.maps.reopen_map.""")
 
 screening_selected = _signals.signal("screening-selected", doc="""Teams were selected (or no longer selected)
 in screening, by hand or as the top of a screening round. Sender: the Event. Extras: ``team_ids`` and
-``selected`` (True or False). Sent by teams.services.set_screening_selected and judging.services.results.select_top
-(once for the teams it selects, once with ``selected`` False for those it no longer selects).""")
+``selected`` (True or False). Sent by teams.services.membership.set_screening_selected, once for all the teams
+one operation changes (judging.services.results.select_top selects through it, once for the teams it selects
+and once for those it no longer selects).""")
 
 judge_assigned = _signals.signal("judge-assigned", doc="""Entries were assigned to judges (automatically, by a
 move, or when a conflict handed an entry on). Sender: the Round. Extras: ``assignments`` (the new
@@ -72,7 +74,7 @@ Sent by pipeline.services.move.""")
 
 # A hook, not an event: asked while a request decides, answered at once (not after a commit).
 team_readers = _signals.signal("team-readers", doc="""Who else may read a team's map and files. Sent by
-teams.services.can_read_map with the Team as sender and ``actor``; a receiver returns True to let the actor
+teams.services.access.can_read_map with the Team as sender and ``actor``; a receiver returns True to let the actor
 read. Received by judging (a judge assigned to the team).""")
 
 

@@ -66,6 +66,7 @@ def test_sign_up_with_a_taken_email_says_so(client, member):
     response = client.post("/signup", data={**SIGNUP, "email": member.email.upper()})
     assert response.status_code == 422
     assert "An account with this email already exists." in page_text(response)
+    assert '<p class="field__error">This email already has an account.</p>' in response.get_data(as_text=True)
 
 
 # --- sign-in and sign-out ------------------------------------------------------------------
@@ -247,9 +248,9 @@ def test_only_an_admin_may_change_roles(app, client, login, request, who, make):
 def test_the_admin_role_cannot_be_granted_from_the_web(app, ctx, admin, member):
     actor, target = db.session.get(User, admin.id), db.session.get(User, member.id)
     with pytest.raises(Invalid):
-        services.set_role(actor, target, "admin", True)
+        services.set_role(actor, target, "admin", True, utcnow())
     with pytest.raises(NotAllowed):
-        services.set_role(target, actor, "judge", True)
+        services.set_role(target, actor, "judge", True, utcnow())
 
 
 def test_accounts_page_searches_persian_names_however_typed(client, login, admin, make):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from eventapp.audit.models import AuditEntry
+from eventapp.core.database import utcnow
 from eventapp.core.errors import NotAllowed
 from eventapp.core.extensions import db
 from eventapp.events import services
@@ -439,7 +440,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, event):
 
 def test_the_service_refuses_to_create_an_event_for_a_member(ctx, member):
     with pytest.raises(NotAllowed):
-        services.create_event(member, make_details())
+        services.create_event(member, make_details(), utcnow())
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Event)) == 0
 
@@ -447,13 +448,23 @@ def test_the_service_refuses_to_create_an_event_for_a_member(ctx, member):
 def test_the_service_refuses_to_update_an_event_for_a_member(ctx, member, event):
     stored = db.session.get(Event, event.id)
     with pytest.raises(NotAllowed):
-        services.update_event(member, stored, make_details(slug="dawn-1405"))
+        services.update_event(member, stored, make_details(slug="dawn-1405"), utcnow())
 
 
 def test_an_admin_may_create_an_event_through_the_service(ctx, admin):
-    created = services.create_event(admin, make_details())
+    created = services.create_event(admin, make_details(), utcnow())
     assert created.id is not None
     assert created.created_by_id == admin.id
+
+
+def test_the_service_dates_the_event_and_its_audit_entries_with_the_moment_it_is_given(ctx, admin):
+    created_at, updated_at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC), datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    event = services.create_event(admin, make_details(), created_at)
+    services.update_event(admin, event, make_details(title_en="Renamed"), updated_at)
+    db.session.flush()
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(entry.action, entry.at) for entry in entries] == [("event.created", created_at), ("event.updated", updated_at)]
+    assert event.created_at == created_at
 
 
 def test_the_organisers_event_list_shows_the_events(organiser_client, event):
@@ -562,6 +573,14 @@ def test_the_audit_log_can_be_filtered_by_what_was_done(english, login, organise
     response = english.get("/organiser/audit/?action=event.updated")
     assert response.status_code == 200
     assert "Nothing has been recorded yet." in page_text(response)
+
+
+def test_an_unknown_action_in_the_audit_filter_shows_everything(english, login, organiser):
+    login(organiser)
+    english.post("/organiser/events/new", data=ENGLISH_FORM)
+    response = english.get("/organiser/audit/?action=no.such_action")
+    assert response.status_code == 200
+    assert "طلوع پیشرفت یزد" in page_text(response)  # the event created, in the log's table
 
 
 def test_a_member_may_not_read_the_audit_log(client, login, member):

@@ -19,8 +19,9 @@ from eventapp.core.database import utcnow
 from eventapp.core.errors import Conflict, DeadlinePassed, Invalid
 from eventapp.core.extensions import db
 from eventapp.events.models import County
-from eventapp.teams import services
+from eventapp.teams import richtext, services
 from eventapp.teams.models import MapRevision, ProgressMap, Team
+from eventapp.teams.services.maps import STALE_DRAFT
 
 from . import factories
 from .conftest import page_text
@@ -187,7 +188,7 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_told_what_to_do(app, 
 
 def test_a_save_that_loses_the_race_between_reading_and_writing_overwrites_nothing(app, crew, monkeypatch):
     save(app, crew)
-    clean_html, raced = services.richtext.clean_html, []
+    clean_html, raced = richtext.clean_html, []
 
     def another_save_lands_meanwhile(value):
         if not raced:
@@ -197,7 +198,7 @@ def test_a_save_that_loses_the_race_between_reading_and_writing_overwrites_nothi
                                    "WHERE team_id = :team"), {"text": "<p>نوشته دیگری</p>", "team": crew.team_id})
         return clean_html(value)
 
-    monkeypatch.setattr(services.richtext, "clean_html", another_save_lands_meanwhile)
+    monkeypatch.setattr(richtext, "clean_html", another_save_lands_meanwhile)
     with app.app_context():
         team = get(Team, crew.team_id)
         version = services.map_of(team).version
@@ -206,12 +207,12 @@ def test_a_save_that_loses_the_race_between_reading_and_writing_overwrites_nothi
                                 complete_draft(crew.place, sections={"knowledge": "نوشته من"}), version, utcnow())
         db.session.rollback()
     assert raced
-    assert str(refused.value) == str(services.STALE_DRAFT)
+    assert str(refused.value) == str(STALE_DRAFT)
     assert stored(app, crew).knowledge == "<p>نوشته دیگری</p>"
 
 
 def test_two_first_saves_at_once_tell_the_second_what_to_do(app, crew, monkeypatch):
-    clean_html, raced = services.richtext.clean_html, []
+    clean_html, raced = richtext.clean_html, []
 
     def another_first_save_lands_meanwhile(value):
         if not raced:
@@ -222,7 +223,7 @@ def test_two_first_saves_at_once_tell_the_second_what_to_do(app, crew, monkeypat
                 other.commit()
         return clean_html(value)
 
-    monkeypatch.setattr(services.richtext, "clean_html", another_first_save_lands_meanwhile)
+    monkeypatch.setattr(richtext, "clean_html", another_first_save_lands_meanwhile)
     with app.app_context():
         try:
             with pytest.raises(Conflict):

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eventapp.events.enums import PhaseKind
 from eventapp.events.phases import (
     PHASES,
     REQUIRED_PHASES,
@@ -230,3 +231,8 @@ def test_a_phase_starting_at_the_same_moment_as_the_one_before_it_is_in_order():
     windows = by_kind(back_to_back())
     windows["submission"] = Window("submission", T0, windows["submission"].ends_at)
     assert problems(windows.values()) == {}
+
+
+def test_the_labelled_phases_are_the_pure_ones_in_the_same_order():
+    assert PhaseKind.values() == PHASES
+    assert set(REQUIRED_PHASES) <= set(PhaseKind.values())

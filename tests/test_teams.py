@@ -510,13 +510,13 @@ def _withdrawn_team(app, make):
 
 
 AFTER_WITHDRAWAL = {
-    "edit the details": lambda w, team, now: services.update_team(get(User, w.leader.id), team, w.details),
+    "edit the details": lambda w, team, now: services.update_team(get(User, w.leader.id), team, w.details, now),
     "invite": lambda w, team, now: services.invite_member(get(User, w.leader.id), team, "new@example.com", now,
                                                           lambda token: token),
     "add a member": lambda w, team, now: services.add_member_without_account(
         get(User, w.leader.id), team, "تازه", "09139990000", "", now),
     "hand leadership": lambda w, team, now: services.transfer_leadership(
-        get(User, w.leader.id), team, team.member_for(get(User, w.other.id)).id),
+        get(User, w.leader.id), team, team.member_for(get(User, w.other.id)).id, now),
     "withdraw again": lambda w, team, now: services.withdraw_team(get(User, w.leader.id), team, "", now),
     "organiser approves": lambda w, team, now: services.decide_team(get(User, w.organiser.id), team, "approved",
                                                                     "", now),
@@ -619,6 +619,24 @@ def test_every_change_of_status_is_in_the_audit_log_and_the_team_history(app, ct
         ("team.status_changed", organiser.id, ["pending", "approved"]),
         ("team.status_changed", member.id, ["approved", "withdrawn"]),
     ]
+
+
+def test_the_audit_log_dates_each_change_with_the_moment_the_service_was_given(app, ctx, make, organiser, member):
+    event = get(Event, make.event(open_kind="registration").id)
+    actor, boss, other = get(User, member.id), get(User, organiser.id), get(User, make.user().id)
+    now = utcnow() - timedelta(hours=1)
+    team = services.register_team(actor, event, details(app), now)
+    services.update_team(actor, team, details(app, name="گروه تازه"), now + SECOND)
+    services.decide_team(boss, team, "approved", "", now + 2 * SECOND)
+    services.set_screening_selected(boss, [team], True, now + 3 * SECOND)
+    team.members.append(TeamMember(event_id=event.id, user_id=other.id, name=other.name, mobile=other.mobile))
+    db.session.flush()
+    services.transfer_leadership(actor, team, team.member_for(other).id, now + 4 * SECOND)
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(entry.action, entry.at) for entry in entries] == [
+        ("team.registered", now), ("team.updated", now + SECOND), ("team.status_changed", now + 2 * SECOND),
+        ("team.screening_selected", now + 3 * SECOND), ("team.leader_changed", now + 4 * SECOND)]
 
 
 def test_a_decision_never_redirects_to_another_site(app, make, organiser, client_for):

@@ -219,9 +219,9 @@ def test_services_refuse_a_member_the_organisers_work(app, ctx, event, members, 
     details = services.SessionDetails(title="x", starts_at=utcnow(), ends_at=utcnow() + HOUR, capacity=3,
                                       place="یزد")
     with pytest.raises(NotAllowed):
-        services.create_session(person, session.event, details)
+        services.create_session(person, session.event, details, utcnow())
     with pytest.raises(NotAllowed):
-        services.update_session(person, session, details)
+        services.update_session(person, session, details, utcnow())
     with pytest.raises(NotAllowed):
         services.cancel_session(person, session, utcnow())
     with pytest.raises(NotAllowed):

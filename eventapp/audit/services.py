@@ -24,6 +24,11 @@ def action_labels() -> dict:
     return dict(_ACTION_LABELS)
 
 
+def known_action(action: str | None) -> str | None:
+    """The action, if it is one the log has a label for (a filter ignores any other)."""
+    return action if action in _ACTION_LABELS else None
+
+
 def record(actor, action: str, target, changes: dict | None = None, label: str = "", *,
            now: datetime | None = None) -> AuditEntry:
     """Add an audit entry, at ``now``, to the current transaction (it commits with the change it records)."""

@@ -25,9 +25,7 @@ def audit_value(value, field: str = "") -> str:
 @bp.get("/")
 @login_required
 def index():
-    action = request.args.get("action") or None
-    if action not in services.action_labels():
-        action = None
+    action = services.known_action(request.args.get("action"))
     pagination = services.entries_page(
         current_user, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"], action
     )

@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from ..core.forms import BaseForm
+from ..core.roles import MANAGED_ROLES
 from ..core.text import normalize_mobile
 
 PASSWORD_LENGTH = Length(min=8, max=128, message=_l("The password must be 8 to 128 characters long."))
@@ -70,7 +71,8 @@ class ForgotPasswordForm(BaseForm):
 class RoleChangeForm(BaseForm):
     """Grant or remove one role; the choices are the roles an admin may manage."""
 
-    role = SelectField(_l("Role"), validators=[InputRequired()])
+    role = SelectField(_l("Role"), choices=lambda: [SelectChoice(role, role.label) for role in MANAGED_ROLES],
+                       validators=[InputRequired()])
     grant = SelectField(_l("Change"), choices=[SelectChoice("1", _l("Grant")), SelectChoice("0", _l("Remove"))],
                         validators=[InputRequired()])
 

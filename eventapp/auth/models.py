@@ -4,9 +4,9 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.database import UTCDateTime, utcnow
+from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
-from ..core.roles import ADMIN, JUDGE, ORGANISER
+from ..core.roles import ADMIN, JUDGE, ORGANISER, Role
 
 
 class User(UserMixin, db.Model):
@@ -39,7 +39,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     @property
-    def roles(self) -> set[str]:
+    def roles(self) -> set[Role]:
         return {grant.role for grant in self.role_grants}
 
     def has_role(self, role: str) -> bool:
@@ -65,7 +65,7 @@ class RoleGrant(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(EnumText(Role, length=20))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

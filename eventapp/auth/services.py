@@ -8,12 +8,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from ..audit import services as audit
 from ..core import mail
 from ..core.database import contains
-from ..core.errors import Conflict, Invalid, NotFound, TooManyAttempts
+from ..core.errors import Invalid, NotFound, TooManyAttempts
 from ..core.extensions import db
 from ..core.i18n import localize_digits
 from ..core.roles import GRANTED_ROLES, MANAGED_ROLES, MEMBER, require_admin
@@ -40,7 +40,8 @@ def register(name: str, email: str, mobile: str, password: str, locale: str | No
     except EmailNotValidError as error:
         raise Invalid(_("Enter a valid email address.")) from error
     if find_by_email(email) is not None:
-        raise Conflict(_("An account with this email already exists. Sign in or reset your password."))
+        raise Invalid(_("An account with this email already exists. Sign in or reset your password."),
+                      fields={"email": _("This email already has an account.")})
     user = User(
         name=normalize_text(name), email=email, mobile=mobile,
         password_hash=passwords.hash_password(password), locale=locale,
@@ -50,7 +51,7 @@ def register(name: str, email: str, mobile: str, password: str, locale: str | No
     return user
 
 
-def create_user(email: str, name: str, role: str, password: str, mobile: str = "") -> User:
+def create_user(email: str, name: str, role: str, password: str, mobile: str, now: datetime) -> User:
     """The command line's way in: the first admin, or any account with one role."""
     if role != MEMBER and role not in GRANTED_ROLES:
         raise Invalid(_("Unknown role: %(role)s", role=role))
@@ -58,8 +59,8 @@ def create_user(email: str, name: str, role: str, password: str, mobile: str = "
         raise Invalid(_("The password must be 8 to 128 characters long."))
     user = register(name, email, mobile, password)
     if role != MEMBER:
-        user.role_grants.append(RoleGrant(role=role))
-    audit.record(None, "user.created", user, {"role": role})
+        user.role_grants.append(RoleGrant(role=role, granted_at=now))
+    audit.record(None, "user.created", user, {"role": role}, now=now)
     return user
 
 
@@ -95,20 +96,27 @@ def authenticate(email: str, password: str, address: str, now: datetime) -> User
     """Return the user whose email and password these are, or raise Invalid / TooManyAttempts.
 
     Failures are counted per account and per address in the database, so the limit holds across
-    every app server.
+    every app server; each is committed at once, whatever becomes of the request that made it.
     """
     email = email.strip().lower()
     _check_throttle(email, address, now)
     user = find_by_email(email)
     ok = passwords.verify_password(user.password_hash if user else passwords.DUMMY_HASH, password)
     if not ok or user is None or not user.is_active:
-        db.session.execute(delete(SignInFailure).where(SignInFailure.at <= _window_start(now)))
-        db.session.add(SignInFailure(email=email, address=address, at=now))
+        _record_failure(email, address, now)
         raise Invalid(_("The email or the password is not right."))
     db.session.execute(delete(SignInFailure).where(SignInFailure.email == email))
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user
+
+
+def _record_failure(email: str, address: str, now: datetime) -> None:
+    """Count a failed sign-in in a transaction of its own: it stays counted when the refused sign-in's own
+    work is rolled back."""
+    with db.engine.begin() as connection:
+        connection.execute(delete(SignInFailure).where(SignInFailure.at <= _window_start(now)))
+        connection.execute(insert(SignInFailure).values(email=email, address=address, at=now))
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -182,7 +190,7 @@ def reset_password(token: str, new_password: str, now: datetime) -> User:
     user.password_hash = passwords.hash_password(new_password)
     user.session_version += 1
     db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
-    audit.record(user, "password.reset", user)
+    audit.record(user, "password.reset", user, now=now)
     return user
 
 
@@ -205,7 +213,7 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def set_role(actor: User, user: User, role: str, granted: bool) -> bool:
+def set_role(actor: User, user: User, role: str, granted: bool, now: datetime) -> bool:
     """Grant or remove the organiser or judge role. Returns whether anything changed."""
     require_admin(actor, _l("Only an admin can grant or remove roles."))
     if role not in MANAGED_ROLES:
@@ -213,10 +221,10 @@ def set_role(actor: User, user: User, role: str, granted: bool) -> bool:
     if granted == user.has_role(role):
         return False
     if granted:
-        user.role_grants.append(RoleGrant(role=role, granted_by_id=actor.id))
+        user.role_grants.append(RoleGrant(role=role, granted_by_id=actor.id, granted_at=now))
     else:
         user.role_grants = [grant for grant in user.role_grants if grant.role != role]
-    audit.record(actor, "role.granted" if granted else "role.removed", user, {"role": role})
+    audit.record(actor, "role.granted" if granted else "role.removed", user, {"role": role}, now=now)
     return True
 
 

@@ -1,14 +1,12 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
-from ..core.errors import DomainError
-from ..core.extensions import db, limiter
+from ..core.extensions import limiter
 from ..core.i18n import LANGUAGE_COOKIE, current_language
-from ..core.roles import MANAGED_ROLES, ROLE_LABELS
-from ..core.web import commit_or_flash, safe_next_url
+from ..core.roles import MANAGED_ROLES, Role
+from ..core.web import perform, safe_next_url
 from . import services
 from .forms import ForgotPasswordForm, LanguageForm, NewPasswordForm, RoleChangeForm, SignInForm, SignUpForm
 
@@ -19,25 +17,28 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _next_page():
+    return redirect(safe_next_url(request.args.get("next")) or url_for("events.index"))
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("events.index"))
     form = SignUpForm()
+    status = 200
     if form.validate_on_submit():
-        try:
-            user = services.register(form.name.data, form.email.data, form.mobile.data,
-                                     form.password.data, locale=current_language())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        else:
-            login_user(user)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-            return redirect(safe_next_url(request.args.get("next")) or url_for("events.index"))
-    return render_template("auth/signup.html", form=form), 422 if form.errors else 200
+        outcome = perform(services.register, form.name.data, form.email.data, form.mobile.data, form.password.data,
+                          locale=current_language(), form=form)
+        if outcome.ok:
+            login_user(outcome.result)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=outcome.result.name), "success")
+            return _next_page()
+        status = outcome.status
+    elif form.errors:
+        status = 422
+    return render_template("auth/signup.html", form=form), status
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -47,16 +48,11 @@ def signin():
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data, _client_address(), utcnow())
-        except DomainError as error:
-            db.session.commit()  # keep the recorded failure
-            flash(str(error), "error")
-            status = error.status_code
-        else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            return redirect(safe_next_url(request.args.get("next")) or url_for("events.index"))
+        outcome = perform(services.authenticate, form.email.data, form.password.data, _client_address(), utcnow())
+        if outcome.ok:
+            login_user(outcome.result, remember=form.remember.data)
+            return _next_page()
+        status = outcome.status
     elif form.errors:
         status = 422
     return render_template("auth/signin.html", form=form), status
@@ -69,33 +65,30 @@ def signout():
     return redirect(url_for("events.index"))
 
 
+def _reset_link(token: str) -> str:
+    return url_for("auth.reset_password", token=token, _external=True)
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data, utcnow(),
-            link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
-        )
-        db.session.commit()
-        flash(_("If an account uses this email, a link to reset its password is on its way."), "success")
+        perform(services.request_password_reset, form.email.data, utcnow(), _reset_link,
+                success=_("If an account uses this email, a link to reset its password is on its way."))
         return redirect(url_for("auth.signin"))
     return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    try:
-        services.check_reset_token(token, utcnow())
-    except DomainError as error:
-        flash(str(error), "error")
+    if not perform(services.check_reset_token, token, utcnow()).ok:
         return redirect(url_for("auth.forgot_password"))
     form = NewPasswordForm()
     if form.validate_on_submit():
-        if commit_or_flash(lambda: services.reset_password(token, form.password.data, utcnow())):
+        if perform(services.reset_password, token, form.password.data, utcnow(),
+                   success=_("Your password was changed. Sign in with the new one.")).ok:
             logout_user()
-            flash(_("Your password was changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.signin"))
         return redirect(url_for("auth.forgot_password"))
     return render_template("auth/reset.html", form=form), 422 if form.errors else 200
@@ -111,8 +104,7 @@ def set_language():
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600,
                             httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
         if current_user.is_authenticated:
-            services.set_locale(current_user, language)
-            db.session.commit()
+            perform(services.set_locale, current_user, language)
     return response
 
 
@@ -124,7 +116,7 @@ def users():
         request.args.get("q", ""),
     )
     return render_template("admin/users.html", pagination=pagination, managed_roles=MANAGED_ROLES,
-                           role_labels=ROLE_LABELS, q=request.args.get("q", ""),
+                           member_role=Role.MEMBER, q=request.args.get("q", ""),
                            role_form=RoleChangeForm())
 
 
@@ -132,14 +124,12 @@ def users():
 @login_required
 def change_role(user_id):
     form = RoleChangeForm()
-    form.role.choices = [SelectChoice(role, ROLE_LABELS[role]) for role in MANAGED_ROLES]
     if not form.validate():
         flash(_("Choose a role and whether to grant or remove it."), "error")
     else:
         user = services.get_user(user_id)
         granted = form.grant.data == "1"
-        if commit_or_flash(lambda: services.set_role(current_user, user, form.role.data, granted)):
-            message = (_("%(role)s role granted to %(name)s.") if granted
-                       else _("%(role)s role removed from %(name)s."))
-            flash(message % {"role": ROLE_LABELS[form.role.data], "name": user.name}, "success")
+        message = _("%(role)s role granted to %(name)s.") if granted else _("%(role)s role removed from %(name)s.")
+        perform(services.set_role, current_user, user, form.role.data, granted, utcnow(),
+                success=message % {"role": Role(form.role.data).label, "name": user.name})
     return redirect(safe_next_url(request.form.get("next")) or url_for("auth.users"))

@@ -154,12 +154,12 @@ def _member_account(email: str, person: content.Person, password_hash: SharedHas
 def _event(organiser, clock: Clock, slug: str, open_phase: str | None = None, **details) -> Event:
     event = db.session.scalar(select(Event).where(Event.slug == slug))
     if event is None:
-        return events.create_event(organiser, events.EventDetails(slug=slug, **details))
+        return events.create_event(organiser, events.EventDetails(slug=slug, **details), clock.now)
     # An older demo's event that no team has joined yet moves to today's schedule.
     moved = (not event.phase_open(open_phase, clock.now) if open_phase
              else not _on_schedule(event, details["windows"]))
     if moved and not db.session.scalar(select(func.count(Team.id)).where(Team.event_id == event.id)):
-        events.update_event(organiser, event, events.EventDetails(slug=slug, **details))
+        events.update_event(organiser, event, events.EventDetails(slug=slug, **details), clock.now)
     return event
 
 
@@ -398,9 +398,8 @@ def _seed_screening(event: Event, plans: list[content.TeamPlan], judges: list[Us
                                                                Team.screening_selected.is_(True))):
         rows = publication.result.rows
         cut = rows[min(content.SCREENING_SELECTED_COUNT, len(rows)) - 1].rank
-        for row in rows:
-            if row.rank <= cut:
-                teams.set_screening_selected(organiser, entries[row.team_id], True)
+        teams.set_screening_selected(organiser, [entries[row.team_id] for row in rows if row.rank <= cut], True,
+                                     publication.published_at)
 
 
 def _declare_conflicts(round_: Round, entries: dict[int, Team], by_name: dict[str, content.TeamPlan],
@@ -499,7 +498,7 @@ def _seed_training(event: Event, organiser, clock: Clock) -> None:
             online_link=spec["online_link"], capacity=spec["capacity"], required=spec["required"],
             audience=spec["audience"],
             starts_at=clock.at(spec["day"], *spec["start"]), ends_at=clock.at(spec["day"], *spec["end"]),
-        ))
+        ), clock.now)
         rng = random.Random(f"dawn-of-progress-training-{index}")
         share = 0.85 if spec["required"] else 0.7
         chosen = [user_id for user_id, selected in people

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..core.forms import BaseForm, LocalDateTimeField, LocalIntegerField
+from .enums import Scope
 from .phases import PHASES
 
 
@@ -26,7 +26,7 @@ class EventForm(BaseForm):
                     Regexp(r"^[a-z0-9][a-z0-9-]{2,59}$",
                            message=_l("Use 3 to 60 lower-case Latin letters, digits and hyphens."))],
     )
-    scope = SelectField(_l("Scope"), choices=[SelectChoice("national", _l("National")), SelectChoice("provincial", _l("One province"))])
+    scope = SelectField(_l("Scope"), choices=Scope.choices)
     province = SelectField(_l("Province"), coerce=int, validators=[Optional()])
     min_team_size = LocalIntegerField(_l("Smallest team"), default=3, validators=[
         DataRequired(message=_l("Enter a number.")), NumberRange(min=1, max=100, message=_l("From 1 to 100."))])

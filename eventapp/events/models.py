@@ -3,9 +3,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.database import UTCDateTime, utcnow
+from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
+from .enums import PhaseKind, Scope
 from .phases import Window, in_order
 
 
@@ -47,7 +48,7 @@ class Event(db.Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     title_fa: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
-    scope: Mapped[str] = mapped_column(String(20), default="national")  # national | provincial
+    scope: Mapped[Scope] = mapped_column(EnumText(Scope, length=20), default=Scope.NATIONAL)
     province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
     description_fa: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
@@ -95,7 +96,7 @@ class Phase(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[PhaseKind] = mapped_column(EnumText(PhaseKind, length=20))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -12,23 +12,13 @@ from ..core.extensions import db
 from ..core.roles import require_organiser
 from ..core.text import normalize_text
 from . import phases as schedule
+from .enums import PhaseKind, Scope
 from .models import Event, Phase, Province
 
 audit.register_actions({
     "event.created": _l("Event created"),
     "event.updated": _l("Event updated"),
 })
-
-
-PHASE_LABELS = {
-    "registration": _l("Registration"),
-    "screening": _l("Screening"),
-    "training": _l("Training"),
-    "submission": _l("Map submission"),
-    "judging": _l("Judging"),
-    "results": _l("Results"),
-}
-SCOPE_LABELS = {"national": _l("National"), "provincial": _l("Provincial")}
 
 
 @dataclass
@@ -38,7 +28,7 @@ class EventDetails:
     title_fa: str
     title_en: str
     slug: str
-    scope: str = "national"
+    scope: str = Scope.NATIONAL
     province_id: int | None = None
     description_fa: str = ""
     description_en: str = ""
@@ -51,11 +41,16 @@ class EventDetails:
         return {
             "title_fa": normalize_text(self.title_fa), "title_en": normalize_text(self.title_en),
             "slug": self.slug, "scope": self.scope,
-            "province_id": self.province_id if self.scope == "provincial" else None,
+            "province_id": self.province_id if self.scope == Scope.PROVINCIAL else None,
             "description_fa": normalize_text(self.description_fa),
             "description_en": normalize_text(self.description_en),
             "min_team_size": self.min_team_size, "max_team_size": self.max_team_size,
         }
+
+
+def _end_field(kind: str) -> str:
+    """A phase's problem is shown under its end, the ``ends_at`` field of the phase's sub-form."""
+    return f"{kind}-ends_at"
 
 
 def _validate(details: EventDetails, event: Event | None) -> None:
@@ -67,9 +62,9 @@ def _validate(details: EventDetails, event: Event | None) -> None:
         errors["title_en"] = _("Enter the English title.")
     if not 1 <= details.min_team_size <= details.max_team_size <= 100:
         errors["max_team_size"] = _("The largest team cannot be smaller than the smallest.")
-    if details.scope not in SCOPE_LABELS:
+    if details.scope not in Scope.values():
         errors["scope"] = _("Choose national or one province.")
-    elif details.scope == "provincial" and (
+    elif details.scope == Scope.PROVINCIAL and (
         details.province_id is None or db.session.get(Province, details.province_id) is None
     ):
         errors["province"] = _("Choose the province of a provincial event.")
@@ -82,7 +77,7 @@ def _validate(details: EventDetails, event: Event | None) -> None:
     windows = []
     for kind, (start, end) in details.windows.items():
         if start is None or end is None:
-            errors[kind] = _("Give this phase its start and end.")
+            errors[_end_field(kind)] = _("Give this phase its start and end.")
         elif kind in schedule.PHASES:
             windows.append(schedule.Window(kind, start, end))
     messages = {
@@ -91,7 +86,7 @@ def _validate(details: EventDetails, event: Event | None) -> None:
         "order": _("This phase cannot start before the phase above it."),
     }
     for kind, problem in schedule.problems(windows).items():
-        errors.setdefault(kind, messages[problem])
+        errors.setdefault(_end_field(kind), messages[problem])
     if errors:
         raise Invalid(_("The event was not saved: correct the marked fields."), fields=errors)
 
@@ -101,7 +96,7 @@ def _apply_windows(event: Event, windows: dict[str, tuple[datetime, datetime]]) 
     for kind, (start, end) in windows.items():
         phase = current.pop(kind, None)
         if phase is None:
-            event.phases.append(Phase(kind=kind, starts_at=start, ends_at=end))
+            event.phases.append(Phase(kind=PhaseKind(kind), starts_at=start, ends_at=end))
         else:
             phase.starts_at, phase.ends_at = start, end
     for phase in current.values():
@@ -120,18 +115,18 @@ def ensure_can_manage(actor) -> None:
     require_organiser(actor, _l("Only organisers can manage events."))
 
 
-def create_event(actor, details: EventDetails) -> Event:
+def create_event(actor, details: EventDetails, now: datetime) -> Event:
     ensure_can_manage(actor)
     _validate(details, None)
-    event = Event(**details.columns(), created_by_id=actor.id)
+    event = Event(**details.columns(), created_by_id=actor.id, created_at=now)
     _apply_windows(event, details.windows)
     db.session.add(event)
     db.session.flush()
-    audit.record(actor, "event.created", event, audit.diff({}, _snapshot(event)))
+    audit.record(actor, "event.created", event, audit.diff({}, _snapshot(event)), now=now)
     return event
 
 
-def update_event(actor, event: Event, details: EventDetails) -> Event:
+def update_event(actor, event: Event, details: EventDetails, now: datetime) -> Event:
     ensure_can_manage(actor)
     _validate(details, event)
     before = _snapshot(event)
@@ -141,7 +136,7 @@ def update_event(actor, event: Event, details: EventDetails) -> Event:
     db.session.flush()
     changes = audit.diff(before, _snapshot(event))
     if changes:
-        audit.record(actor, "event.updated", event, changes)
+        audit.record(actor, "event.updated", event, changes, now=now)
     return event
 
 

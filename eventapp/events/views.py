@@ -1,13 +1,13 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
-from ..core.errors import Invalid
-from ..core.extensions import db
 from ..core.i18n import current_language
+from ..core.web import perform
 from . import services
+from .enums import PhaseKind
 from .forms import EventForm
 from .phases import PHASES, REQUIRED_PHASES
 from .places import province_choices
@@ -20,8 +20,7 @@ def index():
     pagination = services.events_page(request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
     now = utcnow()
     overviews = {event.id: services.overview(event, now) for event in pagination.items}
-    return render_template("events/index.html", pagination=pagination, overviews=overviews, now=now,
-                           phase_labels=services.PHASE_LABELS)
+    return render_template("events/index.html", pagination=pagination, overviews=overviews, now=now)
 
 
 @bp.get("/organiser/events")
@@ -30,7 +29,7 @@ def manage():
     pagination = services.organiser_events_page(
         current_user, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
     now = utcnow()
-    return render_template("events/manage.html", pagination=pagination, phase_labels=services.PHASE_LABELS,
+    return render_template("events/manage.html", pagination=pagination,
                            overviews={event.id: services.overview(event, now) for event in pagination.items})
 
 
@@ -54,39 +53,22 @@ def _details(form: EventForm) -> services.EventDetails:
     )
 
 
-def _show_errors(form: EventForm, error: Invalid) -> None:
-    """Put a service's field errors next to the fields; a phase's error goes under its end."""
-    for name, message in error.fields.items():
-        if name in PHASES:
-            getattr(form, name).ends_at.errors = [*getattr(form, name).ends_at.errors, message]
-        elif name in form:
-            form[name].errors = [*form[name].errors, message]
-    flash(str(error), "error")
-
-
-def _save(form: EventForm, operation):
-    try:
-        event = operation(_details(form))
-        db.session.commit()
-        return event
-    except Invalid as error:
-        db.session.rollback()
-        _show_errors(form, error)
-        return None
-
-
 @bp.route("/organiser/events/new", methods=["GET", "POST"])
 @login_required
 def create():
     services.ensure_can_manage(current_user)
     form = _form()
+    status = 200
     if form.validate_on_submit():
-        event = _save(form, lambda details: services.create_event(current_user, details))
-        if event is not None:
-            flash(_("The event was created."), "success")
-            return redirect(url_for("portal.event", slug=event.slug))
-    return render_template("events/form.html", form=form, event=None, phase_labels=services.PHASE_LABELS,
-                           required=REQUIRED_PHASES), 422 if form.is_submitted() else 200
+        outcome = perform(services.create_event, current_user, _details(form), utcnow(), form=form,
+                          success=_("The event was created."))
+        if outcome.ok:
+            return redirect(url_for("portal.event", slug=outcome.result.slug))
+        status = outcome.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("events/form.html", form=form, event=None, phases=PhaseKind,
+                           required=REQUIRED_PHASES), status
 
 
 @bp.route("/organiser/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -99,9 +81,14 @@ def edit(event_id):
         for phase in event.phases:
             getattr(form, phase.kind).starts_at.data = phase.starts_at
             getattr(form, phase.kind).ends_at.data = phase.ends_at
+    status = 200
     if form.validate_on_submit():
-        if _save(form, lambda details: services.update_event(current_user, event, details)) is not None:
-            flash(_("The event was saved."), "success")
+        outcome = perform(services.update_event, current_user, event, _details(form), utcnow(), form=form,
+                          success=_("The event was saved."))
+        if outcome.ok:
             return redirect(url_for("portal.event", slug=event.slug))
-    return render_template("events/form.html", form=form, event=event, phase_labels=services.PHASE_LABELS,
-                           required=REQUIRED_PHASES), 422 if form.is_submitted() else 200
+        status = outcome.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("events/form.html", form=form, event=event, phases=PhaseKind,
+                           required=REQUIRED_PHASES), status

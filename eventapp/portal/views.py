@@ -10,7 +10,7 @@ from ..judging import services as judging
 from ..judging.forms import ConflictForm
 from ..pipeline import services as pipeline
 from ..teams import services as teams
-from ..teams.forms import ORGANISATION_LABELS, STATUS_LABELS, MemberForm, ReasonForm
+from ..teams.forms import MemberForm, ReasonForm
 from ..training import services as training
 
 bp = Blueprint("portal", __name__)
@@ -21,8 +21,7 @@ def event(slug):
     event = events.get_event(slug)
     now = utcnow()
     return render_template("portal/event.html", event=event, overview=events.overview(event, now), now=now,
-                           my_team=teams.team_in_event(current_user, event), phase_labels=events.PHASE_LABELS,
-                           scope_labels=events.SCOPE_LABELS)
+                           my_team=teams.team_in_event(current_user, event))
 
 
 @bp.get("/teams/<int:team_id>")
@@ -31,17 +30,15 @@ def team_dashboard(team_id):
     team = teams.get_team_for(current_user, team_id)
     now = utcnow()
     progress_map = teams.map_of(team)
-    is_leader = team.is_led_by(current_user)
     return render_template(
         "portal/team_dashboard.html", team=team, now=now, overview=events.overview(team.event, now),
         history=teams.status_history(team), progress_map=progress_map,
         journey=teams.journey(team, progress_map, now),
-        invitations=teams.open_invitations(team, now) if is_leader else [],
+        invitations=teams.open_invitations(current_user, team, now),
         invite_form=EmailForm(), member_form=MemberForm(), reason_form=ReasonForm(),
-        attendance=training.team_attendance(team), is_leader=is_leader,
+        attendance=training.team_attendance(team), is_leader=team.is_led_by(current_user),
         results=judging.team_results(current_user, team), certificates=certificates.certificates_of_team(team),
         pipeline_projects=pipeline.projects_of_team(team),
-        phase_labels=events.PHASE_LABELS, status_labels=STATUS_LABELS, organisation_labels=ORGANISATION_LABELS,
     )
 
 

@@ -2,7 +2,6 @@
 from flask_babel import gettext as _
 
 from ..core.i18n import format_datetime
-from .forms import ORGANISATION_LABELS, STATUS_LABELS
 from .models import MAP_SECTIONS
 from .richtext import plain_text
 
@@ -12,8 +11,8 @@ def team_rows(teams) -> tuple[list[str], list[list]]:
                _("County"), _("Status"), _("Reason"), _("Leader"), _("Members"), _("Contact email"),
                _("Contact mobile number"), _("Registered")]
     rows = [[
-        team.id, team.name, str(ORGANISATION_LABELS[team.organisation_type]), team.organisation_name,
-        team.province.name, team.county.name, str(STATUS_LABELS[team.status]), team.status_reason,
+        team.id, team.name, team.organisation_type.label, team.organisation_name,
+        team.province.name, team.county.name, team.status.label, team.status_reason,
         team.leader.name if team.leader else "", len(team.members), team.contact_email, team.contact_phone,
         format_datetime(team.created_at),
     ] for team in teams]

@@ -4,20 +4,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..core.forms import BaseForm, LocalDateField, LocalFloatField, RichTextField
+from .enums import OrganisationType, TeamStatus
 from .models import MAP_SECTIONS
-
-ORGANISATION_LABELS = {
-    "jihadi": _l("Jihadi group"),
-    "student": _l("Student association"),
-    "ngo": _l("NGO or people-based institute"),
-    "other": _l("Other"),
-}
-STATUS_LABELS = {
-    "pending": _l("Waiting for approval"),
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-    "withdrawn": _l("Withdrawn"),
-}
 
 
 class PlaceFields:
@@ -30,8 +18,7 @@ class PlaceFields:
 class TeamForm(PlaceFields, BaseForm):
     name = StringField(_l("Team name"), validators=[
         DataRequired(message=_l("Enter the team's name.")), Length(max=120)])
-    organisation_type = SelectField(
-        _l("Kind of organisation"), choices=[SelectChoice(key, label) for key, label in ORGANISATION_LABELS.items()])
+    organisation_type = SelectField(_l("Kind of organisation"), choices=OrganisationType.choices)
     organisation_name = StringField(_l("Organisation name"), validators=[
         DataRequired(message=_l("Enter the organisation's name.")), Length(max=200)])
     introduction = TextAreaField(_l("A short introduction"), validators=[Length(max=2000)],
@@ -52,8 +39,8 @@ class MemberForm(BaseForm):
 
 class DecisionForm(BaseForm):
     status = SelectField(_l("Decision"), choices=[
-        SelectChoice("approved", _l("Approve")), SelectChoice("rejected", _l("Reject")),
-        SelectChoice("pending", _l("Back to waiting"))])
+        SelectChoice(TeamStatus.APPROVED, _l("Approve")), SelectChoice(TeamStatus.REJECTED, _l("Reject")),
+        SelectChoice(TeamStatus.PENDING, _l("Back to waiting"))])
     reason = TextAreaField(_l("Reason (shown to the team)"), validators=[Length(max=2000)])
 
 

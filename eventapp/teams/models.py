@@ -3,13 +3,15 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.database import UTCDateTime, utcnow
+from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
+from .enums import MapStatus, OrganisationType, TeamStatus
 
-PENDING, APPROVED, REJECTED, WITHDRAWN = "pending", "approved", "rejected", "withdrawn"
-TEAM_STATUSES = (PENDING, APPROVED, REJECTED, WITHDRAWN)
-ORGANISATION_TYPES = ("jihadi", "student", "ngo", "other")
-DRAFT, SUBMITTED = "draft", "submitted"
+# The names other areas import: the members of the enums.
+PENDING, APPROVED, REJECTED, WITHDRAWN = TeamStatus
+TEAM_STATUSES = tuple(TeamStatus)
+ORGANISATION_TYPES = tuple(OrganisationType)
+DRAFT, SUBMITTED = MapStatus
 # The sections of a progress map the article names, in the order the form shows them.
 MAP_SECTIONS = ("knowledge", "capacities", "goals", "people_role", "sustainability")
 
@@ -22,14 +24,14 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
-    organisation_type: Mapped[str] = mapped_column(String(20), index=True)
+    organisation_type: Mapped[OrganisationType] = mapped_column(EnumText(OrganisationType, length=20), index=True)
     organisation_name: Mapped[str] = mapped_column(String(200))
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), index=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"))
     introduction: Mapped[str] = mapped_column(Text, default="")
     contact_email: Mapped[str] = mapped_column(String(254))
     contact_phone: Mapped[str] = mapped_column(String(11))
-    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    status: Mapped[TeamStatus] = mapped_column(EnumText(TeamStatus, length=20), default=PENDING, index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     # Chosen in the screening round: the audience of training sessions open to selected teams only.
     screening_selected: Mapped[bool] = mapped_column(default=False)
@@ -117,7 +119,7 @@ class TeamStatusChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[TeamStatus] = mapped_column(EnumText(TeamStatus, length=20))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -143,7 +145,7 @@ class ProgressMap(db.Model):
     goals: Mapped[str] = mapped_column(Text, default="")
     people_role: Mapped[str] = mapped_column(Text, default="")
     sustainability: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    status: Mapped[MapStatus] = mapped_column(EnumText(MapStatus, length=20), default=DRAFT, index=True)
     # Raised by SQLAlchemy on every update, which checks it is still the version it read.
     version: Mapped[int] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -4,25 +4,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.database import utcnow
-from ..core.errors import DomainError
 from ..core.exports import csv_bytes, download, xlsx_bytes
 from ..core.forms import EmailForm
 from ..core.i18n import current_language
-from ..core.web import commit_or_flash, safe_next_url, save_or_show
+from ..core.web import perform, safe_next_url
 from ..events import services as events
 from ..events.models import Event
 from ..events.places import fill_place_choices, province_choices
 from . import exports, services
-from .forms import (
-    ORGANISATION_LABELS,
-    STATUS_LABELS,
-    DecisionForm,
-    MapForm,
-    MemberForm,
-    ReasonForm,
-    TeamForm,
-)
-from .models import MAP_SECTIONS, TEAM_STATUSES
+from .enums import MapStatus, OrganisationType, TeamStatus
+from .forms import DecisionForm, MapForm, MemberForm, ReasonForm, TeamForm
+from .models import MAP_SECTIONS
 
 bp = Blueprint("teams", __name__)
 
@@ -45,26 +37,29 @@ def register(slug):
     existing = services.team_in_event(current_user, event)
     if existing is not None:
         return redirect(url_for("portal.team_dashboard", team_id=existing.id))
-    if not event.phase_open("registration", utcnow()):
-        flash(_("Registration for this event is closed."), "error")
+    if not perform(services.check_registration_open, event, utcnow()).ok:
         return redirect(url_for("portal.event", slug=slug))
     form = TeamForm()
     fill_place_choices(form, current_language())
     if request.method == "GET":
         form.contact_email.data = current_user.email
         form.contact_phone.data = current_user.mobile
+    status = 200
     if form.validate_on_submit():
-        team, _error = save_or_show(form, lambda: services.register_team(current_user, event, _team_details(form), utcnow()))
-        if team is not None:
-            flash(_("Your team is registered. The organisers will review it soon."), "success")
-            return redirect(url_for("portal.team_dashboard", team_id=team.id))
-    return render_template("teams/register.html", form=form, event=event), 422 if form.is_submitted() else 200
+        outcome = perform(services.register_team, current_user, event, _team_details(form), utcnow(), form=form,
+                          success=_("Your team is registered. The organisers will review it soon."))
+        if outcome.ok:
+            return redirect(url_for("portal.team_dashboard", team_id=outcome.result.id))
+        status = outcome.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("teams/register.html", form=form, event=event), status
 
 
 @bp.get("/teams")
 @login_required
 def mine():
-    return render_template("teams/mine.html", teams=services.teams_of(current_user), status_labels=STATUS_LABELS)
+    return render_template("teams/mine.html", teams=services.teams_of(current_user))
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
@@ -75,69 +70,73 @@ def edit(team_id):
     fill_place_choices(form, current_language())
     if request.method == "GET":
         form.province.data, form.county.data = team.province_id, team.county_id
+    status = 200
     if form.validate_on_submit():
-        if save_or_show(form, lambda: services.update_team(current_user, team, _team_details(form)))[0] is not None:
-            flash(_("The team's details were saved."), "success")
+        outcome = perform(services.update_team, current_user, team, _team_details(form), utcnow(), form=form,
+                          success=_("The team's details were saved."))
+        if outcome.ok:
             return redirect(url_for("portal.team_dashboard", team_id=team.id))
-    return render_template("teams/edit.html", form=form, team=team), 422 if form.is_submitted() else 200
+        status = outcome.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("teams/edit.html", form=form, team=team), status
 
 
-def _member_action(team_id, operation, success: str, form=None):
-    """A POST from the dashboard: run the operation, say how it went, go back to the dashboard."""
+def _on_team(team_id, operation, *args, success: str, form=None):
+    """A POST from the team's dashboard: run ``operation(current_user, team, *args)`` once ``form`` (if any)
+    is valid, say how it went, and go back to the dashboard."""
     team = services.get_team_for(current_user, team_id)
     if form is not None and not form.validate():
         flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
-    elif commit_or_flash(lambda: operation(team)):
-        flash(success, "success")
+    else:
+        perform(operation, current_user, team, *args, success=success)
     return redirect(url_for("portal.team_dashboard", team_id=team_id))
+
+
+def _invitation_link(token: str) -> str:
+    return url_for("teams.invitation", token=token, _external=True)
 
 
 @bp.post("/teams/<int:team_id>/invitations")
 @login_required
 def invite(team_id):
     form = EmailForm()
-    link_for = lambda token: url_for("teams.invitation", token=token, _external=True)  # noqa: E731
-    return _member_action(team_id, lambda team: services.invite_member(current_user, team, form.email.data,
-                                                                       utcnow(), link_for),
-                          _("The invitation was sent."), form)
+    return _on_team(team_id, services.invite_member, form.email.data, utcnow(), _invitation_link,
+                    success=_("The invitation was sent."), form=form)
 
 
 @bp.post("/teams/<int:team_id>/invitations/<int:invitation_id>/cancel")
 @login_required
 def cancel_invitation(team_id, invitation_id):
-    return _member_action(team_id, lambda team: services.cancel_invitation(current_user, team, invitation_id, utcnow()),
-                          _("The invitation was cancelled."))
+    return _on_team(team_id, services.cancel_invitation, invitation_id, utcnow(),
+                    success=_("The invitation was cancelled."))
 
 
 @bp.post("/teams/<int:team_id>/members")
 @login_required
 def add_member(team_id):
     form = MemberForm()
-    return _member_action(team_id, lambda team: services.add_member_without_account(
-        current_user, team, form.name.data, form.mobile.data, form.national_id.data or "", utcnow()),
-        _("The member was added."), form)
+    return _on_team(team_id, services.add_member_without_account, form.name.data, form.mobile.data,
+                    form.national_id.data or "", utcnow(), success=_("The member was added."), form=form)
 
 
 @bp.post("/teams/<int:team_id>/members/<int:member_id>/remove")
 @login_required
 def remove_member(team_id, member_id):
-    return _member_action(team_id, lambda team: services.remove_member(current_user, team, member_id, utcnow()),
-                          _("The member was removed."))
+    return _on_team(team_id, services.remove_member, member_id, utcnow(), success=_("The member was removed."))
 
 
 @bp.post("/teams/<int:team_id>/members/<int:member_id>/lead")
 @login_required
 def make_leader(team_id, member_id):
-    return _member_action(team_id, lambda team: services.transfer_leadership(current_user, team, member_id),
-                          _("The team has a new leader."))
+    return _on_team(team_id, services.transfer_leadership, member_id, utcnow(), success=_("The team has a new leader."))
 
 
 @bp.post("/teams/<int:team_id>/leave")
 @login_required
 def leave(team_id):
     team = services.get_team_for(current_user, team_id)
-    if commit_or_flash(lambda: services.leave_team(current_user, team, utcnow())):
-        flash(_("You left the team."), "success")
+    if perform(services.leave_team, current_user, team, utcnow(), success=_("You left the team.")).ok:
         return redirect(url_for("teams.mine"))
     return redirect(url_for("portal.team_dashboard", team_id=team_id))
 
@@ -146,23 +145,21 @@ def leave(team_id):
 @login_required
 def withdraw(team_id):
     form = ReasonForm()
-    return _member_action(team_id, lambda team: services.withdraw_team(current_user, team, form.reason.data or "",
-                                                                       utcnow()),
-                          _("The team was withdrawn from the event."), form)
+    return _on_team(team_id, services.withdraw_team, form.reason.data or "", utcnow(),
+                    success=_("The team was withdrawn from the event."), form=form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @login_required
 def invitation(token):
-    try:
-        invitation = services.invitation_by_token(token, utcnow())
-    except DomainError as error:
-        flash(str(error), "error")
+    found = perform(services.invitation_by_token, token, utcnow())
+    if not found.ok:
         return redirect(url_for("teams.mine"))
+    invitation = found.result
     form = ReasonForm()  # carries only the CSRF token
     if form.validate_on_submit():
-        if commit_or_flash(lambda: services.accept_invitation(current_user, token, utcnow())):
-            flash(_("Welcome to %(team)s!", team=invitation.team.name), "success")
+        if perform(services.accept_invitation, current_user, token, utcnow(),
+                   success=_("Welcome to %(team)s!", team=invitation.team.name)).ok:
             return redirect(url_for("portal.team_dashboard", team_id=invitation.team_id))
     return render_template("teams/invitation.html", invitation=invitation, form=form)
 
@@ -194,26 +191,29 @@ def _draft(form: MapForm) -> services.MapDraft:
     )
 
 
+def _expected_version(form: MapForm) -> int | None:
+    """The version of the map the editor started from (none for a map not saved yet)."""
+    return int(form.version.data) if (form.version.data or "").isdigit() else None
+
+
 @bp.route("/teams/<int:team_id>/map", methods=["GET", "POST"])
 @login_required
 def edit_map(team_id):
     team = services.get_team_for(current_user, team_id)
-    progress_map = services.map_of(team)
-    form = _map_form(progress_map)
+    form = _map_form(services.map_of(team))
     status = 200
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        saved, error = save_or_show(form, lambda: services.save_draft(current_user, team, _draft(form), version, utcnow()))
-        if saved is not None:
-            flash(_("The draft was saved."), "success")
+        outcome = perform(services.save_draft, current_user, team, _draft(form), _expected_version(form), utcnow(),
+                          form=form, success=_("The draft was saved."))
+        if outcome.ok:
             return redirect(url_for("teams.edit_map", team_id=team.id))
-        status = error.status_code
+        status = outcome.status
     elif form.is_submitted():
         status = 422
     return render_template(
         "teams/map_edit.html", team=team, form=form, progress_map=services.map_of(team),
         labels=services.section_labels(), sections=MAP_SECTIONS, now=utcnow(),
-        is_leader=team.is_led_by(current_user), phase_labels=events.PHASE_LABELS,
+        is_leader=team.is_led_by(current_user),
     ), status
 
 
@@ -221,8 +221,7 @@ def edit_map(team_id):
 @login_required
 def submit_map(team_id):
     team = services.get_team_for(current_user, team_id)
-    if commit_or_flash(lambda: services.submit_map(current_user, team, utcnow())):
-        flash(_("Your progress map was submitted."), "success")
+    perform(services.submit_map, current_user, team, utcnow(), success=_("Your progress map was submitted."))
     return redirect(url_for("teams.edit_map", team_id=team_id))
 
 
@@ -235,8 +234,8 @@ def upload(team_id):
         flash(_("Choose a file to attach."), "error")
     else:
         content = file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1)
-        if commit_or_flash(lambda: services.add_attachment(current_user, team, file.filename, content, utcnow())):
-            flash(_("The file was attached."), "success")
+        perform(services.add_attachment, current_user, team, file.filename, content, utcnow(),
+                success=_("The file was attached."))
     return redirect(url_for("teams.edit_map", team_id=team_id) + "#attachments")
 
 
@@ -244,8 +243,8 @@ def upload(team_id):
 @login_required
 def delete_attachment(team_id, attachment_id):
     team = services.get_team_for(current_user, team_id)
-    if commit_or_flash(lambda: services.remove_attachment(current_user, team, attachment_id)):
-        flash(_("The file was removed."), "success")
+    perform(services.remove_attachment, current_user, team, attachment_id, utcnow(),
+            success=_("The file was removed."))
     return redirect(url_for("teams.edit_map", team_id=team_id) + "#attachments")
 
 
@@ -295,7 +294,7 @@ def organiser_teams(event_id):
                                      current_app.config["PAGE_SIZE"])
     return render_template(
         "teams/organiser_teams.html", event=event, pagination=pagination, filters=filters,
-        status_labels=STATUS_LABELS, organisation_labels=ORGANISATION_LABELS, statuses=TEAM_STATUSES,
+        statuses=TeamStatus, organisation_types=OrganisationType,
         provinces=province_choices(current_language()), decision_form=DecisionForm(), args=request.args.to_dict(),
     )
 
@@ -311,15 +310,19 @@ def export_teams(event_id, kind):
     return download(xlsx_bytes({_("Teams"): (headers, rows)}, right_to_left=current_language() == "fa"), name)
 
 
+def _back_to_teams(team):
+    return redirect(safe_next_url(request.form.get("next")) or url_for("teams.organiser_teams", event_id=team.event_id))
+
+
 @bp.post("/organiser/teams/<int:team_id>/decision")
 @login_required
 def decide(team_id):
     team = services.get_team_for(current_user, team_id)
     form = DecisionForm()
-    if form.validate() and commit_or_flash(
-            lambda: services.decide_team(current_user, team, form.status.data, form.reason.data or "", utcnow())):
-        flash(_("%(team)s: %(status)s.", team=team.name, status=STATUS_LABELS[form.status.data]), "success")
-    return redirect(safe_next_url(request.form.get("next")) or url_for("teams.organiser_teams", event_id=team.event_id))
+    if form.validate():
+        perform(services.decide_team, current_user, team, form.status.data, form.reason.data or "", utcnow(),
+                success=_("%(team)s: %(status)s.", team=team.name, status=TeamStatus(form.status.data).label))
+    return _back_to_teams(team)
 
 
 @bp.post("/organiser/teams/<int:team_id>/screening")
@@ -327,11 +330,11 @@ def decide(team_id):
 def select_in_screening(team_id):
     team = services.get_team_for(current_user, team_id)
     selected = request.form.get("selected") == "1"
-    if ReasonForm().validate() and commit_or_flash(
-            lambda: services.set_screening_selected(current_user, team, selected)):
-        flash(_("%(team)s is selected in screening.", team=team.name) if selected
-              else _("%(team)s is no longer selected in screening.", team=team.name), "success")
-    return redirect(safe_next_url(request.form.get("next")) or url_for("teams.organiser_teams", event_id=team.event_id))
+    if ReasonForm().validate():
+        perform(services.set_screening_selected, current_user, [team], selected, utcnow(),
+                success=_("%(team)s is selected in screening.", team=team.name) if selected
+                else _("%(team)s is no longer selected in screening.", team=team.name))
+    return _back_to_teams(team)
 
 
 @bp.get("/organiser/events/<int:event_id>/maps")
@@ -341,7 +344,8 @@ def organiser_maps(event_id):
     status = request.args.get("status", "")
     pagination = services.maps_page(current_user, event, status, request.args.get("page", 1, type=int),
                                     current_app.config["PAGE_SIZE"])
-    return render_template("teams/organiser_maps.html", event=event, pagination=pagination, status=status)
+    return render_template("teams/organiser_maps.html", event=event, pagination=pagination, status=status,
+                           tabs=(MapStatus.SUBMITTED, MapStatus.DRAFT))
 
 
 @bp.get("/organiser/events/<int:event_id>/maps.xlsx")
@@ -356,8 +360,7 @@ def export_maps(event_id):
 @login_required
 def reopen_map(team_id):
     team = services.get_team_for(current_user, team_id)
-    if commit_or_flash(lambda: services.reopen_map(current_user, team, utcnow())):
-        flash(_("The map is open for changes again."), "success")
+    perform(services.reopen_map, current_user, team, utcnow(), success=_("The map is open for changes again."))
     return redirect(url_for("teams.map_history", team_id=team_id))
 
 

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..core.forms import BaseForm, LocalDateTimeField, LocalIntegerField
-from .services import AUDIENCE_LABELS, LINK_PATTERN, MAX_CAPACITY
+from .enums import Audience
+from .services import LINK_PATTERN, MAX_CAPACITY
 
 
 class SessionForm(BaseForm):
@@ -26,5 +26,5 @@ class SessionForm(BaseForm):
         validators=[InputRequired(message=_l("Enter how many people can take part.")),
                     NumberRange(min=1, max=MAX_CAPACITY, message=_l("Enter a number from %(min)s to %(max)s."))],
     )
-    audience = SelectField(_l("Open to"), choices=[SelectChoice(key, label) for key, label in AUDIENCE_LABELS.items()])
+    audience = SelectField(_l("Open to"), choices=Audience.choices)
     required = BooleanField(_l("Required for the training certificate"))

@@ -3,13 +3,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.database import UTCDateTime, utcnow
+from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
+from .enums import Audience, SignupStatus
 
-# Who may sign up: every approved team of the event, or only the approved teams selected in screening.
-APPROVED_TEAMS, SELECTED_TEAMS = "approved", "selected"
-AUDIENCES = (APPROVED_TEAMS, SELECTED_TEAMS)
-CONFIRMED, WAITLISTED = "confirmed", "waitlisted"
+# The names other areas import: the members of the enums.
+APPROVED_TEAMS, SELECTED_TEAMS = Audience
+AUDIENCES = tuple(Audience)
+CONFIRMED, WAITLISTED = SignupStatus
 
 
 class TrainingSession(db.Model):
@@ -24,7 +25,7 @@ class TrainingSession(db.Model):
     place: Mapped[str] = mapped_column(String(300), default="")
     online_link: Mapped[str] = mapped_column(String(500), default="")
     capacity: Mapped[int]
-    audience: Mapped[str] = mapped_column(String(20), default=APPROVED_TEAMS)
+    audience: Mapped[Audience] = mapped_column(EnumText(Audience, length=20), default=APPROVED_TEAMS)
     # Attending every required session is what the training certificate asks for.
     required: Mapped[bool] = mapped_column(default=False)
     # A cancelled session keeps its sign-ups, so that the people who signed up see what happened.
@@ -60,7 +61,7 @@ class TrainingSignup(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id", ondelete="CASCADE"))
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=CONFIRMED)
+    status: Mapped[SignupStatus] = mapped_column(EnumText(SignupStatus, length=20), default=CONFIRMED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # None until an organiser records attendance; then whether the person came.
     attended: Mapped[bool | None]

@@ -36,13 +36,8 @@ audit.register_actions({
 MAX_CAPACITY = 10000
 # An online link must be a plain web address: no other scheme (javascript:, data:) reaches an href.
 LINK_PATTERN = r"^https?://[^\s<>\"']+$"
-AUDIENCE_LABELS = {
-    APPROVED_TEAMS: _l("All approved teams"),
-    SELECTED_TEAMS: _l("Only the teams selected in screening"),
-}
-STATUS_LABELS = {CONFIRMED: _l("Confirmed"), WAITLISTED: _l("Waitlisted")}
 
-# The audit log's filter offers the actions it has a label for.
+
 # --- organisers: scheduling ----------------------------------------------------------------
 
 @dataclass
@@ -100,18 +95,18 @@ def ensure_can_manage(actor) -> None:
     require_organiser(actor, _l("Only organisers can manage training sessions."))
 
 
-def create_session(actor, event: Event, details: SessionDetails) -> TrainingSession:
+def create_session(actor, event: Event, details: SessionDetails, now: datetime) -> TrainingSession:
     ensure_can_manage(actor)
     columns = details.columns()
     _validate(columns)
-    session = TrainingSession(event_id=event.id, created_by_id=actor.id, **columns)
+    session = TrainingSession(event_id=event.id, created_by_id=actor.id, created_at=now, **columns)
     db.session.add(session)
     db.session.flush()
-    audit.record(actor, "training.created", session, audit.diff({}, _snapshot(session)))
+    audit.record(actor, "training.created", session, audit.diff({}, _snapshot(session)), now=now)
     return session
 
 
-def update_session(actor, session: TrainingSession, details: SessionDetails) -> TrainingSession:
+def update_session(actor, session: TrainingSession, details: SessionDetails, now: datetime) -> TrainingSession:
     """Save the organiser's changes. More places move people up from the waiting list; fewer places
     keep the people who already have one (newcomers wait until enough of them cancel)."""
     ensure_can_manage(actor)
@@ -129,7 +124,7 @@ def update_session(actor, session: TrainingSession, details: SessionDetails) -> 
     if promoted:
         changes["promoted"] = [None, len(promoted)]
     if changes:
-        audit.record(actor, "training.updated", session, changes)
+        audit.record(actor, "training.updated", session, changes, now=now)
     return session
 
 
@@ -139,7 +134,7 @@ def cancel_session(actor, session: TrainingSession, now: datetime) -> TrainingSe
     if session.is_cancelled:
         raise Conflict(_("This session is already cancelled."))
     session.cancelled_at = now
-    audit.record(actor, "training.cancelled", session, audit.diff({}, {"cancelled_at": now}))
+    audit.record(actor, "training.cancelled", session, audit.diff({}, {"cancelled_at": now}), now=now)
     return session
 
 
@@ -397,7 +392,7 @@ def record_attendance(actor, session: TrainingSession, marks: dict[int, bool], n
         signup.attendance_recorded_by_id = actor.id
         signup.attendance_recorded_at = now
     if changes:
-        audit.record(actor, "training.attendance", session, changes)
+        audit.record(actor, "training.attendance", session, changes, now=now)
     return len(changes)
 
 
@@ -414,7 +409,7 @@ def attendance_sheet(actor, event: Event) -> tuple[list[str], list[list]]:
     attended = {True: _("Yes"), False: _("No"), None: ""}
     headers = [_("Session"), _("Date"), _("Team"), _("Member"), _("Status"), _("Attended")]
     rows = [[signup.session.title, format_datetime(signup.session.starts_at), signup.team.name,
-             signup.user.name, str(STATUS_LABELS[signup.status]), attended[signup.attended]]
+             signup.user.name, signup.status.label, attended[signup.attended]]
             for signup in signups]
     return headers, rows
 

@@ -3,11 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.database import utcnow
-from ..core.errors import DomainError, NotAllowed, NotFound
 from ..core.exports import download, xlsx_bytes
-from ..core.extensions import db
 from ..core.i18n import is_rtl, localize_digits
-from ..core.web import commit_or_flash
+from ..core.web import perform
 from ..events import services as events
 from . import services
 from .forms import SessionForm
@@ -22,8 +20,7 @@ def sessions(slug):
     event = events.get_event(slug)
     now = utcnow()
     return render_template("training/sessions.html", event=event, now=now,
-                           sessions=services.sessions_for(event, current_user, now),
-                           audience_labels=services.AUDIENCE_LABELS)
+                           sessions=services.sessions_for(event, current_user, now))
 
 
 @bp.post("/training/<int:session_id>/signup")
@@ -31,9 +28,9 @@ def sessions(slug):
 def sign_up(session_id):
     session = services.get_session(session_id)
     slug = session.event.slug
-    done = []
-    if commit_or_flash(lambda: done.append(services.sign_up(current_user, session, utcnow()))):
-        position = services.waitlist_position(done[0])
+    outcome = perform(services.sign_up, current_user, session, utcnow())
+    if outcome.ok:
+        position = services.waitlist_position(outcome.result)
         if position is None:
             flash(_("You have a place at this session."), "success")
         else:
@@ -47,8 +44,7 @@ def sign_up(session_id):
 def cancel_signup(session_id):
     session = services.get_session(session_id)
     slug = session.event.slug
-    if commit_or_flash(lambda: services.cancel_signup(current_user, session, utcnow())):
-        flash(_("Your sign-up was cancelled."), "success")
+    perform(services.cancel_signup, current_user, session, utcnow(), success=_("Your sign-up was cancelled."))
     return redirect(url_for("training.sessions", slug=slug))
 
 
@@ -59,8 +55,7 @@ def cancel_signup(session_id):
 def manage(event_id):
     event = services.get_event_for_organiser(current_user, event_id)
     return render_template("training/manage.html", event=event, now=utcnow(),
-                           sessions=services.organiser_sessions(current_user, event),
-                           audience_labels=services.AUDIENCE_LABELS)
+                           sessions=services.organiser_sessions(current_user, event))
 
 
 def _details(form: SessionForm) -> services.SessionDetails:
@@ -72,26 +67,7 @@ def _details(form: SessionForm) -> services.SessionDetails:
     )
 
 
-def _save(form: SessionForm, operation):
-    """Run ``operation`` on the form's details and commit; put a refusal next to the fields."""
-    try:
-        session = operation(_details(form))
-        db.session.commit()
-        return session
-    except (NotAllowed, NotFound):
-        db.session.rollback()
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        for name, message in getattr(error, "fields", {}).items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        flash(str(error), "error")
-        return None
-
-
-def _render_form(form, event, session):
-    status = 422 if form.is_submitted() else 200
+def _render_form(form, event, session, status: int):
     return render_template("training/form.html", form=form, event=event, training_session=session), status
 
 
@@ -104,11 +80,16 @@ def create():
         abort(404)
     event = services.get_event_for_organiser(current_user, event_id)
     form = SessionForm()
+    status = 200
     if form.validate_on_submit():
-        if _save(form, lambda details: services.create_session(current_user, event, details)) is not None:
-            flash(_("The training session was created."), "success")
+        outcome = perform(services.create_session, current_user, event, _details(form), utcnow(), form=form,
+                          success=_("The training session was created."))
+        if outcome.ok:
             return redirect(url_for("training.manage", event_id=event_id))
-    return _render_form(form, event, None)
+        status = outcome.status
+    elif form.is_submitted():
+        status = 422
+    return _render_form(form, event, None, status)
 
 
 @bp.route("/organiser/training/<int:session_id>/edit", methods=["GET", "POST"])
@@ -117,11 +98,16 @@ def edit(session_id):
     session = services.get_session_for_organiser(current_user, session_id)
     event = session.event
     form = SessionForm(obj=None if request.method == "POST" else session)
+    status = 200
     if form.validate_on_submit():
-        if _save(form, lambda details: services.update_session(current_user, session, details)) is not None:
-            flash(_("The training session was saved."), "success")
+        outcome = perform(services.update_session, current_user, session, _details(form), utcnow(), form=form,
+                          success=_("The training session was saved."))
+        if outcome.ok:
             return redirect(url_for("training.manage", event_id=event.id))
-    return _render_form(form, event, session)
+        status = outcome.status
+    elif form.is_submitted():
+        status = 422
+    return _render_form(form, event, session, status)
 
 
 @bp.post("/organiser/training/<int:session_id>/cancel")
@@ -129,8 +115,7 @@ def edit(session_id):
 def cancel(session_id):
     session = services.get_session_for_organiser(current_user, session_id)
     event_id = session.event_id
-    if commit_or_flash(lambda: services.cancel_session(current_user, session, utcnow())):
-        flash(_("The training session was cancelled."), "success")
+    perform(services.cancel_session, current_user, session, utcnow(), success=_("The training session was cancelled."))
     return redirect(url_for("training.manage", event_id=event_id))
 
 
@@ -142,12 +127,10 @@ def attendance(session_id):
         # Every person listed on the page comes back as "signup"; the ticked ones also as "attended".
         attended = set(request.form.getlist("attended", type=int))
         marks = {signup_id: signup_id in attended for signup_id in request.form.getlist("signup", type=int)}
-        if commit_or_flash(lambda: services.record_attendance(current_user, session, marks, utcnow())):
-            flash(_("Attendance was saved."), "success")
+        perform(services.record_attendance, current_user, session, marks, utcnow(), success=_("Attendance was saved."))
         return redirect(url_for("training.attendance", session_id=session_id))
     return render_template("training/attendance.html", training_session=session, event=session.event, now=utcnow(),
-                           signups=services.signups_for_attendance(current_user, session),
-                           status_labels=services.STATUS_LABELS)
+                           signups=services.signups_for_attendance(current_user, session))
 
 
 @bp.get("/organiser/events/<int:event_id>/training/attendance.xlsx")

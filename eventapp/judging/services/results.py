@@ -202,16 +202,11 @@ def select_top(actor, screening: Round, count: int, now: datetime) -> list[int]:
     rows = publication.result.rows
     cut = rows[min(count, len(rows)) - 1].rank
     chosen = {row.team_id for row in rows if row.rank <= cut}
-    changed = {True: [], False: []}
-    for team in db.session.scalars(select(Team).where(Team.event_id == screening.event_id).order_by(Team.id)):
-        wanted = team.id in chosen and team.status == APPROVED
-        if team.screening_selected != wanted:
-            team_services.set_screening_selected(actor, team, wanted)
-            changed[wanted].append(team.id)
-    for selected, team_ids in changed.items():
-        if team_ids:
-            signals.send_after_commit(signals.screening_selected, screening.event, actor=actor, now=now,
-                                      team_ids=team_ids, selected=selected)
+    teams = db.session.scalars(select(Team).where(Team.event_id == screening.event_id).order_by(Team.id)).all()
+    wanted = {team.id: team.id in chosen and team.status == APPROVED for team in teams}
+    for selected in (True, False):
+        team_services.set_screening_selected(actor, [team for team in teams if wanted[team.id] is selected],
+                                             selected, now)
     return sorted(chosen)
 
 
