@@ -3,39 +3,21 @@
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
 import os
-import re
 
 import pytest
 
-from eventapp import create_app
 from eventapp.core.extensions import db, limiter
 from eventapp.events.places import sync_places
 
 from . import factories
+from .helpers import client_of, make_app, signed_in
 
 REFERENCE_TABLES = {"provinces", "counties"}
-TEST_PASSWORD = factories.TEST_PASSWORD
-
-
-def test_database_url(tmp_path_factory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-
-
-def make_app(database_url: str, **overrides):
-    return create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "localhost",
-        "JOBS_BACKEND": "inline",
-        **overrides,
-    })
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    return test_database_url(tmp_path_factory)
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 @pytest.fixture(scope="session")
@@ -120,23 +102,10 @@ def judge(make):
     return make.user(name="Judge", email="judge@example.com", roles=["judge"])
 
 
-def sign_in(client, user_or_email, password=TEST_PASSWORD):
-    email = getattr(user_or_email, "email", user_or_email)
-    return client.post("/signin", data={"email": email, "password": password})
-
-
 @pytest.fixture
 def login(client):
-    def _login(user):
-        response = sign_in(client, user)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
-    return _login
-
-
-def page_text(response) -> str:
-    """The visible text of a page, without tags, for assertions on what a user reads."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+    """``login(user)``: the test's client, signed in as ``user``."""
+    return lambda user: signed_in(client, user)
 
 
 @pytest.fixture
@@ -174,10 +143,5 @@ def upload_dir(app, tmp_path, monkeypatch):
 
 @pytest.fixture
 def client_for(app):
-    """A new test client signed in as ``user``: for tests where several people act at once."""
-    def _client_for(user):
-        client = app.test_client()
-        response = sign_in(client, user)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
-    return _client_for
+    """``client_for(user)``: a new test client signed in as ``user``, for tests where several people act at once."""
+    return lambda user: client_of(app, user)

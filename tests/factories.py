@@ -1,5 +1,5 @@
 """Test data. Rows are committed in their own app context so that test-client requests see them."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import factory
 from sqlalchemy import select
@@ -8,12 +8,17 @@ from eventapp.auth.models import RoleGrant, User
 from eventapp.auth.passwords import hash_password
 from eventapp.core.database import utcnow
 from eventapp.core.extensions import db
+from eventapp.core.i18n import to_tehran
 from eventapp.core.text import persian_digits
 from eventapp.events.models import Event, Phase
 from eventapp.judging import services as judging
 from eventapp.judging.models import Assignment, Round
+from eventapp.pipeline import services as pipeline
+from eventapp.teams import services as teams
+from eventapp.teams.models import MAP_SECTIONS, SUBMITTED, Indicator, MapAction, ProgressMap, Team
 
-TEST_PASSWORD = "correct horse battery"
+from .helpers import TEST_PASSWORD, first_county, get
+
 _TEST_HASH = hash_password(TEST_PASSWORD)  # hashed once: Argon2 is slow on purpose
 
 
@@ -106,23 +111,94 @@ def team_in(app, event_id: int, leader_user=None, status="approved", members=(),
         return team.id
 
 
+# --- progress maps and pipeline projects -----------------------------------------------------------
+
+
+def today() -> date:
+    """Today in Tehran."""
+    return to_tehran(utcnow()).date()
+
+
+def complete_draft(place, **overrides) -> teams.MapDraft:
+    """A map draft with every field filled in, in ``place`` (as helpers.places gives it)."""
+    values = {
+        "title": "نقشه پیشرفت روستای نمونه", "province_id": place.province, "county_id": place.county, "district": "دهستان",
+        "sections": {section: f"<p>متن {section}</p>" for section in MAP_SECTIONS},
+        "indicators": [teams.IndicatorRow(name="اشتغال جوانان", unit="نفر", baseline=10, target=40)],
+        "actions": [teams.ActionRow(what="کارگاه آموزش", responsible="گروه")],
+    }
+    return teams.MapDraft(**{**values, **overrides})
+
+
+def default_indicators():
+    return [("آبدهی قنات", "لیتر بر ثانیه", 40.0, 100.0, date(today().year + 2, 3, 20)),
+            ("روزهای همراه با گرد و غبار", "روز در سال", 60.0, 20.0, None)]
+
+
+def default_actions():
+    return [("لایروبی و کول‌گذاری قنات", today() + timedelta(days=10), today() + timedelta(days=90)),
+            ("لوله‌کشی جوی اصلی", today() + timedelta(days=60), today() + timedelta(days=240))]
+
+
+def team_with_map(app, event_id, leader=None, name=None, status=SUBMITTED, province=None, members=(),
+                  indicators=None, actions=None, title=None) -> int:
+    """A committed approved team with a progress map (``status`` submitted or draft; None: no map)."""
+    name = name or f"گروه {utcnow().timestamp()}"
+    team_id = team_in(app, event_id, leader, members=members, name=name)
+    if status is None:
+        return team_id
+    with app.app_context():
+        team = get(Team, team_id)
+        county_id = team.county_id
+        if province is not None:
+            county_id = first_county(province).id
+        progress_map = ProgressMap(
+            team_id=team_id, title=title or f"نقشه پیشرفت {name}", province_id=province or team.province_id,
+            county_id=county_id, district="روستای نمونه", goals="<p>آب برای همه</p>", status=status,
+            submitted_at=utcnow() if status == SUBMITTED else None)
+        progress_map.indicators = [
+            Indicator(position=i, name=n, unit=unit, baseline=baseline, target=target, target_date=target_date)
+            for i, (n, unit, baseline, target, target_date) in enumerate(
+                default_indicators() if indicators is None else indicators)]
+        progress_map.actions = [
+            MapAction(position=i, what=what, starts_on=starts_on, ends_on=ends_on)
+            for i, (what, starts_on, ends_on) in enumerate(default_actions() if actions is None else actions)]
+        db.session.add(progress_map)
+        db.session.commit()
+    return team_id
+
+
+def project_for(app, organiser, team_id, now=None, award="") -> int:
+    """The team's pipeline project, created by ``organiser``."""
+    with app.app_context():
+        project = pipeline.create_project(get(User, organiser.id), get(Team, team_id), now or utcnow(), award)
+        db.session.commit()
+        return project.id
+
+
 # --- judged rounds with published results (certificates need them) ---------------------------------
 
 
-def final_round(app, organiser, event_id, team_ids, judge_ids, judges_per_entry=1) -> int:
-    """A final round of the event with the default rubric, its entries and judges, assigned."""
+def assigned_round(app, organiser, event_id, team_ids, judge_ids, kind="final", judges_per_entry=1) -> int:
+    """A round of the event (open since yesterday) with the default rubric, its entries and judges, every
+    entry assigned automatically."""
     now = utcnow()
     with app.app_context():
         actor, event = db.session.get(User, organiser.id), db.session.get(Event, event_id)
         rubric = judging.save_rubric(actor, event, "شاخص‌ها", "Rubric", judging.default_criteria())
         round_ = judging.save_round(actor, event, judging.RoundDetails(
-            kind="final", rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
+            kind=kind, rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
             judges_per_entry=judges_per_entry))
         judging.add_entries(actor, round_, team_ids)
         judging.add_judges(actor, round_, judge_ids)
-        judging.assign_automatically(actor, round_, now)
+        assert not judging.assign_automatically(actor, round_, now).uncovered
         db.session.commit()
         return round_.id
+
+
+def final_round(app, organiser, event_id, team_ids, judge_ids, judges_per_entry=1) -> int:
+    """A final round of the event with the default rubric, its entries and judges, assigned."""
+    return assigned_round(app, organiser, event_id, team_ids, judge_ids, "final", judges_per_entry)
 
 
 def submit_scores(app, round_id, team_ids, score_of=lambda index: 9 - index % 9, keep_open=()):

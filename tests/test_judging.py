@@ -16,11 +16,7 @@ from eventapp.judging.models import Assignment, Conflict, Round
 from eventapp.teams.models import Team
 
 from . import factories
-from .conftest import page_text
-
-
-def get(model, row_id):
-    return db.session.get(model, row_id)
+from .helpers import get, page_text
 
 
 @pytest.fixture
