@@ -1,7 +1,11 @@
 """The factories build the rows the other tests rely on."""
+import pytest
+
 from eventapp.core.database import utcnow
 
 from .factories import ProgressMapFactory, RoundFactory, TeamFactory
+
+pytestmark = pytest.mark.rolled_back  # services only: no test client, no other thread
 
 
 def test_a_team_is_approved_with_its_leader_first_then_its_members(make, ctx):

@@ -33,6 +33,8 @@ from . import factories
 from .factories import project_for, team_with_map, today
 from .helpers import get
 
+pytestmark = pytest.mark.rolled_back  # services only: no test client, no other thread
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(32)
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -350,6 +352,7 @@ def test_people_outside_the_team_cannot_post_or_see_the_project(app, site):
         assert count(Note) == count(Reading) == 0
 
 
+@pytest.mark.rolled_back(False)  # a project made in its own context outlives this session's rollback
 def test_readings_are_checked_and_only_verified_ones_count(app, site):
     now = utcnow()
     with app.app_context():
