@@ -1,41 +1,28 @@
-"""Fixtures: one app and schema per test session, every table but the places emptied after each test.
+"""Fixtures: one app and schema per test session; after each test every table but the places is emptied,
+or what it wrote rolled back (the tests marked ``rolled_back``).
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
 import os
-import re
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 
-from eventapp import create_app
 from eventapp.core.extensions import db, limiter
 from eventapp.events.places import sync_places
 
 from . import factories
+from .helpers import client_of, make_app, signed_in
 
 REFERENCE_TABLES = {"provinces", "counties"}
-TEST_PASSWORD = factories.TEST_PASSWORD
-
-
-def test_database_url(tmp_path_factory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-
-
-def make_app(database_url: str, **overrides):
-    return create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "localhost",
-        "JOBS_BACKEND": "inline",
-        **overrides,
-    })
+# What serves requests (the test client, the live server): a test that uses it is not rolled back.
+NOT_ROLLED_BACK_WITH = {"client", "login", "client_for", "live_server"}
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    return test_database_url(tmp_path_factory)
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 @pytest.fixture(scope="session")
@@ -51,19 +38,78 @@ def app(database_url):
         db.engine.dispose()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "rolled_back(on=True): the test's writes are rolled back after it instead of "
+                                       "every table emptied (see rolled_back_transaction); rolled_back(False) opts out")
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(request):
-    yield
+def _leave_the_database_as_found(request):
+    """Each test leaves the database as it found it (but the places): what it wrote is rolled back if it is
+    marked ``rolled_back``, else every table is emptied after it."""
     if "app" not in request.fixturenames:
+        yield
         return
     app = request.getfixturevalue("app")
-    with app.app_context():
-        db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
-                db.session.execute(table.delete())
-        db.session.commit()
+    marker = request.node.get_closest_marker("rolled_back")
+    if marker is not None and marker.args != (False,):
+        if NOT_ROLLED_BACK_WITH & set(request.fixturenames):
+            pytest.fail(f"a test marked rolled_back cannot use {sorted(NOT_ROLLED_BACK_WITH & set(request.fixturenames))}")
+        with rolled_back_transaction(app):
+            yield
+    else:
+        yield
+        with app.app_context():
+            db.session.rollback()
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in REFERENCE_TABLES:
+                    db.session.execute(table.delete())
+            db.session.commit()
     limiter.reset()
+
+
+@contextmanager
+def rolled_back_transaction(app):
+    """Everything written inside, commits included, is rolled back at the end: faster than emptying every
+    table. A module asks for it with ``pytestmark = pytest.mark.rolled_back``, a test with the decorator.
+
+    SQLAlchemy's "joining a session into an external transaction": every session of the app (one per app
+    context) is bound to one connection inside an outer transaction and turns its commits into savepoints
+    (``join_transaction_mode="create_savepoint"``); what a commit runs after it (signals) still runs.
+
+    Only for tests that stay in this thread with the app's own sessions: not with the test client, a live
+    server, other threads or processes, or sessions of their own. Nor where a session rolls back after
+    another app context committed while it was in a transaction: that commit was a savepoint inside the
+    first session's, so it is rolled back too (such a test is marked ``rolled_back(False)``).
+    """
+    with app.app_context():
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _emit_begin_ourselves(connection)
+        outer = connection.begin()
+        engines[None] = connection
+        sessions = db.session.session_factory
+        sessions.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        sessions.configure(join_transaction_mode="conditional_savepoint")  # SQLAlchemy's default
+        engines[None] = engine
+        outer.rollback()
+        if sqlite:
+            connection.invalidate()  # the driver connection changed by _emit_begin_ourselves goes, not to the pool
+        connection.close()
+
+
+def _emit_begin_ourselves(connection) -> None:
+    """pysqlite (before Python 3.12's ``autocommit``) begins no transaction before a SAVEPOINT, so a released
+    savepoint would stay: SQLAlchemy's recipe for the SQLite driver ("Enabling Non-Legacy SQLite Transactional
+    Modes") turns the driver's own BEGIN off and emits BEGIN when the connection begins."""
+    connection.connection.driver_connection.isolation_level = None
+    event.listen(connection, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
 
 
 @pytest.fixture
@@ -120,23 +166,10 @@ def judge(make):
     return make.user(name="Judge", email="judge@example.com", roles=["judge"])
 
 
-def sign_in(client, user_or_email, password=TEST_PASSWORD):
-    email = getattr(user_or_email, "email", user_or_email)
-    return client.post("/signin", data={"email": email, "password": password})
-
-
 @pytest.fixture
 def login(client):
-    def _login(user):
-        response = sign_in(client, user)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
-    return _login
-
-
-def page_text(response) -> str:
-    """The visible text of a page, without tags, for assertions on what a user reads."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+    """``login(user)``: the test's client, signed in as ``user``."""
+    return lambda user: signed_in(client, user)
 
 
 @pytest.fixture
@@ -174,10 +207,5 @@ def upload_dir(app, tmp_path, monkeypatch):
 
 @pytest.fixture
 def client_for(app):
-    """A new test client signed in as ``user``: for tests where several people act at once."""
-    def _client_for(user):
-        client = app.test_client()
-        response = sign_in(client, user)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
-    return _client_for
+    """``client_for(user)``: a new test client signed in as ``user``, for tests where several people act at once."""
+    return lambda user: client_of(app, user)

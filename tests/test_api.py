@@ -25,7 +25,7 @@ from eventapp.pipeline.models import Project, Reading
 from eventapp.teams.models import SUBMITTED, Indicator, MapAction, ProgressMap, Team, TeamMember
 
 from . import factories
-from .conftest import make_app, page_text
+from .helpers import make_app, page_text
 
 MEMBER_MOBILE, MEMBER_NATIONAL_ID, LEADER_EMAIL = "09351234567", "0012345678", "leader.private@example.com"
 LEADER_MOBILE = "09127654321"

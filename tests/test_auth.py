@@ -11,7 +11,7 @@ from eventapp.core.database import utcnow
 from eventapp.core.errors import Invalid, NotAllowed, TooManyAttempts
 from eventapp.core.extensions import db
 
-from .conftest import TEST_PASSWORD, page_text, sign_in
+from .helpers import TEST_PASSWORD, page_text, sign_in
 
 SIGNUP = {
     "name": "زهرا  علي‌پور",

@@ -40,15 +40,11 @@ from eventapp.judging.models import Assignment, Round
 from eventapp.training.models import TrainingSession, TrainingSignup
 
 from . import factories
-from .conftest import page_text
+from .helpers import count, get, page_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ZWNJ = "\u200c"
 SERIAL = re.compile(r"^DP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
-
-
-def get(model, row_id):
-    return db.session.get(model, row_id)
 
 
 def plain(text: str) -> str:
@@ -107,8 +103,7 @@ def set_language(app, world, language):
 
 
 def count_certificates(app, **where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Certificate).filter_by(**where))
+    return count(app, Certificate, **where)
 
 
 # --- what a group certificate says ---------------------------------------------------------------------

@@ -37,15 +37,12 @@ from eventapp.teams.models import (
 from eventapp.teams.richtext import clean_html, plain_text
 from eventapp.training.models import TrainingSession, TrainingSignup
 
+from .helpers import count
+
 DEMO_TABLES = (User, Event, Team, TeamMember, TeamStatusChange, Invitation, ProgressMap, Indicator, MapAction,
                MapRevision, TrainingSession, TrainingSignup, AuditEntry, JudgeProfile, Rubric, Round, RoundEntry,
                RoundJudge, ConflictOfInterest, Assignment, Score, Publication, Stage, Project, Partner, StageMove,
                Milestone, Note, ProjectIndicator, Reading)
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_create_user_asks_for_the_password_when_not_given(app):

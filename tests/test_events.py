@@ -15,7 +15,7 @@ from eventapp.core.extensions import db
 from eventapp.events import services
 from eventapp.events.models import Event, Phase, Province
 
-from .conftest import page_text
+from .helpers import audit_entries, count, page_text
 
 SECOND = timedelta(seconds=1)
 UTC = UTC
@@ -94,16 +94,6 @@ def organiser_client(client, login, organiser):
 def english(client):
     client.set_cookie("lang", "en")
     return client
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def audit_entries(app, action):
-    with app.app_context():
-        return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
 
 
 BIDI_ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))

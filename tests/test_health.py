@@ -1,5 +1,5 @@
 """The load balancer's health check."""
-from .conftest import make_app
+from .helpers import make_app
 
 
 def test_health_is_ok_when_the_database_answers(client):

@@ -20,11 +20,7 @@ from eventapp.judging.scoring import METHODS
 from eventapp.teams.models import Team
 
 from . import factories
-from .conftest import page_text
-
-
-def get(model, row_id):
-    return db.session.get(model, row_id)
+from .helpers import get, page_text
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 no score lost, none duplicated, no error page."""
 import os
 import threading
-from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -11,15 +10,13 @@ from sqlalchemy import func, select
 from eventapp.audit.models import AuditEntry
 from eventapp.auth import passwords
 from eventapp.auth.models import User
-from eventapp.core.database import utcnow
 from eventapp.core.extensions import db
 from eventapp.core.text import persian_digits
-from eventapp.events.models import Event
 from eventapp.judging import services
-from eventapp.judging.models import Assignment, Score
+from eventapp.judging.models import Assignment, Round, Score
 
 from . import factories
-from .conftest import TEST_PASSWORD, make_app, sign_in
+from .helpers import TEST_PASSWORD, get, make_app, sign_in
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -50,29 +47,18 @@ def cheap_passwords(monkeypatch):
 def crowd(app, make, organiser, cheap_passwords):
     """An event in judging, 20 approved teams, 50 judges and a round of 5 judges per entry."""
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-    now = utcnow()
     event = make.event(slug="crowded-judging", open_kind="judging")
     judges = [make.user(name=f"داور {i}", email=f"crowd-judge{i}@example.com", roles=["judge"],
                         password_hash=cheap_passwords) for i in range(JUDGES)]
     leaders = [make.user(email=f"crowd-leader{i}@example.com") for i in range(TEAMS)]
     team_ids = [factories.team_in(app, event.id, leader, name=f"گروه {i}") for i, leader in enumerate(leaders)]
+    round_id = factories.assigned_round(app, organiser, event.id, team_ids, [judge.id for judge in judges],
+                                        "screening", judges_per_entry=PER_ENTRY)
     with app.app_context():
-        actor = db.session.get(User, organiser.id)
-        rubric = services.save_rubric(actor, db.session.get(Event, event.id), "شاخص‌ها", "Rubric",
-                                      services.default_criteria(), now)
-        round_ = services.save_round(actor, db.session.get(Event, event.id), services.RoundDetails(
-            kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1),
-            ends_at=now + timedelta(days=5), judges_per_entry=PER_ENTRY), now)
-        services.add_entries(actor, round_, team_ids, now)
-        services.add_judges(actor, round_, [judge.id for judge in judges], now)
-        result = services.assign_automatically(actor, round_, now)
-        db.session.commit()
-        assert not result.uncovered
-        criteria = [criterion.id for criterion in round_.rubric.criteria]
-        work = {judge.id: [a.id for a in services.assignments_of(db.session.get(User, judge.id))]
-                for judge in judges}
+        criteria = [criterion.id for criterion in get(Round, round_id).rubric.criteria]
+        work = {judge.id: [a.id for a in services.assignments_of(get(User, judge.id))] for judge in judges}
         assert sorted({len(ids) for ids in work.values()}) == [TEAMS * PER_ENTRY // JUDGES]
-        return type("Crowd", (), {"judges": judges, "round_id": round_.id, "criteria": criteria, "work": work})
+        return type("Crowd", (), {"judges": judges, "round_id": round_id, "criteria": criteria, "work": work})
 
 
 @pytest.fixture

@@ -18,13 +18,13 @@ from eventapp.auth.models import User
 from eventapp.core.database import utcnow
 from eventapp.core.errors import Conflict, DeadlinePassed, Invalid
 from eventapp.core.extensions import db
-from eventapp.events.models import County
 from eventapp.teams import richtext, services
 from eventapp.teams.models import MapRevision, ProgressMap, Team
 from eventapp.teams.services.maps import STALE_DRAFT
 
 from . import factories
-from .conftest import page_text
+from .factories import complete_draft
+from .helpers import get, places, visible
 
 SECOND = timedelta(seconds=1)
 SECTIONS = ("knowledge", "capacities", "goals", "people_role", "sustainability")
@@ -37,22 +37,6 @@ LOCKED = "The map was submitted and is locked. Ask the organisers to reopen it."
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-def get(model, id_):
-    return db.session.get(model, id_)
-
-
-def visible(response) -> str:
-    return html.unescape(page_text(response))
-
-
-def places(app) -> SimpleNamespace:
-    with app.app_context():
-        county = db.session.scalars(select(County).order_by(County.id)).first()
-        other = db.session.scalars(
-            select(County).where(County.province_id != county.province_id).order_by(County.id)).first()
-        return SimpleNamespace(province=county.province_id, county=county.id, other_county=other.id)
-
 
 @pytest.fixture
 def crew(app, make):
@@ -67,16 +51,6 @@ def make_crew(app, make, open_kind, status="approved", members=2, name="گروه
     team_id = factories.team_in(app, event.id, leader, members=others, status=status, name=name)
     return SimpleNamespace(leader=leader, members=others, member=others[0] if others else None, event=event,
                            team_id=team_id, place=places(app))
-
-
-def complete_draft(place, **overrides) -> services.MapDraft:
-    values = {
-        "title": "نقشه پیشرفت روستای نمونه", "province_id": place.province, "county_id": place.county, "district": "دهستان",
-        "sections": {section: f"<p>متن {section}</p>" for section in SECTIONS},
-        "indicators": [services.IndicatorRow(name="اشتغال جوانان", unit="نفر", baseline=10, target=40)],
-        "actions": [services.ActionRow(what="کارگاه آموزش", responsible="گروه")],
-    }
-    return services.MapDraft(**{**values, **overrides})
 
 
 def save(app, crew, draft=None, user=None) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect, make_url, select, text
 from eventapp.core.extensions import db
 from eventapp.events.models import County, Province
 
-from .conftest import make_app
+from .helpers import make_app
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from eventapp.pipeline import observatory, services
 from eventapp.pipeline.models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue
 from eventapp.teams.models import DRAFT, REJECTED, SUBMITTED, ProgressMap, Team
 
-from .conftest import page_text
+from .helpers import page_text
 
 TEHRAN, YAZD, FARS, ISFAHAN = 23, 21, 7, 10  # province codes
 

@@ -1,6 +1,6 @@
 """The collaboration pipeline: winners taken in, stages, owners, milestones, notes, readings, attention and
 the weekly digest (rules through services, with the acting user and the moment; the digest command)."""
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -13,8 +13,7 @@ from eventapp.core import storage
 from eventapp.core.database import utcnow
 from eventapp.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from eventapp.core.extensions import db
-from eventapp.core.i18n import to_tehran
-from eventapp.events.models import County, Event, Province
+from eventapp.events.models import Province
 from eventapp.judging import services as judging
 from eventapp.judging.models import Round
 from eventapp.pipeline import services
@@ -29,69 +28,19 @@ from eventapp.pipeline.models import (
     Stage,
     StageMove,
 )
-from eventapp.teams.models import DRAFT, SUBMITTED, Indicator, MapAction, ProgressMap, Team
+from eventapp.teams.models import DRAFT, SUBMITTED, ProgressMap, Team
 
 from . import factories
+from .factories import project_for, team_with_map, today
+from .helpers import get
+
+pytestmark = pytest.mark.rolled_back  # services only: no test client, no other thread
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(32)
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def get(model, row_id):
-    return db.session.get(model, row_id)
-
-
-def today() -> date:
-    return to_tehran(utcnow()).date()
-
-
 # --- building teams, maps and projects --------------------------------------------------------------------
-
-
-def default_indicators():
-    return [("آبدهی قنات", "لیتر بر ثانیه", 40.0, 100.0, date(today().year + 2, 3, 20)),
-            ("روزهای همراه با گرد و غبار", "روز در سال", 60.0, 20.0, None)]
-
-
-def default_actions():
-    return [("لایروبی و کول‌گذاری قنات", today() + timedelta(days=10), today() + timedelta(days=90)),
-            ("لوله‌کشی جوی اصلی", today() + timedelta(days=60), today() + timedelta(days=240))]
-
-
-def team_with_map(app, event_id, leader=None, name=None, status=SUBMITTED, province=None, members=(),
-                  indicators=None, actions=None, title=None) -> int:
-    """A committed approved team with a progress map (``status`` submitted or draft; None: no map)."""
-    name = name or f"گروه {utcnow().timestamp()}"
-    team_id = factories.team_in(app, event_id, leader, members=members, name=name)
-    if status is None:
-        return team_id
-    with app.app_context():
-        team = get(Team, team_id)
-        county_id = team.county_id
-        if province is not None:
-            county_id = db.session.scalar(select(County.id).where(County.province_id == province)
-                                          .order_by(County.id))
-        progress_map = ProgressMap(
-            team_id=team_id, title=title or f"نقشه پیشرفت {name}", province_id=province or team.province_id,
-            county_id=county_id, district="روستای نمونه", goals="<p>آب برای همه</p>", status=status,
-            submitted_at=utcnow() if status == SUBMITTED else None)
-        progress_map.indicators = [
-            Indicator(position=i, name=n, unit=unit, baseline=baseline, target=target, target_date=target_date)
-            for i, (n, unit, baseline, target, target_date) in enumerate(
-                default_indicators() if indicators is None else indicators)]
-        progress_map.actions = [
-            MapAction(position=i, what=what, starts_on=starts_on, ends_on=ends_on)
-            for i, (what, starts_on, ends_on) in enumerate(default_actions() if actions is None else actions)]
-        db.session.add(progress_map)
-        db.session.commit()
-    return team_id
-
-
-def project_for(app, organiser, team_id, now=None, award="") -> int:
-    with app.app_context():
-        project = services.create_project(get(User, organiser.id), get(Team, team_id), now or utcnow(), award)
-        db.session.commit()
-        return project.id
 
 
 def stage_id(key) -> int:
@@ -130,21 +79,7 @@ def site(app, make, organiser, member, judge):
 
 def judged_round(app, organiser, event_id, team_ids, judge, kind):
     """A round of ``kind``, every entry scored by ``judge`` (the first team best), not yet published."""
-    if kind == "final":
-        round_id = factories.final_round(app, organiser, event_id, team_ids, [judge.id])
-    else:
-        now = utcnow()
-        with app.app_context():
-            actor, event = get(User, organiser.id), get(Event, event_id)
-            rubric = judging.save_rubric(actor, event, "غربال", "Screening", judging.default_criteria(), now)
-            round_ = judging.save_round(actor, event, judging.RoundDetails(
-                kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1),
-                ends_at=now + timedelta(days=5), judges_per_entry=1), now)
-            judging.add_entries(actor, round_, team_ids, now)
-            judging.add_judges(actor, round_, [judge.id], now)
-            judging.assign_automatically(actor, round_, now)
-            db.session.commit()
-            round_id = round_.id
+    round_id = factories.assigned_round(app, organiser, event_id, team_ids, [judge.id], kind)
     factories.submit_scores(app, round_id, team_ids)
     return round_id
 
@@ -449,6 +384,7 @@ def test_people_outside_the_team_cannot_post_or_see_the_project(app, site):
         assert count(Note) == count(Reading) == 0
 
 
+@pytest.mark.rolled_back(False)  # a project made in its own context outlives this session's rollback
 def test_readings_are_checked_and_only_verified_ones_count(app, site):
     now = utcnow()
     with app.app_context():

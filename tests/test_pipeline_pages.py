@@ -19,14 +19,10 @@ from eventapp.pipeline import services
 from eventapp.pipeline.models import Milestone, Note, Project, Reading, Stage, StageMove
 from eventapp.teams.models import SUBMITTED, Indicator, MapAction, ProgressMap, Team
 
-from .conftest import page_text
 from .factories import team_in
+from .helpers import visible
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def visible(response) -> str:
-    return html.unescape(page_text(response))
 
 
 def submitted_team(app, event_id, leader, title, county_index=0, **fields):

@@ -6,7 +6,7 @@ import pytest
 from eventapp import create_app
 from eventapp.config import ConfigurationError
 
-from .conftest import make_app, page_text, sign_in
+from .helpers import make_app, page_text, sign_in
 
 
 @pytest.fixture

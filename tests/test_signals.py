@@ -4,6 +4,8 @@ import pytest
 from eventapp import signals
 from eventapp.core.extensions import db
 
+pytestmark = pytest.mark.rolled_back  # services only: no test client, no other thread
+
 
 @pytest.fixture
 def received():

@@ -23,23 +23,13 @@ from eventapp.teams import services
 from eventapp.teams.models import Invitation, ProgressMap, Team, TeamMember, TeamStatusChange
 
 from . import factories
-from .conftest import page_text, sign_in
+from .helpers import get, page_text, places, sign_in
 
 SECOND = timedelta(seconds=1)
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-def places(app) -> SimpleNamespace:
-    """The county the factories use, its province, and a county of another province."""
-    with app.app_context():
-        county = db.session.scalars(select(County).order_by(County.id)).first()
-        other = db.session.scalars(
-            select(County).where(County.province_id != county.province_id).order_by(County.id)).first()
-        return SimpleNamespace(province=county.province_id, county=county.id,
-                               other_province=other.province_id, other_county=other.id)
-
 
 def team_form(app, **overrides) -> dict:
     place = places(app)
@@ -56,10 +46,6 @@ def details(app, **overrides) -> services.TeamDetails:
                   "province_id": place.province, "county_id": place.county, "contact_email": "team@example.com",
                   "contact_phone": "09121234567"}
     return services.TeamDetails(**{**values, **overrides})
-
-
-def get(model, id_):
-    return db.session.get(model, id_)
 
 
 def team_row(app, team_id) -> SimpleNamespace:
@@ -801,16 +787,6 @@ BLANK_ROWS = {f"indicators-0-{name}": "" for name in ("name", "unit", "baseline"
 TEAM_A, TEAM_B = "گروه آلفا", "گروه بتا"
 
 
-def _complete_draft(place) -> services.MapDraft:
-    return services.MapDraft(
-        title="نقشه پیشرفت روستا", province_id=place.province, county_id=place.county, district="روستای نمونه",
-        sections={name: f"<p>{name} متن</p>" for name in ("knowledge", "capacities", "goals", "people_role",
-                                                           "sustainability")},
-        indicators=[services.IndicatorRow(name="اشتغال", unit="نفر", baseline=10, target=40)],
-        actions=[services.ActionRow(what="کارگاه آموزشی", responsible="گروه")],
-    )
-
-
 def build_world(app, make, organiser, judge, submitted=False) -> SimpleNamespace:
     """Teams A and B of one event in its submission phase, each with a leader, a member with an account,
     a member without one, an open invitation, and a map draft with a PDF attached."""
@@ -835,7 +811,7 @@ def build_world(app, make, organiser, judge, submitted=False) -> SimpleNamespace
                                                         "09130000001" if key == "a" else "09130000002", "", now)
             invitation = services.invite_member(actor, team, guest, now,
                                                 lambda token: tokens.append(token) or f"/invitations/{token}")
-            services.save_draft(actor, team, _complete_draft(world.place), None, now)
+            services.save_draft(actor, team, factories.complete_draft(world.place), None, now)
             attachment = services.add_attachment(actor, team, f"{key}.pdf", pdf, now)
             db.session.flush()
             setattr(world, key, SimpleNamespace(

@@ -14,7 +14,7 @@ from eventapp.core.extensions import db
 from eventapp.core.i18n import format_input_datetime, parse_input_datetime
 from eventapp.core.text import normalize_mobile, normalize_text, persian_sort_key
 
-from .conftest import page_text, sign_in
+from .helpers import page_text, sign_in
 
 ZWNJ = "\u200c"
 TATWEEL = "\u0640"

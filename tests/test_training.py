@@ -10,7 +10,6 @@ from flask import render_template
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.core.database import utcnow
 from eventapp.core.errors import Conflict, DeadlinePassed, NotAllowed
@@ -20,7 +19,7 @@ from eventapp.training import services
 from eventapp.training.models import CONFIRMED, WAITLISTED, TrainingSession, TrainingSignup
 
 from . import factories
-from .conftest import page_text, sign_in
+from .helpers import audit_entries, client_of, page_text
 
 UTC = UTC
 HOUR = timedelta(hours=1)
@@ -58,20 +57,6 @@ def statuses(app, session_id) -> dict[int, str]:
     with app.app_context():
         return dict(db.session.execute(
             select(TrainingSignup.user_id, TrainingSignup.status).where(TrainingSignup.session_id == session_id)).all())
-
-
-def client_of(app, user, language=None):
-    """A browser of its own, signed in as ``user``."""
-    client = app.test_client()
-    if language:
-        client.set_cookie("lang", language)
-    assert sign_in(client, user).status_code == 302
-    return client
-
-
-def audit_entries(app, action):
-    with app.app_context():
-        return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
 
 
 @pytest.fixture

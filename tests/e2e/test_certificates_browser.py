@@ -11,8 +11,7 @@ from eventapp.core.extensions import db
 from eventapp.teams.models import Team, TeamMember
 
 from .. import factories
-from ..conftest import TEST_PASSWORD
-from .conftest import sign_in
+from ..helpers import sign_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +31,7 @@ def test_an_organiser_issues_certificates_in_bulk_and_a_team_checks_its_own(app,
         db.session.commit()
 
     page = new_page()
-    sign_in(page, live_server, organiser.email, TEST_PASSWORD)
+    sign_in_page(page, live_server, organiser.email)
     page.goto(f"{live_server}/organiser/events/{event.id}/certificates")
     with page.expect_navigation():
         page.locator("form[action$='/group/issue'] button").click()
@@ -44,7 +43,7 @@ def test_an_organiser_issues_certificates_in_bulk_and_a_team_checks_its_own(app,
     expect(page.locator("[data-field=failed]")).to_have_text("۰")
 
     team_page = new_page()
-    sign_in(team_page, live_server, leader.email, TEST_PASSWORD)
+    sign_in_page(team_page, live_server, leader.email)
     team_page.goto(f"{live_server}/teams/{team_ids[0]}")
     with team_page.expect_download() as download:
         team_page.locator("#certificates a.button").first.click()

@@ -1,6 +1,5 @@
 """In Chromium on a phone, in Persian: a judge declares a conflict on one entry, scores another,
 saves a draft, comes back, submits."""
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -10,15 +9,13 @@ from eventapp.auth.models import User
 from eventapp.core.database import utcnow
 from eventapp.core.extensions import db
 from eventapp.core.text import normalize_text, persian_digits
-from eventapp.events.models import Event
 from eventapp.judging import services
-from eventapp.judging.models import Assignment, ConflictOfInterest
+from eventapp.judging.models import Assignment, ConflictOfInterest, Round
 from eventapp.teams import services as team_services
 from eventapp.teams.models import Team
 
 from .. import factories
-from ..conftest import TEST_PASSWORD
-from .conftest import sign_in
+from ..helpers import get, sign_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -30,10 +27,6 @@ VALUES = [7.0, 8.0, 6.5, 9.0, 5.0, 10.0]
 TOTAL = (20 * 7 + 20 * 8 + 20 * 6.5 + 15 * 9 + 15 * 5 + 10 * 10) / 10  # of 100: 74.0
 
 REASON = "عضو هیئت‌مدیره این گروه جهادی هستم."
-
-
-def get(model, row_id):
-    return db.session.get(model, row_id)
 
 
 @pytest.fixture
@@ -52,21 +45,13 @@ def judging_round(app, make, organiser):
                 title="احیای قنات روستا", sections={"knowledge": "<p>قنات‌ها خشک شده‌اند.</p>",
                                                     "goals": "<p>آبدهی قنات به ۳۰ لیتر بر ثانیه برسد.</p>"}),
                 None, now)
-        actor = get(User, organiser.id)
-        rubric = services.save_rubric(actor, get(Event, event.id), "شاخص‌های داوری نقشه پیشرفت",
-                                      "Progress map rubric", services.default_criteria(), now)
-        round_ = services.save_round(actor, get(Event, event.id), services.RoundDetails(
-            kind="screening", rubric_id=rubric.id, starts_at=now - timedelta(days=1),
-            ends_at=now + timedelta(days=5), judges_per_entry=1), now)
-        services.add_entries(actor, round_, team_ids, now)
-        services.add_judges(actor, round_, [judge.id, other.id], now)
-        result = services.assign_automatically(actor, round_, now)
         db.session.commit()
-        assert not result.uncovered
+    round_id = factories.assigned_round(app, organiser, event.id, team_ids, [judge.id, other.id], "screening")
+    with app.app_context():
         loads = {user_id: len(services.assignments_of(get(User, user_id))) for user_id in (judge.id, other.id)}
         assert loads == {judge.id: 3, other.id: 3}
-        criteria = [criterion.id for criterion in round_.rubric.criteria]
-        return type("JudgingRound", (), {"judge": judge, "other": other, "round_id": round_.id,
+        criteria = [criterion.id for criterion in get(Round, round_id).rubric.criteria]
+        return type("JudgingRound", (), {"judge": judge, "other": other, "round_id": round_id,
                                           "criteria": criteria, "team_ids": team_ids})
 
 
@@ -87,7 +72,7 @@ def test_declare_a_conflict_then_score_save_a_draft_come_back_and_submit(app, li
                                                                         judging_round):
     world = judging_round
     page = new_page()
-    sign_in(page, live_server, world.judge.email, TEST_PASSWORD)
+    sign_in_page(page, live_server, world.judge.email)
     page.goto(f"{live_server}/judging")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("h1").first.inner_text() == "داوری"
@@ -173,7 +158,7 @@ def test_a_draft_is_saved_as_the_judge_goes(app, live_server, new_page, judging_
     """Without pressing any button, a score typed on the scoring page reaches the database."""
     world = judging_round
     page = new_page()
-    sign_in(page, live_server, world.judge.email, TEST_PASSWORD)
+    sign_in_page(page, live_server, world.judge.email)
     page.goto(f"{live_server}/judging")
     link = entry_links(page).first
     assignment_id = assignment_id_of(link)

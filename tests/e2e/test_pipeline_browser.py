@@ -12,9 +12,8 @@ from eventapp.core.text import persian_digits
 from eventapp.pipeline import services
 from eventapp.pipeline.models import Project, Stage
 
-from ..conftest import TEST_PASSWORD
-from ..test_pipeline import project_for, team_with_map
-from .conftest import sign_in
+from ..factories import project_for, team_with_map
+from ..helpers import sign_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +34,7 @@ def test_an_organiser_moves_a_project_and_a_member_posts_a_reading_that_shows_on
         indicator_id = project.indicators[0].id
 
     page = new_page()
-    sign_in(page, live_server, organiser.email, TEST_PASSWORD)
+    sign_in_page(page, live_server, organiser.email)
     page.goto(f"{live_server}/pipeline/projects/{project_id}")
     page.select_option("form.move-form select[name=stage]", str(implementation_id))
     with page.expect_navigation():
@@ -45,7 +44,7 @@ def test_an_organiser_moves_a_project_and_a_member_posts_a_reading_that_shows_on
         assert db.session.get(Project, project_id).stage.key == "implementation"
 
     member = new_page()
-    sign_in(member, live_server, leader.email, TEST_PASSWORD)
+    sign_in_page(member, live_server, leader.email)
     member.goto(f"{live_server}/pipeline/projects/{project_id}")
     box = member.locator(f"#indicator-{indicator_id}")
     expect(box.locator(".chart__dot")).to_have_count(0)

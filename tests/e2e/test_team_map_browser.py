@@ -11,8 +11,7 @@ from eventapp.core.mail import message_sent
 from eventapp.teams import services
 from eventapp.teams.models import ProgressMap, Team
 
-from ..conftest import TEST_PASSWORD
-from .conftest import sign_in
+from ..helpers import sign_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +41,7 @@ def test_register_invite_write_and_submit_a_map(app, live_server, new_page, make
     leader = make.user(name="مریم حسینی", email="leader@example.com")
     invitee = make.user(name="رضا کریمی", email="reza@example.com")
     page = new_page()
-    sign_in(page, live_server, leader.email, TEST_PASSWORD)
+    sign_in_page(page, live_server, leader.email)
 
     # Register the team.
     page.goto(f"{live_server}/events/{open_event.slug}")
@@ -63,7 +62,7 @@ def test_register_invite_write_and_submit_a_map(app, live_server, new_page, make
         page.click("text=ارسال دعوت‌نامه")
     link = next(word for word in mails[-1].get_content().split() if "/invitations/" in word)
     other = new_page()
-    sign_in(other, live_server, invitee.email, TEST_PASSWORD)
+    sign_in_page(other, live_server, invitee.email)
     other.goto(link)
     with other.expect_navigation():
         other.click("main form button[type=submit]")
