@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..core.database import utcnow
 from ..core.extensions import db
 from ..core.roles import require_organiser
 from .models import AuditEntry
@@ -30,10 +29,10 @@ def known_action(action: str | None) -> str | None:
 
 
 def record(actor, action: str, target, changes: dict | None = None, label: str = "", *,
-           now: datetime | None = None) -> AuditEntry:
+           now: datetime) -> AuditEntry:
     """Add an audit entry, at ``now``, to the current transaction (it commits with the change it records)."""
     entry = AuditEntry(
-        at=now if now is not None else utcnow(),
+        at=now,
         actor_id=actor.id if actor is not None else None,
         action=action,
         target_type=type(target).__name__,

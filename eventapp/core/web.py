@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import flash
 
-from .errors import DomainError, Invalid, NotAllowed, NotFound
+from .errors import DomainError, Invalid
 from .extensions import db
 
 
@@ -17,24 +17,6 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
-
-
-def commit_or_flash(operation) -> bool:
-    """Run a service operation and commit it; flash its error and roll back if it fails.
-
-    Refusals (not allowed, not found) are re-raised, so the user sees the 403 or 404 page.
-    """
-    try:
-        operation()
-        db.session.commit()
-        return True
-    except (NotAllowed, NotFound):
-        db.session.rollback()
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return False
 
 
 def show_field_errors(form, error: Invalid) -> None:
@@ -58,25 +40,6 @@ def _nested_field(form, name: str):
         if target is None:
             return None
     return target
-
-
-def save_or_show(form, operation):
-    """Run and commit ``operation``: (its result, None), or (None, the error) shown next to the form's
-    fields or flashed. Refusals (403, 404) are raised to their error pages."""
-    try:
-        result = operation()
-        db.session.commit()
-        return result, None
-    except Invalid as error:
-        db.session.rollback()
-        show_field_errors(form, error)
-        return None, error
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code in (403, 404):
-            raise
-        flash(str(error), "error")
-        return None, error
 
 
 @dataclass(frozen=True)
