@@ -995,3 +995,17 @@ def test_search_takes_wildcards_literally_and_finds_a_members_mobile(app, make, 
     assert "گروه دیگر" not in page_text(client.get(f"/organiser/events/{event.id}/teams?q=%"))
     found = page_text(client.get(f"/organiser/events/{event.id}/teams?q=۰۹۱۲۱۱۱۲۲۳۳"))
     assert "گروه صد در صد" in found and "گروه دیگر" not in found
+
+
+def test_every_page_of_a_long_team_list_opens_and_links_its_neighbours(app, make, organiser, client_for):
+    """Page 2 of more than one page of teams was a 500: the pager passed ``page`` twice (issue 11, item 9).
+    A query that names the event itself must not break the links either."""
+    event = make.event(open_kind="registration")
+    for number in range(app.config["PAGE_SIZE"] + 3):
+        factories.team_in(app, event.id, make.user(email=f"leader{number}@example.com"), name=f"گروه {number:02d}")
+    client = client_for(organiser)
+    for query in ("page=2", "page=2&status=approved", f"page=2&event_id={event.id + 1}", "page=1"):
+        response = client.get(f"/organiser/events/{event.id}/teams?{query}")
+        assert response.status_code == 200, query
+        html = response.get_data(as_text=True)
+        assert f"/organiser/events/{event.id}/teams?" in html and "page=" in html

@@ -278,6 +278,14 @@ def _event_for_organiser(event_id: int) -> Event:
     return events.get_event_for_organiser(current_user, event_id)
 
 
+FILTER_ARGS = ("status", "type", "province", "q")
+
+
+def _filter_args() -> dict:
+    """The list's own filters from the query, for its links (never the page, nor anything else sent along)."""
+    return {key: value for key, value in request.args.items() if key in FILTER_ARGS and value}
+
+
 def _filters() -> services.TeamFilters:
     return services.TeamFilters(
         status=request.args.get("status", ""), organisation_type=request.args.get("type", ""),
@@ -295,7 +303,7 @@ def organiser_teams(event_id):
     return render_template(
         "teams/organiser_teams.html", event=event, pagination=pagination, filters=filters,
         statuses=TeamStatus, organisation_types=OrganisationType,
-        provinces=province_choices(current_language()), decision_form=DecisionForm(), args=request.args.to_dict(),
+        provinces=province_choices(current_language()), decision_form=DecisionForm(), args=_filter_args(),
     )
 
 
