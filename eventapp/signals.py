@@ -49,9 +49,10 @@ one operation changes (judging.services.results.select_top selects through it, o
 and once for those it no longer selects).""")
 
 judge_assigned = _signals.signal("judge-assigned", doc="""Entries were assigned to judges (automatically, by a
-move, or when a conflict handed an entry on). Sender: the Round. Extras: ``assignments`` (the new
-Assignments). Sent by judging.services.assignments: assign_automatically (when it added any), move_assignment
-(the moved one) and declare_conflict (one signal per entry handed on).""")
+move, or when a conflict handed an entry on). Sender: the Round. Extras: ``assignment_ids`` (the ids of
+the new Assignments: a national round adds thousands at once). Sent by judging.services.assignments:
+assign_automatically (when it added any), move_assignment (the moved one) and declare_conflict (one signal per
+entry handed on).""")
 
 assignment_reopened = _signals.signal("assignment-reopened", doc="""An organiser reopened a judge's submitted
 scores. Sender: the Assignment. Sent by judging.services.scores.reopen_scores.""")

@@ -81,8 +81,9 @@ def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime)
         if substitute is not None:
             new = Assignment(round_id=round_.id, user_id=substitute, team_id=team.id, assigned_at=now)
             db.session.add(new)
+            db.session.flush()
             handed.append(new)
-            signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignments=[new])
+            signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignment_ids=[new.id])
     audit.record(actor, "judging.conflict_declared", team, {"judge": judge.name, "reason": reason,
                                                             "handed_to": [a.user_id for a in handed]}, now=now)
     return handed
@@ -125,7 +126,8 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
     result = assigning.assign(entries, judges, round_.judges_per_entry, conflicts=conflict_pairs(round_.event_id),
                               existing=existing, seed=seed)
     new_pairs = sorted(result.pairs - existing)
-    added = list(db.session.scalars(insert(Assignment).returning(Assignment), [  # multi-row INSERTs
+    # Multi-row INSERTs returning only the ids: no ORM object per row (thousands in a national round).
+    added = list(db.session.scalars(insert(Assignment).returning(Assignment.id), [
         {"round_id": round_.id, "user_id": judge_id, "team_id": team_id, "assigned_at": now,
          "ever_submitted": False, "outlier_comment": ""} for judge_id, team_id in new_pairs])) if new_pairs else []
     # Existing assignments the module dropped (they became conflicts) go too, unless already submitted.
@@ -137,7 +139,7 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
     audit.record(actor, "round.assigned", round_, {"added": len(new_pairs), "removed": len(dropped),
                                                    "uncovered": len(result.uncovered)}, now=now)
     if added:
-        signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignments=added)
+        signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignment_ids=added)
     return result
 
 
@@ -157,7 +159,7 @@ def move_assignment(actor, assignment: Assignment, to_judge_id: int, now: dateti
     assignment.scores = []
     audit.record(actor, "assignment.moved", assignment.team, {"judge": [before, to_judge_id]}, now=now)
     signals.send_after_commit(signals.judge_assigned, assignment.round, actor=actor, now=now,
-                              assignments=[assignment])
+                              assignment_ids=[assignment.id])
     return assignment
 
 
