@@ -41,7 +41,12 @@ run: system-packages setup
 	@echo "Serving on http://127.0.0.1:$(PORT) — stop with Ctrl+C"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: system-packages-test setup
+# The page checkers of the browser tests (axe-core, the Nu HTML checker), pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: system-packages-test setup node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The layers (import-linter, contracts in setup.cfg) and the lint rules (ruff, in pyproject.toml).
@@ -50,4 +55,4 @@ check: $(VENV)/.installed
 	$(BIN)/ruff check eventapp tests bench tools
 
 clean:
-	rm -rf $(VENV) instance *.egg-info .pytest_cache
+	rm -rf $(VENV) node_modules instance *.egg-info .pytest_cache

@@ -6,7 +6,10 @@ set -eu
 purpose=${1:-run}
 packages="python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils"
 if [ "$purpose" = test ]; then
+  # Chromium for the browser tests; Java runs the Nu HTML checker and npm installs it and axe-core.
   packages="$packages chromium"
+  command -v java >/dev/null 2>&1 || packages="$packages default-jre-headless"
+  command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
@@ -16,7 +19,11 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
     ldconfig -p 2>/dev/null | grep -q "lib$library.so" || missing="$missing lib$library"
   done
   command -v pdftoppm >/dev/null 2>&1 || missing="$missing poppler(pdftoppm)"
-  if [ "$purpose" = test ] && [ ! -x /usr/bin/chromium ]; then missing="$missing chromium(/usr/bin/chromium)"; fi
+  if [ "$purpose" = test ]; then
+    [ -x /usr/bin/chromium ] || missing="$missing chromium(/usr/bin/chromium)"
+    command -v java >/dev/null 2>&1 || missing="$missing java"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+  fi
   if [ -n "$missing" ]; then
     echo "Missing system libraries:$missing" >&2
     echo "Install them with your system's package manager (on Debian/Ubuntu: apt-get install $packages)." >&2
