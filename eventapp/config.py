@@ -83,6 +83,8 @@ def from_environment(instance_path: Path) -> dict:
         # Attachments of a progress map.
         "MAX_ATTACHMENTS": int(os.environ.get("MAX_ATTACHMENTS", "5")),
         "MAX_ATTACHMENT_BYTES": int(os.environ.get("MAX_ATTACHMENT_MB", "10")) * 1024 * 1024,
+        # An image's width × height: a 48-megapixel phone photo passes, a decompression bomb does not.
+        "MAX_IMAGE_PIXELS": int(os.environ.get("MAX_IMAGE_PIXELS", str(50_000_000))),
         # A request body larger than one attachment and its form is refused before it is read.
         "MAX_CONTENT_LENGTH": (int(os.environ.get("MAX_ATTACHMENT_MB", "10")) + 1) * 1024 * 1024,
     }

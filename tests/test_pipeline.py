@@ -33,10 +33,10 @@ from eventapp.teams.models import DRAFT, SUBMITTED, ProgressMap, Team
 from . import factories
 from .factories import project_for, team_with_map, today
 from .helpers import get
+from .test_maps import PNG
 
 pytestmark = pytest.mark.rolled_back  # services only: no test client, no other thread
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(32)
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 

@@ -261,6 +261,8 @@ def context(kind: DocumentKind | str, subject: Subject, *, event: dict, language
     kind, language = DocumentKind(kind), DocumentLanguage(language)
     return {
         "kind": kind.value, "serial": serial, "verify_url": verify_url, "qr": qr_svg(verify_url),
+        # What is printed: the checking page by the serial (shorter than verify_url, and what people can type).
+        "verify_site": verify_url.rsplit("/", 1)[0] + "/", "verify_address": verify_url.rsplit("/", 1)[0] + "/" + serial,
         "images": asset_urls(images), "holder": subject.holder,
         "team": {"name": subject.holder, "organisation": subject.organisation},
         "members": list(subject.members),

@@ -98,7 +98,7 @@ class Renderer:
         self.font_config = FontConfiguration()
         self.stylesheets = [
             CSS(string=BASE_CSS, font_config=self.font_config, url_fetcher=self.fetcher),
-            CSS(string=css, font_config=self.font_config, url_fetcher=self.fetcher),
+            CSS(string=css, font_config=self.font_config, url_fetcher=self.fetcher, base_url="asset:"),
         ]
         self.cache = {}  # WeasyPrint's image cache: each image is decoded once per batch
 

@@ -239,5 +239,5 @@ def verify():
 @bp.get("/verify/<code>")
 @limiter.limit("30 per minute")
 def verify_code(code):
-    certificate: Certificate = services.by_code(code)
+    certificate: Certificate = services.by_address(code)
     return render_template("certificates/verified.html", certificate=certificate, replacement=certificate.replaced_by)

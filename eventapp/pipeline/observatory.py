@@ -12,6 +12,7 @@ import csv
 import io
 import math
 import re
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from sqlalchemy import delete, func, select
 
 from ..audit import services as audit
 from ..core.extensions import db
-from ..core.i18n import localize_digits
+from ..core.i18n import format_number, localize_digits
 from ..core.text import latin_digits, normalize_text
 from ..events.models import Event, Province
 from ..judging.models import FINAL, Publication, Round
@@ -172,6 +173,7 @@ def _indicator_statuses(of_project: list, day: date) -> list[tuple[int | None, s
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000
+MAX_IMPORT_UNPACKED_BYTES = 40 * 1024 * 1024  # a full workbook of MAX_IMPORT_ROWS rows unpacks to about 4 MB
 COLUMNS = 6  # province, key, Persian name, English name, unit, value
 _KEY = re.compile(r"[a-z][a-z0-9_-]{0,59}")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
@@ -232,18 +234,20 @@ def _cell(value) -> str:
     return normalize_text(str(value))
 
 
-def _read_rows(content: bytes) -> list[tuple[int, list]]:
-    """(line, cells) of every row of an XLSX (first sheet) or CSV file; raise ValueError if unreadable."""
+class _TooLarge(Exception):
+    """The file holds more than an import may: ``problem`` says what."""
+
+    def __init__(self, problem: "Problem"):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _read_rows(content: bytes):
+    """(line, cells) of each row of an XLSX (first sheet) or CSV file, read as a stream; raise ValueError
+    if unreadable and _TooLarge if the workbook unpacks to more than MAX_IMPORT_UNPACKED_BYTES."""
     if content.startswith(b"PK\x03\x04"):
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            sheet = workbook.worksheets[0]
-            rows = [(line, list(cells))
-                    for line, cells in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)]
-            workbook.close()
-            return rows
-        except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise ValueError(str(error)) from error
+        yield from _read_workbook(content)
+        return
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -251,11 +255,42 @@ def _read_rows(content: bytes) -> list[tuple[int, list]]:
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, line = [], 1
+    line = 1
     for cells in reader:
-        rows.append((line, cells))
+        yield line, cells
         line = reader.line_num + 1
-    return rows
+
+
+def _read_workbook(content: bytes):
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            # The sizes a ZIP declares are what it unpacks to (zipfile stops reading there), so a small file
+            # that unpacks to gigabytes is refused here, before any of it is read.
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ValueError(str(error)) from error
+    if unpacked > MAX_IMPORT_UNPACKED_BYTES:
+        raise _TooLarge(Problem(None, _("The workbook unpacks to more than %(size)s MB; send at most %(count)s "
+                                        "rows of figures.", size=format_number(MAX_IMPORT_UNPACKED_BYTES // 2**20),
+                                        count=format_number(MAX_IMPORT_ROWS))))
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise ValueError(str(error)) from error
+    try:
+        rows = workbook.worksheets[0].iter_rows(min_row=1, max_col=COLUMNS + 1, values_only=True)
+        line = 0
+        while True:
+            try:
+                cells = next(rows)
+            except StopIteration:
+                return
+            except Exception as error:  # a damaged sheet is found while it is read
+                raise ValueError(str(error)) from error
+            line += 1
+            yield line, list(cells)
+    finally:
+        workbook.close()
 
 
 @dataclass
@@ -310,13 +345,19 @@ def _parse(content: bytes, provinces: _Provinces) -> tuple[list[tuple[int, list[
     """The file's rows of figures, (line, cells as text), without empty rows and the header; or the
     problem with the whole file."""
     if len(content) > MAX_IMPORT_BYTES:
-        return [], [Problem(None, _("The file is larger than %(size)s MB.", size=MAX_IMPORT_BYTES // (1024 * 1024)))]
+        return [], [Problem(None, _("The file is larger than %(size)s MB.", size=format_number(MAX_IMPORT_BYTES // 2**20)))]
+    rows: list[tuple[int, list[str]]] = []
     try:
-        rows = _read_rows(content)
+        for line, cells in _read_rows(content):
+            cells = [_cell(value) for value in cells]
+            if any(cells):
+                rows.append((line, cells))
+            if len(rows) > MAX_IMPORT_ROWS + 1:  # more than the rows and a header: stop reading
+                return [], [_too_many_rows()]
+    except _TooLarge as error:
+        return [], [error.problem]
     except ValueError:
         return [], [Problem(None, _("The file could not be read: send CSV in UTF-8 or an XLSX workbook."))]
-    rows = [(line, [_cell(value) for value in cells]) for line, cells in rows]
-    rows = [(line, cells) for line, cells in rows if any(cells)]
     # A first row that is not data (its value is no number, its province none) is the header.
     if rows and parse_number((rows[0][1] + [""] * COLUMNS)[COLUMNS - 1]) is None \
             and provinces.find(rows[0][1][0] if rows[0][1] else "") is None:
@@ -324,8 +365,12 @@ def _parse(content: bytes, provinces: _Provinces) -> tuple[list[tuple[int, list[
     if not rows:
         return [], [Problem(None, _("The file has no rows of figures."))]
     if len(rows) > MAX_IMPORT_ROWS:
-        return [], [Problem(None, _("The file has more than %(count)s rows.", count=MAX_IMPORT_ROWS))]
+        return [], [_too_many_rows()]
     return rows, []
+
+
+def _too_many_rows() -> Problem:
+    return Problem(None, _("The file has more than %(count)s rows.", count=format_number(MAX_IMPORT_ROWS)))
 
 
 def _validate(rows: list[tuple[int, list[str]]], provinces: _Provinces) -> tuple[dict[str, _Indicator],

@@ -51,10 +51,10 @@ from .templates import (
     template_of,
     upload_image,
 )
-from .verification import by_code, by_file, by_serial, normalize_serial
+from .verification import by_address, by_file, by_serial, normalize_serial
 
 __all__ = [
-    "Issuer", "KindDocuments", "KindSummary", "Preview", "Progress", "by_code", "by_file", "by_serial",
+    "Issuer", "KindDocuments", "KindSummary", "Preview", "Progress", "by_address", "by_file", "by_serial",
     "certificates_of_event", "certificates_of_team", "certificates_of_user", "default_template", "describe",
     "document_kind", "download_name", "enqueue", "file_for_download", "get_certificate_for_organiser",
     "get_job_for_organiser", "image_files", "image_names", "images_of", "is_stale", "issue_one", "jobs_of",

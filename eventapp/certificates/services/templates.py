@@ -17,6 +17,7 @@ from ...audit import services as audit
 from ...core import storage
 from ...core.errors import Invalid, NotFound
 from ...core.extensions import db
+from ...core.i18n import format_number
 from ...events.models import Event
 from .. import documents, sandbox
 from ..enums import DocumentKind, DocumentLanguage
@@ -44,10 +45,24 @@ PROBLEM_MESSAGES = {
     sandbox.FORBIDDEN: _l("The template tries something templates may not do: %(detail)s"),
     sandbox.FAILED: _l("The template failed: %(detail)s"),
 }
+LIMIT_MESSAGES = {
+    sandbox.TOO_LONG_VALUE: _l("The template makes a value longer than %(count)s characters."),
+    sandbox.TOO_WIDE: _l("The template asks for a width, count or power above %(count)s."),
+    sandbox.WIDTH_FROM_VALUES: _l("The template takes a width from its values; write the width in the template."),
+    sandbox.TOO_LONG_DOCUMENT: _l("The template makes a document longer than %(count)s characters."),
+    sandbox.TOO_MANY_ELEMENTS: _l("The template makes a document of more than %(count)s elements."),
+    sandbox.TOO_SLOW: _l("The template takes more than %(count)s seconds to fill in."),
+}
+LIMIT_NUMBERS = {sandbox.TOO_LONG_VALUE: sandbox.MAX_VALUE_CHARS, sandbox.TOO_WIDE: sandbox.MAX_WIDTH,
+                 sandbox.TOO_LONG_DOCUMENT: sandbox.MAX_OUTPUT_CHARS, sandbox.TOO_MANY_ELEMENTS: sandbox.MAX_ELEMENTS,
+                 sandbox.TOO_SLOW: sandbox.MAX_RENDER_SECONDS}
 
 
 def describe(problem: sandbox.Problem) -> str:
-    message = PROBLEM_MESSAGES[problem.kind] % {"detail": problem.detail}
+    if problem.kind == sandbox.LIMIT:
+        message = LIMIT_MESSAGES[problem.detail] % {"count": format_number(LIMIT_NUMBERS.get(problem.detail, 0))}
+    else:
+        message = PROBLEM_MESSAGES[problem.kind] % {"detail": problem.detail}
     return _("Line %(line)d: %(message)s", line=problem.line, message=message) if problem.line else message
 
 
@@ -117,6 +132,7 @@ def upload_image(actor, event: Event, name: str, content: bytes, now: datetime) 
         raise Invalid(_("This file is not a PNG, JPEG or WebP image."), {"image": _("Choose a PNG, JPEG or WebP image.")})
     if len(content) > current_app.config["MAX_ATTACHMENT_BYTES"]:
         raise Invalid(_("This image is too large."), {"image": _("This image is too large.")})
+    storage.check_image(content)
     sha256 = storage.store(current_app.config["UPLOAD_DIR"], content)
     image = db.session.scalar(select(TemplateImage).where(TemplateImage.event_id == event.id,
                                                           TemplateImage.name == name))

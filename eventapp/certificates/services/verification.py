@@ -23,11 +23,13 @@ def normalize_serial(text: str) -> str:
     return f"DP-{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
 
 
-def by_code(code: str) -> Certificate:
-    certificate = db.session.scalar(select(Certificate).where(Certificate.verification_code == code))
-    if certificate is None:
+def by_address(text: str) -> Certificate:
+    """The document of a checking address's last part: the QR code's verification code, or the printed serial
+    (typed any way by_serial accepts)."""
+    certificate = db.session.scalar(select(Certificate).where(Certificate.verification_code == text))
+    if certificate is None and normalize_serial(text) is None:
         raise NotFound(_("We did not issue a document with this code."))
-    return certificate
+    return certificate if certificate is not None else by_serial(text)
 
 
 def by_serial(text: str) -> Certificate:
