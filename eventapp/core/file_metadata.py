@@ -45,6 +45,7 @@ def _pdf_without_metadata(content: bytes) -> bytes:
         _drop(page, PAGE_METADATA)
         for annotation in page.get("/Annots") or []:
             _drop(annotation.get_object(), ANNOTATION_METADATA + PAGE_METADATA)
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)  # the dropped objects
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
