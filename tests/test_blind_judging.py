@@ -15,14 +15,16 @@ from sqlalchemy import select
 from eventapp.core import storage
 from eventapp.core.database import utcnow
 from eventapp.core.extensions import db
+from eventapp.core.text import persian_sort_key
 from eventapp.judging import codes
 from eventapp.judging.models import Assignment, Round
-from eventapp.teams.models import Attachment, ProgressMap
+from eventapp.judging.redaction import Redactor
+from eventapp.teams.models import Attachment, ProgressMap, Team
 
 from . import factories
 from .helpers import client_of, get, visible
 
-TEAM_NAMES = ["Team Falcon", "زنبق", "آلاله", "نرگس", "بنفشه", "لاله"]
+TEAM_NAMES = ["Team Falcon", "زنبق", "آلاله", "نرگس", "پرستو", "گلپر"]
 MAP_TITLE = "نقشه پیشرفت روستا"  # the same for every team: the tests look for what the platform shows
 
 
@@ -70,7 +72,9 @@ def blind(app, make, organiser, upload_dir):
     files whose names and metadata name it."""
     event = make.event(open_kind="judging")
     judge = make.user(name="داور نابینا", email="blind-judge@example.com", roles=["judge"])
-    team_ids = [factories.team_with_map(app, event.id, name=name, title=MAP_TITLE) for name in TEAM_NAMES]
+    leaders = [make.user(name="سارا مرادی")] + [None] * (len(TEAM_NAMES) - 1)
+    team_ids = [factories.team_with_map(app, event.id, leader, name=name, title=MAP_TITLE)
+                for name, leader in zip(TEAM_NAMES, leaders)]
     round_id = factories.final_round(app, organiser, event.id, team_ids, [judge.id])
     with app.app_context():
         progress_map = db.session.scalar(select(ProgressMap).where(ProgressMap.team_id == team_ids[0]))
@@ -148,7 +152,7 @@ def test_the_conflict_form_keys_teams_by_tokens_in_alphabetical_order(app, blind
     client = client_of(app, blind.judge, "en")
     options = _select(client.get("/judging").get_data(as_text=True), "conflict-team")
     values = [value for value, _name in options]
-    assert [name for _value, name in options] == sorted(TEAM_NAMES)  # never in the order of the ids
+    assert [name for _value, name in options] == sorted(TEAM_NAMES, key=persian_sort_key)  # never by id
     assert not {str(team_id) for team_id in blind.team_ids} & set(values)
     assert not {code for _id, code in blind.assignments.values()} & set(values)
     assert all(re.fullmatch(r"[0-9a-f]{24}", value) for value in values) and len(set(values)) == len(values)
@@ -159,6 +163,40 @@ def test_the_conflict_form_keys_teams_by_tokens_in_alphabetical_order(app, blind
     with app.app_context():
         assert db.session.scalar(select(Assignment.id).where(Assignment.round_id == blind.round_id,
                                                              Assignment.team_id == blind.team_ids[2])) is None
+
+
+# --- what the team wrote ---------------------------------------------------------------------------------
+
+def test_a_redactor_hides_whole_names_in_text_and_in_the_text_of_html():
+    hide = Redactor(["Team Falcon", "گروه ۱۲", "ما", "", None, "strong"], "(hidden)")
+    assert hide.text("We are team falcon, Team Falconry is not us") == "We are (hidden), Team Falconry is not us"
+    assert hide.text("گروه 12 و گروه ۱۲ و ما") == "(hidden) و (hidden) و ما"  # any digits; short names stay
+    assert hide.html('<p><strong>Team Falcon</strong> &amp; <a href="https://x.ir/strong">strong</a></p>') == \
+        '<p><strong>(hidden)</strong> &amp; <a href="https://x.ir/strong">(hidden)</a></p>'
+    assert Redactor([], "(hidden)").text("Team Falcon") == "Team Falcon"
+
+
+def test_a_blind_judge_reads_the_map_with_the_teams_names_hidden(app, blind):
+    with app.app_context():
+        team = get(Team, blind.team_ids[0])
+        member, organisation = team.members[0].name, team.organisation_name
+        progress_map = db.session.scalar(select(ProgressMap).where(ProgressMap.team_id == team.id))
+        progress_map.title = f"نقشه پیشرفت {TEAM_NAMES[0]}"
+        progress_map.goals = f"<p>ما، <strong>{TEAM_NAMES[0]}</strong> از {organisation}</p>"
+        progress_map.actions[0].responsible = member
+        progress_map.indicators[0].name = f"شاخص {TEAM_NAMES[0]}"
+        db.session.commit()
+    assignment_id, _code = blind.assignments[blind.team_ids[0]]
+    page = client_of(app, blind.judge, "en").get(f"/judging/assignments/{assignment_id}")
+    text = visible(page)
+    for name in (TEAM_NAMES[0], member, organisation):
+        assert name not in text
+    assert text.count("(name hidden)") >= 5 and "<strong>(name hidden)</strong>" in page.get_data(as_text=True)
+    with app.app_context():
+        get(Round, blind.round_id).blind = False
+        db.session.commit()
+    assert f"<strong>{TEAM_NAMES[0]}</strong>" in client_of(app, blind.judge, "en").get(
+        f"/judging/assignments/{assignment_id}").get_data(as_text=True)
 
 
 # --- files -------------------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def score(assignment_id):
                         for item in services.entry_files(assignment)]
     return render_template(
         "judging/score.html", assignment=assignment, form=form, criteria=criteria, team=team,
-        progress_map=teams.map_of(team), labels=teams.section_labels(), sections=MAP_SECTIONS,
+        progress_map=services.entry_map(assignment), labels=teams.section_labels(), sections=MAP_SECTIONS,
         attachment_links=attachment_links, refusal=services.scoring_refusal(current_user, assignment, utcnow()),
         needs_comment=services.needs_outlier_comment(assignment), conflict_form=ConflictForm(), now=utcnow(),
         others=services.others_scores(current_user, assignment),

@@ -17,7 +17,7 @@ from .assignments import (
     round_assignments,
     uncovered,
 )
-from .files import EntryFile, entry_file, entry_files
+from .entries import EntryFile, entry_file, entry_files, entry_map
 from .invitations import JUDGE_INVITATION_DAYS, accept_judge_invitation, invite_judge
 from .results import (
     AWARDS,
@@ -142,6 +142,7 @@ __all__ = [
     "EntryFile",
     "entry_file",
     "entry_files",
+    "entry_map",
     "JUDGE_INVITATION_DAYS",
     "invite_judge",
     "accept_judge_invitation",

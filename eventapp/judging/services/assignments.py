@@ -17,7 +17,7 @@ from ...core.errors import Conflict as ConflictError
 from ...core.errors import Invalid, NotFound
 from ...core.extensions import db
 from ...core.roles import require_organiser
-from ...core.text import normalize_text
+from ...core.text import normalize_text, persian_sort_key
 from ...teams.models import Team, TeamMember
 from .. import assignment as assigning
 from ..models import (
@@ -69,7 +69,7 @@ class ConflictChoice:
 def conflict_choices(judge: User) -> list[ConflictChoice]:
     """The judge's conflict candidates in alphabetical order (never in the order of their ids)."""
     return sorted((ConflictChoice(conflict_token(judge.id, team.id), team.name) for team in conflict_candidates(judge)),
-                  key=lambda choice: (choice.name, choice.token))
+                  key=lambda choice: (persian_sort_key(choice.name), choice.token))
 
 
 def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime) -> list[Assignment]:

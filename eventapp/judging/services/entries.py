@@ -1,6 +1,8 @@
-"""The files of an entry as its judges get them: in a blind round under neutral names and without the
-metadata that could name the team (see ``core.file_metadata``)."""
+"""What a judge reads of an entry: its map and its files. In a blind round the map hides the names of the
+team, its organisation and its members, and the files come under neutral names without the metadata that
+could name the team (see ``core.file_metadata``)."""
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -9,12 +11,39 @@ from ...core import storage
 from ...core.errors import NotFound
 from ...core.file_metadata import without_metadata
 from ...teams import services as team_services
-from ...teams.models import Attachment
+from ...teams.models import MAP_SECTIONS, Attachment, ProgressMap, Team
 from ..models import Assignment
+from ..redaction import Redactor
 from .scores import get_assignment_for
 
 EXTENSIONS = {content_type: extension for _signature, content_type, extension in storage.SIGNATURES} | {
     "image/webp": ".webp"}
+
+
+def _identifying_names(team: Team) -> list[str]:
+    """What names the team in its own words: its name, organisation, contacts and members."""
+    return [team.name, team.organisation_name, team.contact_email, team.contact_phone,
+            *(value for member in team.members for value in (member.name, member.mobile))]
+
+
+def entry_map(assignment: Assignment) -> ProgressMap | SimpleNamespace | None:
+    """The entry's map as the judge reads it; in a blind round a copy with the team's names hidden."""
+    progress_map = team_services.map_of(assignment.team)
+    if progress_map is None or not assignment.round.blind:
+        return progress_map
+    hide = Redactor(_identifying_names(assignment.team), _("(name hidden)"))
+    return SimpleNamespace(
+        title=hide.text(progress_map.title), district=hide.text(progress_map.district),
+        province=progress_map.province, county=progress_map.county,
+        latitude=progress_map.latitude, longitude=progress_map.longitude,
+        **{section: hide.html(getattr(progress_map, section)) for section in MAP_SECTIONS},
+        indicators=[SimpleNamespace(name=hide.text(row.name), unit=hide.text(row.unit), baseline=row.baseline,
+                                    target=row.target, target_date=row.target_date) for row in progress_map.indicators],
+        actions=[SimpleNamespace(what=hide.text(row.what), responsible=hide.text(row.responsible),
+                                 resources=hide.text(row.resources), starts_on=row.starts_on, ends_on=row.ends_on)
+                 for row in progress_map.actions],
+        attachments=[],  # listed by entry_files, under neutral names
+    )
 
 
 @dataclass(frozen=True)
