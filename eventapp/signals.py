@@ -76,7 +76,7 @@ Sent by pipeline.services.move.""")
 # A hook, not an event: asked while a request decides, answered at once (not after a commit).
 team_readers = _signals.signal("team-readers", doc="""Who else may read a team's map and files. Sent by
 teams.services.access.can_read_map with the Team as sender and ``actor``; a receiver returns True to let the actor
-read. Received by judging (a judge assigned to the team).""")
+read. Received by judging (a judge assigned to the team in a round that is not blind).""")
 
 
 def send_after_commit(signal, sender, **extras) -> None:

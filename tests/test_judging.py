@@ -14,7 +14,7 @@ from eventapp.core.extensions import db
 from eventapp.events.models import Event
 from eventapp.judging import services
 from eventapp.judging.enums import Award, CombiningMethod, RoundKind
-from eventapp.judging.models import Assignment, ConflictOfInterest, Publication, Round
+from eventapp.judging.models import Assignment, ConflictOfInterest, Publication, Round, conflict_token
 from eventapp.judging.results import PublishedResult, ResultComment, ResultCriterion, ResultRow
 from eventapp.judging.scoring import METHODS
 from eventapp.teams.models import Team
@@ -611,9 +611,12 @@ def test_a_judge_declares_a_conflict_with_any_team_of_their_rounds(app, assigned
         judge_id = assigned.judges[0].id
         not_mine = next(team_id for team_id in assigned.team_ids if team_id not in set(db.session.scalars(
             select(Assignment.team_id).where(Assignment.user_id == judge_id))))
+        token_of = {team_id: conflict_token(judge_id, team_id) for team_id in (not_mine, outsider)}
     login(assigned.judges[0])
-    assert client.post("/judging/conflicts", data={"team": not_mine, "reason": "مشاور این گروه بوده‌ام"}).status_code == 302
-    assert client.post("/judging/conflicts", data={"team": outsider, "reason": "x"}).status_code == 404
+    assert client.post("/judging/conflicts", data={"team": not_mine, "reason": "x"}).status_code == 404  # not an id
+    assert client.post("/judging/conflicts", data={"team": token_of[not_mine],
+                                                   "reason": "مشاور این گروه بوده‌ام"}).status_code == 302
+    assert client.post("/judging/conflicts", data={"team": token_of[outsider], "reason": "x"}).status_code == 404
     with app.app_context():
         teams = set(db.session.scalars(select(ConflictOfInterest.team_id)
                                        .where(ConflictOfInterest.user_id == judge_id)))

@@ -1,17 +1,29 @@
 """Rubrics, rounds, judges, conflicts, assignments and scores."""
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
+from . import codes
 from .enums import CombiningMethod, RoundKind
 from .results import PublishedResult
 
 SCREENING, FINAL = RoundKind.SCREENING, RoundKind.FINAL
 ROUND_KINDS = tuple(RoundKind)
+
+
+def entry_code(round_id: int, team_id: int) -> str:
+    """The opaque code that stands for a team in a round (see ``codes``)."""
+    return codes.entry_code(current_app.config["SECRET_KEY"], round_id, team_id)
+
+
+def conflict_token(judge_id: int, team_id: int) -> str:
+    """What the judge's conflict form sends for a team (see ``codes``)."""
+    return codes.conflict_token(current_app.config["SECRET_KEY"], judge_id, team_id)
 
 
 class Rubric(db.Model):
@@ -183,6 +195,11 @@ class Assignment(db.Model):
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
+
+    @property
+    def entry_code(self) -> str:
+        """What the judge of a blind round reads in place of the team."""
+        return entry_code(self.round_id, self.team_id)
 
 
 class Score(db.Model):

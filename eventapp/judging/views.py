@@ -1,5 +1,7 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -77,13 +79,28 @@ def score(assignment_id):
             return redirect(url_for("judging.score", assignment_id=assignment.id))
         status = outcome.status
     team = assignment.team
+    attachment_links = [(url_for("judging.entry_file", assignment_id=assignment.id, number=item.number), item.name)
+                        for item in services.entry_files(assignment)]
     return render_template(
         "judging/score.html", assignment=assignment, form=form, criteria=criteria, team=team,
-        progress_map=teams.map_of(team), labels=teams.section_labels(), sections=MAP_SECTIONS,
+        progress_map=services.entry_map(assignment), labels=teams.section_labels(), sections=MAP_SECTIONS,
+        attachment_links=attachment_links, refusal=services.scoring_refusal(current_user, assignment, utcnow()),
         needs_comment=services.needs_outlier_comment(assignment), conflict_form=ConflictForm(), now=utcnow(),
         others=services.others_scores(current_user, assignment),
         total=services.judge_total(assignment),
     ), status
+
+
+@bp.get("/judging/assignments/<int:assignment_id>/files/<int:number>")
+@login_required
+def entry_file(assignment_id, number):
+    """An entry's attachment for its judge: in a blind round under a neutral name, without its metadata."""
+    item, content = services.entry_file(current_user, assignment_id, number)
+    response = send_file(io.BytesIO(content), mimetype=item.content_type, as_attachment=True,
+                         download_name=item.name, max_age=0)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/judging/assignments/<int:assignment_id>/conflict")
@@ -380,10 +397,9 @@ def edit_rubric(rubric_id):
 @login_required
 def declare_any_conflict():
     form = ConflictForm()
-    team_id = request.form.get("team", type=int) or 0
     if not form.validate():
         flash(_("Say what the conflict is."), "error")
     else:
-        perform(services.declare_own_conflict, current_user, team_id, form.reason.data, utcnow(),
+        perform(services.declare_own_conflict, current_user, request.form.get("team", ""), form.reason.data, utcnow(),
                 success=_("Your conflict was recorded."))
     return redirect(url_for("portal.judge_dashboard"))

@@ -4,9 +4,11 @@ Every operation takes the acting user and checks what they may do. The maths is 
 modules ``scoring`` and ``assignment``. Callers import this package (``from ..judging import services``).
 """
 from .assignments import (
+    ConflictChoice,
     Shortfall,
     assign_automatically,
     conflict_candidates,
+    conflict_choices,
     conflict_pairs,
     declare_conflict,
     declare_own_conflict,
@@ -15,6 +17,7 @@ from .assignments import (
     round_assignments,
     uncovered,
 )
+from .entries import EntryFile, entry_file, entry_files, entry_map
 from .invitations import JUDGE_INVITATION_DAYS, accept_judge_invitation, invite_judge
 from .results import (
     AWARDS,
@@ -69,6 +72,7 @@ from .scores import (
     progress,
     reopen_scores,
     save_scores,
+    scoring_refusal,
     submit_scores,
 )
 
@@ -98,6 +102,8 @@ __all__ = [
     "judges_of",
     "conflict_pairs",
     "conflict_candidates",
+    "ConflictChoice",
+    "conflict_choices",
     "declare_conflict",
     "declare_own_conflict",
     "record_conflict",
@@ -110,6 +116,7 @@ __all__ = [
     "assignments_of",
     "is_assigned_judge",
     "save_scores",
+    "scoring_refusal",
     "judge_total",
     "needs_outlier_comment",
     "submit_scores",
@@ -132,6 +139,10 @@ __all__ = [
     "JudgeQuality",
     "Quality",
     "quality",
+    "EntryFile",
+    "entry_file",
+    "entry_files",
+    "entry_map",
     "JUDGE_INVITATION_DAYS",
     "invite_judge",
     "accept_judge_invitation",

@@ -2,6 +2,7 @@
 
 The maths of assigning is in the pure module ``judging.assignment``.
 """
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +17,19 @@ from ...core.errors import Conflict as ConflictError
 from ...core.errors import Invalid, NotFound
 from ...core.extensions import db
 from ...core.roles import require_organiser
-from ...core.text import normalize_text
+from ...core.text import normalize_text, persian_sort_key
 from ...teams.models import Team, TeamMember
 from .. import assignment as assigning
-from ..models import Assignment, ConflictOfInterest, JudgeProfile, Round, RoundEntry, RoundJudge
+from ..models import (
+    Assignment,
+    ConflictOfInterest,
+    JudgeProfile,
+    Round,
+    RoundEntry,
+    RoundJudge,
+    conflict_token,
+    entry_code,
+)
 from .rounds import entry_team_ids, judges_of, require_judge
 
 audit.register_actions({
@@ -46,6 +56,20 @@ def conflict_candidates(judge: User) -> list[Team]:
     rounds = select(RoundJudge.round_id).where(RoundJudge.user_id == judge.id)
     return list(db.session.scalars(select(Team).join(RoundEntry, RoundEntry.team_id == Team.id)
                                    .where(RoundEntry.round_id.in_(rounds)).distinct().order_by(Team.name)))
+
+
+@dataclass(frozen=True)
+class ConflictChoice:
+    """A team in a judge's conflict form: its name, keyed by a token that is neither the team's id nor any
+    entry code, so that the form maps no blind entry to its team."""
+    token: str
+    name: str
+
+
+def conflict_choices(judge: User) -> list[ConflictChoice]:
+    """The judge's conflict candidates in alphabetical order (never in the order of their ids)."""
+    return sorted((ConflictChoice(conflict_token(judge.id, team.id), team.name) for team in conflict_candidates(judge)),
+                  key=lambda choice: (persian_sort_key(choice.name), choice.token))
 
 
 def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime) -> list[Assignment]:
@@ -89,10 +113,12 @@ def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime)
     return handed
 
 
-def declare_own_conflict(actor, team_id: int, reason: str, now: datetime) -> list[Assignment]:
-    """A judge declares a conflict with any team of their rounds, assigned to them or not."""
+def declare_own_conflict(actor, token: str, reason: str, now: datetime) -> list[Assignment]:
+    """A judge declares a conflict with any team of their rounds, assigned to them or not, named by the
+    team's token in their conflict form."""
     require_judge(actor)
-    team = next((team for team in conflict_candidates(actor) if team.id == team_id), None)
+    team = next((team for team in conflict_candidates(actor)
+                 if hmac.compare_digest(conflict_token(actor.id, team.id), token)), None)
     if team is None:
         raise NotFound(_("There is no such team in your rounds."))
     return declare_conflict(actor, team, actor, reason, now)
@@ -125,7 +151,10 @@ def assign_automatically(actor, round_: Round, now: datetime, seed: int = 0) -> 
     existing = _round_pairs(round_)
     result = assigning.assign(entries, judges, round_.judges_per_entry, conflicts=conflict_pairs(round_.event_id),
                               existing=existing, seed=seed)
-    new_pairs = sorted(result.pairs - existing)
+    # In a blind round, a judge's new assignments follow the random order of their entry codes: the ids
+    # (in the judge's links) then tell nothing of the order in which the teams registered.
+    new_pairs = sorted(result.pairs - existing, key=(lambda pair: (pair[0], entry_code(round_.id, pair[1])))
+                       if round_.blind else None)
     # Multi-row INSERTs returning only the ids: no ORM object per row (thousands in a national round).
     added = list(db.session.scalars(insert(Assignment).returning(Assignment.id), [
         {"round_id": round_.id, "user_id": judge_id, "team_id": team_id, "assigned_at": now,

@@ -12,14 +12,14 @@ from ... import signals
 from ...audit import services as audit
 from ...auth.models import User
 from ...core.errors import Conflict as ConflictError
-from ...core.errors import DeadlinePassed, Invalid, NotAllowed, NotFound
+from ...core.errors import DeadlinePassed, DomainError, Invalid, NotAllowed, NotFound
 from ...core.extensions import db
 from ...core.roles import require_organiser
 from ...core.text import normalize_text
 from ...teams.models import Team
 from .. import scoring
-from ..models import Assignment, Score
-from .assignments import conflict_candidates, conflict_pairs
+from ..models import Assignment, Round, Score
+from .assignments import ConflictChoice, conflict_choices, conflict_pairs
 from .rounds import require_judge, scoring_criteria
 
 audit.register_actions({
@@ -46,24 +46,34 @@ def assignments_of(judge: User) -> list[Assignment]:
 
 
 def is_assigned_judge(actor, team: Team) -> bool:
-    """A judge who has this team in one of their assignments."""
+    """A judge who has this team in one of their assignments of a round that is not blind (a blind judge
+    gets the team's files only through their assignment, anonymised: ``entry_file``)."""
     return actor.is_judge and db.session.scalar(
-        select(Assignment.id).where(Assignment.user_id == actor.id, Assignment.team_id == team.id).limit(1)
+        select(Assignment.id).join(Round, Round.id == Assignment.round_id)
+        .where(Assignment.user_id == actor.id, Assignment.team_id == team.id, Round.blind.is_(False)).limit(1)
     ) is not None
 
 
 # --- scoring --------------------------------------------------------------------------------------
 
 
-def _require_can_score(actor, assignment: Assignment, now: datetime) -> None:
+def scoring_refusal(actor, assignment: Assignment, now: datetime) -> DomainError | None:
+    """Why the actor cannot change these scores now (the page shows the form read-only), or None."""
     if assignment.user_id != actor.id:
-        raise NotAllowed(_("This is another judge's assignment."))
+        return NotAllowed(_("This is another judge's assignment."))
     if (actor.id, assignment.team_id) in conflict_pairs(assignment.round.event_id):
-        raise NotAllowed(_("You declared a conflict with this team, so you cannot score it."))
+        return NotAllowed(_("You declared a conflict with this team, so you cannot score it."))
     if not assignment.round.is_open(now):
-        raise DeadlinePassed(_("The round is closed for scoring."))
+        return DeadlinePassed(_("The round is closed for scoring."))
     if assignment.is_submitted:
-        raise ConflictError(_("Your scores were submitted and are locked. Ask the organisers to reopen them."))
+        return ConflictError(_("Your scores were submitted and are locked. Ask the organisers to reopen them."))
+    return None
+
+
+def _require_can_score(actor, assignment: Assignment, now: datetime) -> None:
+    refusal = scoring_refusal(actor, assignment, now)
+    if refusal is not None:
+        raise refusal
 
 
 def save_scores(actor, assignment: Assignment, values: dict[int, float | None], comments: dict[int, str],
@@ -190,12 +200,17 @@ class JudgeDesk:
     totals: dict[int, float | None]
     done: int
     total: int
-    conflict_teams: list[Team]
+    conflict_teams: list[ConflictChoice]
+
+
+def _desk_order(assignment: Assignment) -> tuple:
+    """By round; in a blind round by entry code (random), never in the order the teams registered."""
+    return assignment.round_id, assignment.entry_code if assignment.round.blind else "", assignment.id
 
 
 def judge_desk(actor) -> JudgeDesk:
     require_judge(actor)
-    assignments = assignments_of(actor)
+    assignments = sorted(assignments_of(actor), key=_desk_order)
     done, total = progress(actor)
     return JudgeDesk(assignments=assignments, totals={a.id: judge_total(a) for a in assignments}, done=done,
-                     total=total, conflict_teams=conflict_candidates(actor))
+                     total=total, conflict_teams=conflict_choices(actor))

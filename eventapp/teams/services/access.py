@@ -16,7 +16,7 @@ def can_read_team(actor, team: Team) -> bool:
 
 def can_read_map(actor, team: Team) -> bool:
     """The team's readers, and whoever a higher area lets in through the ``team_readers`` hook (a judge
-    assigned to the team reads its map and attachments; blind: nothing else)."""
+    assigned to the team in a round that is not blind reads its map and attachments)."""
     if can_read_team(actor, team):
         return True
     return actor is not None and actor.is_authenticated and any(
