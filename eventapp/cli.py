@@ -109,9 +109,9 @@ def results_export(event_slug, round_kind, what, kind, output):
     round_ = db.session.scalar(select(Round).where(Round.event_id == event.id, Round.kind == round_kind))
     if round_ is None:
         raise click.ClickException(f"{event_slug} has no {round_kind} round.")
-    headers, rows = (judging_exports.score_rows(round_) if what == "scores"
-                     else judging_exports.leaderboard_rows(judging.compute_leaderboard(round_)))
-    content = csv_bytes(headers, rows) if kind == "csv" else xlsx_bytes({what: (headers, rows)})
+    sheets = judging_exports.round_sheets(round_, judging.compute_leaderboard(round_), utcnow())
+    headers, rows = sheets[what]
+    content = csv_bytes(headers, rows) if kind == "csv" else xlsx_bytes({what: sheets[what], **sheets})
     if output:
         with open(output, "wb") as handle:
             handle.write(content)

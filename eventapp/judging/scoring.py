@@ -361,6 +361,16 @@ def t_quantile_975(dof: int) -> float:
             + (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / (92160 * n ** 4))
 
 
+def percentile_rank(value: float, values: list[float]) -> float:
+    """The share of results (0-100) below ``value``, counting equal results as half below:
+    the top of a round of ten is 95, the middle of three is 50, and ties stand together."""
+    if not values:
+        raise ValueError("no results to compare with")
+    below = sum(1 for other in values if other < value)
+    equal = sum(1 for other in values if other == value)
+    return 100.0 * (below + 0.5 * equal) / len(values)
+
+
 def band_crosses(result: EntryResult, cutoffs: Iterable[float]) -> bool:
     """Whether the entry's band strictly contains an award cut-off (low < cut-off < high)."""
     return any(result.low < cutoff < result.high for cutoff in cutoffs)

@@ -233,7 +233,8 @@ def results(round_id):
     method = CombiningMethod(method) if method in CombiningMethod.values() else None
     board = services.leaderboard(current_user, round_, method)
     return render_template("judging/results.html", round=round_, board=board, method=method or round_.method,
-                           select_form=SelectTopForm(), publication=services.current_publication(round_))
+                           select_form=SelectTopForm(), publication=services.current_publication(round_),
+                           publications=services.publications_of(round_))
 
 
 @bp.post("/organiser/rounds/<int:round_id>/publish")
@@ -242,7 +243,10 @@ def publish(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     awards = {int(key.split("-", 1)[1]): (value or None) for key, value in request.form.items()
               if key.startswith("award-") and key.split("-", 1)[1].isdigit()}
-    perform(services.publish, current_user, round_, awards, utcnow(), success=_("The results were published."))
+    by_group = request.form.get("by_group") == "y"
+    perform(services.publish, current_user, round_, awards, utcnow(), by_group=by_group,
+            success=_("The results were published, a ranking per group.") if by_group
+            else _("The results were published."))
     return redirect(url_for("judging.results", round_id=round_id))
 
 
@@ -266,16 +270,31 @@ def public_results(slug):
                            publications=services.published_results(event))
 
 
-@bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard):what>.<any(csv, xlsx):kind>")
+def _sheets_download(sheets: exports.Sheets, what: str, kind: str, name: str):
+    """One sheet as CSV, or every sheet as XLSX with ``what`` first."""
+    if kind == "csv":
+        return download(csv_bytes(*sheets[what]), f"{name}.csv")
+    return download(xlsx_bytes({what: sheets[what], **sheets}, right_to_left=current_language() == "fa"),
+                    f"{name}.xlsx")
+
+
+@bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard, rubric, about):what>.<any(csv, xlsx):kind>")
 @login_required
 def export(round_id, what, kind):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    headers, rows = (exports.score_rows(round_) if what == "scores"
-                     else exports.leaderboard_rows(services.leaderboard(current_user, round_)))
-    name = f"{what}-{round_.event.slug}-{round_.kind}.{kind}"
-    if kind == "csv":
-        return download(csv_bytes(headers, rows), name)
-    return download(xlsx_bytes({what: (headers, rows)}, right_to_left=current_language() == "fa"), name)
+    sheets = exports.round_sheets(round_, services.leaderboard(current_user, round_), utcnow())
+    return _sheets_download(sheets, what, kind, f"{what}-{round_.event.slug}-{round_.kind}")
+
+
+@bp.get("/organiser/publications/<int:publication_id>/<any(results, scores, rubric, about):what>."
+        "<any(csv, xlsx):kind>")
+@login_required
+def export_publication(publication_id, what, kind):
+    """A publication's frozen snapshot: what the public saw, whatever the scores became later."""
+    publication = services.get_publication_for_organiser(current_user, publication_id)
+    moment = publication.published_at.strftime("%Y%m%d-%H%M%S")
+    return _sheets_download(exports.publication_sheets(publication), what, kind,
+                            f"published-{what}-{publication.round.event.slug}-{publication.round.kind}-{moment}")
 
 
 @bp.get("/organiser/rounds/<int:round_id>/quality")
