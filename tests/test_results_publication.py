@@ -17,6 +17,7 @@ from eventapp.core.extensions import db
 from eventapp.events.models import Event
 from eventapp.judging import scoring, services
 from eventapp.judging.models import Assignment, Publication, Round
+from eventapp.judging.rubrics import weights_look_deliberate
 
 from . import factories
 from .helpers import get, page_text
@@ -224,3 +225,37 @@ def test_the_team_page_and_report_card_give_the_percentile_in_words(app, make, o
         words = {page["lang"]: page["report"]["overall"]["percentile_words"] for page in pages}
         assert words["en"] == "Percentile 88 of 100: better than about 88% of the teams it was ranked among."
         assert "۸۸" in words["fa"] and "88" not in words["fa"]
+
+
+# --- rubric weights that sum to nothing sensible ----------------------------------------------------------------
+
+def test_weights_look_deliberate_when_positive_and_summing_to_100_or_1():
+    assert weights_look_deliberate([20, 20, 20, 15, 15, 10]) and weights_look_deliberate([0.25, 0.25, 0.5])
+    assert weights_look_deliberate([0.1] * 10)  # 0.9999999999999999 in floats
+    for weights in ([20, 30], [0.3, 0.3, 0.3], [], [110, -10], [100, 0], [float("nan")]):
+        assert not weights_look_deliberate(weights), weights
+
+
+def test_the_rubric_pages_warn_of_weights_that_sum_to_neither_100_nor_1(app, make, organiser, client, login):
+    event = make.event(open_kind="judging")
+    with app.app_context():
+        rubric_id = services.save_rubric(get(User, organiser.id), get(Event, event.id), "شاخص‌ها", "Rubric",
+                                         services.default_criteria(), utcnow()).id
+        db.session.commit()
+    login(organiser)
+    client.set_cookie("lang", "en")
+    assert "neither 100 nor 1" not in page_text(client.get(f"/organiser/rubrics/{rubric_id}/edit"))
+    data = {"title_fa": "شاخص‌ها", "criteria-0-title_fa": "الف", "criteria-0-weight": "20", "criteria-0-scale_min": "0",
+            "criteria-0-scale_max": "10", "criteria-1-title_fa": "ب", "criteria-1-weight": "30",
+            "criteria-1-scale_min": "0", "criteria-1-scale_max": "10"}
+    saved = page_text(client.post(f"/organiser/rubrics/{rubric_id}/edit", data=data, follow_redirects=True))
+    assert "The rubric was saved." in saved and "The weights sum to 50, neither 100 nor 1." in saved
+    assert "The weights sum to 50, neither 100 nor 1." in page_text(client.get(f"/organiser/events/{event.id}/judging"))
+    assert "The weights sum to 50, neither 100 nor 1." in page_text(client.get(f"/organiser/rubrics/{rubric_id}/edit"))
+    refused = client.post(f"/organiser/rubrics/{rubric_id}/edit", data={**data, "criteria-1-weight": "0"})
+    assert refused.status_code == 422
+    assert "Every weight must be above zero" in page_text(refused)
+    client.set_cookie("lang", "fa")
+    fractions = {**data, "criteria-0-weight": "۰٫۴", "criteria-1-weight": "۰٫۶"}
+    page = page_text(client.post(f"/organiser/rubrics/{rubric_id}/edit", data=fractions, follow_redirects=True))
+    assert "۰٫۴" in page and "۰٫۶" in page  # fractional weights are shown as they are, not rounded to 0

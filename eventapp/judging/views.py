@@ -112,7 +112,9 @@ def organiser_event(event_id):
                                 for r in services.rubrics_to_copy(current_user)]
     rubrics = services.event_rubrics(event)
     return render_template("judging/organiser_event.html", event=event, rounds=services.rounds_of(event),
-                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
+                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics},
+                           weight_warnings={r.id: services.weight_warning([c.weight for c in r.criteria])
+                                            for r in rubrics})
 
 
 @bp.post("/organiser/events/<int:event_id>/rubrics")
@@ -387,12 +389,21 @@ def edit_rubric(rubric_id):
              "scale_min": c.scale_min, "scale_max": c.scale_max, "levels": format_levels(c.levels)}
             for c in rubric.criteria]})
         form.criteria.append_entry()
-    if form.validate_on_submit() and perform(
-            services.save_rubric, current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
-            _criteria_from(form), utcnow(), rubric=rubric, form=form, success=_("The rubric was saved.")).ok:
-        return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
-    return render_template("judging/rubric_form.html", form=form, rubric=rubric,
-                           in_use=services.rubric_in_use(rubric)), 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        criteria = _criteria_from(form)
+        if perform(services.save_rubric, current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
+                   criteria, utcnow(), rubric=rubric, form=form, success=_("The rubric was saved.")).ok:
+            warning = services.weight_warning([criterion.weight for criterion in criteria])
+            if warning:
+                flash(warning, "warning")
+            return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
+        weights = [criterion.weight for criterion in criteria]
+    elif form.is_submitted():
+        weights = [row.weight.data or 0 for row in form.criteria if (row.title_fa.data or "").strip()]
+    else:
+        weights = [criterion.weight for criterion in rubric.criteria]
+    return render_template("judging/rubric_form.html", form=form, rubric=rubric, in_use=services.rubric_in_use(rubric),
+                           weight_warning=services.weight_warning(weights)), 422 if form.is_submitted() else 200
 
 
 @bp.post("/judging/conflicts")

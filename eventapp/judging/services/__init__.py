@@ -58,6 +58,7 @@ from .rounds import (
     save_round,
     save_rubric,
     scoring_criteria,
+    weight_warning,
 )
 from .scores import (
     JudgeDesk,
@@ -84,6 +85,7 @@ __all__ = [
     "event_rubrics",
     "rubrics_to_copy",
     "scoring_criteria",
+    "weight_warning",
     "RoundDetails",
     "save_round",
     "rounds_of",
