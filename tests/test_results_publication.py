@@ -51,7 +51,7 @@ def _publications(app, round_id) -> list[Publication]:
 # --- a round split into groups --------------------------------------------------------------------------------
 
 def test_a_disconnected_final_round_is_not_published_without_choosing_groups(app, split, client, login):
-    with app.app_context(), pytest.raises(ConflictError, match="share no judge"):
+    with app.app_context(), pytest.raises(ConflictError, match="بدون داور مشترک"):
         services.publish(get(User, split.organiser.id), get(Round, split.round_id), {}, utcnow())
     login(split.organiser)
     client.set_cookie("lang", "en")
