@@ -259,3 +259,22 @@ def test_the_rubric_pages_warn_of_weights_that_sum_to_neither_100_nor_1(app, mak
     fractions = {**data, "criteria-0-weight": "۰٫۴", "criteria-1-weight": "۰٫۶"}
     page = page_text(client.post(f"/organiser/rubrics/{rubric_id}/edit", data=fractions, follow_redirects=True))
     assert "۰٫۴" in page and "۰٫۶" in page  # fractional weights are shown as they are, not rounded to 0
+
+
+def test_the_command_line_exports_the_publication_not_the_live_scores(app, make, organiser):
+    world = _event_with_final(app, make, organiser, judges=1, judges_per_entry=1, teams=3)
+    runner = app.test_cli_runner()
+    unpublished = runner.invoke(args=["results", "export", world.event.slug, "final", "--published"])
+    assert unpublished.exit_code != 0 and "no published results" in unpublished.output
+    factories.publish(app, organiser, world.round_id)
+    [publication] = _publications(app, world.round_id)
+    with app.app_context():  # a later change
+        assignment = db.session.scalars(select(Assignment).where(Assignment.round_id == world.round_id)).first()
+        services.reopen_scores(get(User, organiser.id), assignment, utcnow())
+        db.session.commit()
+    result = runner.invoke(args=["results", "export", world.event.slug, "final", "--published", "--what", "results"])
+    assert result.exit_code == 0, result.output
+    header, *rows = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8").lstrip("\ufeff"))))
+    assert len(rows) == 3 and [row[0] for row in rows] == [str(row.rank) for row in publication.result.rows]
+    live_results = runner.invoke(args=["results", "export", world.event.slug, "final", "--what", "results"])
+    assert live_results.exit_code != 0
