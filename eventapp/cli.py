@@ -12,7 +12,7 @@ from .certificates import services as certificate_services
 from .core import jobs
 from .core.database import utcnow
 from .core.errors import DomainError
-from .core.exports import csv_bytes, xlsx_bytes
+from .core.exports import csv_bytes
 from .core.extensions import db
 from .core.text import normalize_mobile
 from .demo.loader import DEMO_PASSWORD, load_demo
@@ -125,7 +125,7 @@ def results_export(event_slug, round_kind, what, kind, output, published):
     if what not in sheets:
         raise click.UsageError(f"--what {what} is for {'live' if published else 'published'} results only.")
     headers, rows = sheets[what]
-    content = csv_bytes(headers, rows) if kind == "csv" else xlsx_bytes({what: sheets[what], **sheets})
+    content = csv_bytes(headers, rows) if kind == "csv" else judging_exports.workbook(sheets, what)
     if output:
         with open(output, "wb") as handle:
             handle.write(content)

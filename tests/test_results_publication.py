@@ -170,9 +170,10 @@ def test_a_publication_exports_what_was_published_and_recomputes_from_its_files(
     assert round(live_value[changed_team], 2) != published[changed_team].value  # the live export moved on
 
     workbook = load_workbook(io.BytesIO(client.get(f"/organiser/publications/{publication.id}/results.xlsx").data))
-    assert workbook.sheetnames == ["results", "scores", "rubric", "about"]
+    assert workbook.sheetnames == ["Results", "Raw scores", "Rubric", "Method and moment"]
     from_xlsx = {name: [["" if cell is None else str(cell) for cell in row]
-                        for row in workbook[name].iter_rows(values_only=True)] for name in workbook.sheetnames}
+                        for row in workbook[title].iter_rows(values_only=True)]
+                 for name, title in zip(("results", "scores", "rubric", "about"), workbook.sheetnames)}
     for team, (value, _raw) in _recomputed(from_xlsx).items():
         assert round(value, 2) == published[team].value
 
@@ -182,7 +183,11 @@ def test_the_live_exports_carry_the_rubric_and_the_method(app, make, organiser, 
     login(organiser)
     client.set_cookie("lang", "en")
     workbook = load_workbook(io.BytesIO(client.get(f"/organiser/rounds/{world.round_id}/scores.xlsx").data))
-    assert workbook.sheetnames == ["scores", "leaderboard", "rubric", "about"]
+    assert workbook.sheetnames == ["Raw scores", "Leaderboard", "Rubric", "Method and moment"]
+    client.set_cookie("lang", "fa")
+    persian = load_workbook(io.BytesIO(client.get(f"/organiser/rounds/{world.round_id}/leaderboard.xlsx").data))
+    assert persian.sheetnames[0] == "جدول رتبه‌بندی" and all(not title.isascii() for title in persian.sheetnames)
+    client.set_cookie("lang", "en")
     about = {row[0]: row[1] for row in _csv(client.get(f"/organiser/rounds/{world.round_id}/about.csv"))[1:]}
     assert about["Method"] == "judge_effect" and "Exported at (UTC)" in about
     assert len(_csv(client.get(f"/organiser/rounds/{world.round_id}/rubric.csv"))) == 1 + 6

@@ -7,13 +7,24 @@ snapshot (the scores it was computed from included), never the live scores.
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from ..core.exports import xlsx_bytes
 from .enums import CombiningMethod
 from .models import Publication, Round
 from .results import PublishedResult
 from .services import Leaderboard, round_assignments
 
 Sheets = dict[str, tuple[list[str], list[list]]]
+
+SHEET_TITLES = {"leaderboard": _l("Leaderboard"), "results": _l("Results"), "scores": _l("Raw scores"),
+                "rubric": _l("Rubric"), "about": _l("Method and moment")}
+
+
+def workbook(sheets: Sheets, first: str, right_to_left: bool = True) -> bytes:
+    """Every sheet in one XLSX, ``first`` first, each titled in the current language."""
+    order = [first, *(name for name in sheets if name != first)]
+    return xlsx_bytes({str(SHEET_TITLES[name]): sheets[name] for name in order}, right_to_left=right_to_left)
 
 
 def score_rows(round_) -> tuple[list[str], list[list]]:

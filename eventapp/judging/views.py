@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
-from ..core.exports import csv_bytes, download, xlsx_bytes
+from ..core.exports import csv_bytes, download
 from ..core.forms import EmailForm
 from ..core.i18n import current_language
 from ..core.web import perform
@@ -276,8 +276,7 @@ def _sheets_download(sheets: exports.Sheets, what: str, kind: str, name: str):
     """One sheet as CSV, or every sheet as XLSX with ``what`` first."""
     if kind == "csv":
         return download(csv_bytes(*sheets[what]), f"{name}.csv")
-    return download(xlsx_bytes({what: sheets[what], **sheets}, right_to_left=current_language() == "fa"),
-                    f"{name}.xlsx")
+    return download(exports.workbook(sheets, what, right_to_left=current_language() == "fa"), f"{name}.xlsx")
 
 
 @bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard, rubric, about):what>.<any(csv, xlsx):kind>")
