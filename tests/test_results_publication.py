@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from eventapp.auth.models import User
 from eventapp.certificates import documents
+from eventapp.certificates import services as certificate_services
 from eventapp.certificates.enums import DocumentKind
 from eventapp.core.database import utcnow
 from eventapp.core.errors import Conflict as ConflictError
@@ -64,7 +65,7 @@ def test_a_disconnected_final_round_is_not_published_without_choosing_groups(app
     assert 'name="by_group"' in response.get_data(as_text=True)  # the explicit choice is offered
 
 
-def test_publishing_by_group_ranks_awards_and_shows_each_group(app, split, client, login):
+def test_publishing_by_group_ranks_awards_and_shows_each_group(app, split, client, login, upload_dir):
     login(split.organiser)
     client.set_cookie("lang", "en")
     page = client.get(f"/organiser/rounds/{split.round_id}/results").get_data(as_text=True)
@@ -91,6 +92,12 @@ def test_publishing_by_group_ranks_awards_and_shows_each_group(app, split, clien
                                  language="en", signatories=[], images={}, serial="S", verify_url="http://x",
                                  issued_at=utcnow())["pages"][0]
         assert page["achievement"] == "First place in group 2" and page["group"] == "2"
+        certificate = certificate_services.issue_one(get(User, split.organiser.id), get(Event, split.event.id),
+                                                     DocumentKind.GROUP, f"team:{winners[1]}", utcnow(), "http://x")
+        db.session.commit()
+        assert certificate.award_group == 2
+        code = certificate.verification_code
+    assert "First place in group 2" in page_text(client.get(f"/verify/{code}"))
 
 
 def test_a_connected_final_round_publishes_one_ranking(app, make, organiser):

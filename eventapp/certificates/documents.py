@@ -26,7 +26,7 @@ from ..judging.scoring import percentile_rank
 from ..teams.models import APPROVED, Team
 from ..training.models import TrainingSession, TrainingSignup
 from . import statistics
-from .enums import Achievement, DocumentKind, DocumentLanguage
+from .enums import Achievement, DocumentKind, DocumentLanguage, achievement_text
 from .rendering import asset_urls, qr_svg
 
 # The fixed words of the default templates, in each language (organisers may write their own).
@@ -75,6 +75,10 @@ class Subject:
 
     def __post_init__(self):
         self.achievement = Achievement(self.achievement) if self.achievement else None
+
+    @property
+    def achievement_text(self) -> str:
+        return achievement_text(self.achievement, self.group)
 
 
 # --- who receives what -------------------------------------------------------------------------------
@@ -229,15 +233,6 @@ def percentile_in_words(percentile: float) -> str:
              value=format_number(round(percentile)))
 
 
-def _achievement(subject: Subject) -> str:
-    if not subject.achievement:
-        return ""
-    if subject.group:
-        return _("%(achievement)s in group %(group)s", achievement=subject.achievement.label,
-                 group=format_number(subject.group))
-    return str(subject.achievement.label)
-
-
 def _report_page(report: dict, language: str) -> dict:
     overall = report["overall"]
     return {
@@ -264,7 +259,7 @@ def _page(kind: DocumentKind, subject: Subject, event: dict, signatories: list[d
             "lang": language, "dir": "rtl" if language == "fa" else "ltr",
             "labels": {name: str(label(kind)) for name, label in LABELS.items()},
             "event": _in_digits(event[language] or event["fa"], language),
-            "achievement": _achievement(subject),
+            "achievement": subject.achievement_text,
             "group": format_number(subject.group),
             "issued_jalali": jalali, "issued_gregorian": gregorian,
             "province": subject.province.get(language, ""),
