@@ -12,7 +12,7 @@ from .certificates import services as certificate_services
 from .core import jobs
 from .core.database import utcnow
 from .core.errors import DomainError
-from .core.exports import csv_bytes, xlsx_bytes
+from .core.exports import csv_bytes
 from .core.extensions import db
 from .core.text import normalize_mobile
 from .demo.loader import DEMO_PASSWORD, load_demo
@@ -93,12 +93,18 @@ def results():
 @results.command("export")
 @click.argument("event_slug")
 @click.argument("round_kind", type=click.Choice(["screening", "final"]))
-@click.option("--what", type=click.Choice(["scores", "leaderboard"]), default="leaderboard", show_default=True)
+@click.option("--what", type=click.Choice(["leaderboard", "results", "scores", "rubric", "about"]),
+              default="leaderboard", show_default=True,
+              help="leaderboard: live only; results: of the publication only (--published).")
+@click.option("--published", is_flag=True,
+              help="Export the round's current publication (its frozen snapshot, what the public saw), not the live "
+                   "scores.")
 @click.option("--format", "kind", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="The file to write; standard output when not given.")
-def results_export(event_slug, round_kind, what, kind, output):
-    """Export a round's raw scores or leaderboard, with the same columns as the organisers' pages."""
+def results_export(event_slug, round_kind, what, kind, output, published):
+    """Export a round's raw scores, leaderboard, rubric or method, live or as published, with the same columns
+    as the organisers' pages (XLSX: every sheet, WHAT first)."""
     from sqlalchemy import select
 
 
@@ -109,9 +115,17 @@ def results_export(event_slug, round_kind, what, kind, output):
     round_ = db.session.scalar(select(Round).where(Round.event_id == event.id, Round.kind == round_kind))
     if round_ is None:
         raise click.ClickException(f"{event_slug} has no {round_kind} round.")
-    headers, rows = (judging_exports.score_rows(round_) if what == "scores"
-                     else judging_exports.leaderboard_rows(judging.compute_leaderboard(round_)))
-    content = csv_bytes(headers, rows) if kind == "csv" else xlsx_bytes({what: (headers, rows)})
+    if published:
+        publication = judging.current_publication(round_)
+        if publication is None:
+            raise click.ClickException(f"The {round_kind} round of {event_slug} has no published results.")
+        sheets = judging_exports.publication_sheets(publication)
+    else:
+        sheets = judging_exports.round_sheets(round_, judging.compute_leaderboard(round_), utcnow())
+    if what not in sheets:
+        raise click.UsageError(f"--what {what} is for {'live' if published else 'published'} results only.")
+    headers, rows = sheets[what]
+    content = csv_bytes(headers, rows) if kind == "csv" else judging_exports.workbook(sheets, what)
     if output:
         with open(output, "wb") as handle:
             handle.write(content)

@@ -255,7 +255,8 @@ def test_results_show_only_published_rounds_without_judges_or_comments(app, clie
     assert [item["round"] for item in results["items"]] == ["final"]
     rows = results["items"][0]["rows"]
     assert [row["team"]["id"] for row in rows] == [world["winner"], world["runner_up"]]
-    assert set(rows[0]) == {"rank", "tied", "team", "value", "award"}
+    assert set(rows[0]) == {"rank", "tied", "team", "value", "award", "group"} and rows[0]["group"] is None
+    assert results["items"][0]["by_group"] is False
     assert rows[0]["award"]
     text = json.dumps(results, ensure_ascii=False)
     assert "برنامهٔ زمانی روشن است." not in text  # the judges' comment

@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventapp.certificates.statistics import mean, percentile_rank
+from eventapp.certificates.statistics import mean
+from eventapp.judging.scoring import percentile_rank
 
 results = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 rounds = st.lists(results, min_size=1, max_size=60)

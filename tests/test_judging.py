@@ -319,15 +319,16 @@ def test_the_published_result_reads_what_publish_wrote(app, assigned):
         db.session.expire_all()
         publication = get(Publication, publication_id)
         snapshot = publication.snapshot  # the JSON format of every publication, old and new
-        assert set(snapshot) == {"method", "rows", "criteria", "averages"}
+        assert set(snapshot) == {"method", "rows", "criteria", "averages", "scores", "tie_breakers", "by_group"}
         assert set(snapshot["rows"][0]) == {"team_id", "team", "rank", "tied", "value", "raw", "judges", "award",
-                                            "criteria", "comments"}
+                                            "criteria", "comments", "group"}
         result = publication.result
         assert result.to_snapshot() == snapshot
         assert PublishedResult.from_snapshot(result.to_snapshot()) == result
         criterion = round_.rubric.criteria[0]
         assert result.method == "judge_effect"
-        assert result.criteria[0] == ResultCriterion(criterion.id, criterion.title_fa, criterion.title_en, 10)
+        assert result.criteria[0] == ResultCriterion(criterion.id, criterion.title_fa, criterion.title_en, 10, 0, 20)
+        assert len(result.scores) == 8 and not result.by_group and result.rows[0].group is None
         assert result.averages[criterion.id] == 7.5  # (9 + 8 + 7 + 6) / 4
         first = result.rows[0]
         assert (first.team_id, first.team_name, first.rank, first.tied, first.judges, first.award) == (

@@ -365,8 +365,9 @@ def event_results(slug):
     return jsonify(event=found.slug, items=[{
         "round": publication.round.kind,
         "published_at": _moment(publication.published_at),
+        "by_group": publication.result.by_group,
         "rows": [{"rank": row.rank, "tied": row.tied, "team": {"id": row.team_id, "name": row.team_name},
-                  "value": row.value, "award": row.award}
+                  "value": row.value, "award": row.award, "group": row.group}
                  for row in publication.result.rows],
     } for publication in published_results(found)])
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import jdatetime
 from babel.dates import format_date as babel_format_date
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -21,10 +22,11 @@ from ..core.text import persian_digits, persian_sort_key
 from ..events.models import Event
 from ..judging.models import FINAL, Assignment, Publication, Round, RoundEntry
 from ..judging.results import PublishedResult, ResultRow
+from ..judging.scoring import percentile_rank
 from ..teams.models import APPROVED, Team
 from ..training.models import TrainingSession, TrainingSignup
 from . import statistics
-from .enums import Achievement, DocumentKind, DocumentLanguage
+from .enums import Achievement, DocumentKind, DocumentLanguage, achievement_text
 from .rendering import asset_urls, qr_svg
 
 # The fixed words of the default templates, in each language (organisers may write their own).
@@ -43,6 +45,7 @@ LABELS = {
     "result": lambda kind: _l("Your result"),
     "average": lambda kind: _l("Round average"),
     "percentile": lambda kind: _l("Better than"),
+    "group": lambda kind: _l("Group"),
     "overall": lambda kind: _l("Overall"),
     "rank": lambda kind: _l("Rank"),
     "of": lambda kind: _l("of"),
@@ -66,11 +69,16 @@ class Subject:
     province: dict = field(default_factory=dict)  # {"fa": ..., "en": ...}
     members: list[str] = field(default_factory=list)
     achievement: Achievement | None = None  # for group certificates (given as a member or its value)
+    group: int | None = None  # the group it was ranked in, in a final round published by group
     report: dict = field(default_factory=dict)  # for report cards, from the published results
     reviewed: int = 0  # for judges
 
     def __post_init__(self):
         self.achievement = Achievement(self.achievement) if self.achievement else None
+
+    @property
+    def achievement_text(self) -> str:
+        return achievement_text(self.achievement, self.group)
 
 
 # --- who receives what -------------------------------------------------------------------------------
@@ -104,13 +112,15 @@ def has_published_results(event: Event) -> bool:
 def group_subjects(event: Event) -> list[Subject]:
     """Every approved team: its award in the published final round, else finalist if it was in the
     final round, else participation."""
-    awards, finalists = {}, set()
+    awards, groups, finalists = {}, {}, set()
     for round_, publication in _publications(event):
         if round_.kind == FINAL:
-            awards.update(publication.result.awards)
+            result = publication.result
+            awards.update(result.awards)
+            groups.update({row.team_id: row.group for row in result.rows if row.award and row.group})
             finalists.update(db.session.scalars(select(RoundEntry.team_id).where(RoundEntry.round_id == round_.id)))
     return _sorted([
-        _team_subject(team, members=[member.name for member in team.members],
+        _team_subject(team, members=[member.name for member in team.members], group=groups.get(team.id),
                       achievement=awards.get(team.id) or (Achievement.FINALIST if team.id in finalists
                                                           else Achievement.PARTICIPATION))
         for team in _approved_teams(event)])
@@ -129,8 +139,9 @@ def report_subjects(event: Event) -> list[Subject]:
 
 
 def _report_facts(row: ResultRow, result: PublishedResult) -> dict:
-    """Per criterion: the team's mean, the round's average and the percentile; overall likewise."""
-    rows = result.rows
+    """Per criterion: the team's mean, the round's average and the percentile; overall likewise. In a result
+    published by group, the team is compared with its group only."""
+    rows = result.peers_of(row)
     criteria = []
     for criterion in result.criteria:
         key = criterion.id
@@ -140,7 +151,7 @@ def _report_facts(row: ResultRow, result: PublishedResult) -> dict:
         criteria.append({
             "fa": criterion.fa, "en": criterion.en or criterion.fa, "max": criterion.max,
             "result": row.criteria[key], "average": statistics.mean(values),
-            "percentile": statistics.percentile_rank(row.criteria[key], values),
+            "percentile": percentile_rank(row.criteria[key], values),
         })
     # The criteria furthest below the average first: the card says what to improve before what went well.
     criteria.sort(key=lambda item: (item["result"] - item["average"]) / (item["max"] or 1))
@@ -149,8 +160,7 @@ def _report_facts(row: ResultRow, result: PublishedResult) -> dict:
     return {
         "criteria": criteria,
         "overall": {"result": row.value, "average": statistics.mean(totals),
-                    "percentile": statistics.percentile_rank(row.value, totals), "rank": row.rank,
-                    "of": len(rows)},
+                    "percentile": result.percentile_of(row), "rank": row.rank, "of": len(rows), "group": row.group},
         "comments": [{"fa": titles[comment.criterion].fa if comment.criterion in titles else "",
                       "en": titles[comment.criterion].en if comment.criterion in titles else "",
                       "text": comment.text} for comment in row.comments],
@@ -217,6 +227,12 @@ def _percent(value: float) -> str:
     return format_number(round(value)) + ("٪" if current_language() == "fa" else "%")
 
 
+def percentile_in_words(percentile: float) -> str:
+    """The percentile rank as a sentence, in the current language."""
+    return _("Percentile %(value)s of 100: better than about %(value)s%% of the teams it was ranked among.",
+             value=format_number(round(percentile)))
+
+
 def _report_page(report: dict, language: str) -> dict:
     overall = report["overall"]
     return {
@@ -227,7 +243,9 @@ def _report_page(report: dict, language: str) -> dict:
         "overall": {"result": format_number(round(overall["result"], 2)),
                     "average": format_number(round(overall["average"], 2)),
                     "percentile": _percent(overall["percentile"]),
-                    "rank": format_number(overall["rank"]), "of": format_number(overall["of"])},
+                    "percentile_words": percentile_in_words(overall["percentile"]),
+                    "rank": format_number(overall["rank"]), "of": format_number(overall["of"]),
+                    "group": format_number(overall.get("group"))},
         "comments": [{"criterion": comment[language] or comment["fa"], "text": comment["text"]}
                      for comment in report["comments"]],
     }
@@ -241,7 +259,8 @@ def _page(kind: DocumentKind, subject: Subject, event: dict, signatories: list[d
             "lang": language, "dir": "rtl" if language == "fa" else "ltr",
             "labels": {name: str(label(kind)) for name, label in LABELS.items()},
             "event": _in_digits(event[language] or event["fa"], language),
-            "achievement": subject.achievement.label if subject.achievement else "",
+            "achievement": subject.achievement_text,
+            "group": format_number(subject.group),
             "issued_jalali": jalali, "issued_gregorian": gregorian,
             "province": subject.province.get(language, ""),
             "signatories": [{"name": person[f"name_{language}"] or person["name_fa"],
@@ -284,7 +303,7 @@ def sample_subject(kind: DocumentKind) -> Subject:
                 {"fa": "امکان‌پذیری", "en": "Feasibility", "max": 10, "result": 8.0, "average": 6.9,
                  "percentile": 80.0},
             ],
-            "overall": {"result": 72.5, "average": 68.1, "percentile": 64.0, "rank": 9, "of": 25},
+            "overall": {"result": 72.5, "average": 68.1, "percentile": 64.0, "rank": 9, "of": 25, "group": None},
             "comments": [{"fa": "امکان‌پذیری", "en": "Feasibility", "text": "برنامهٔ زمانی روشن و دقیق است."}],
         }
     return Subject(key="team:0", holder="گروه جهادی نمونه", organisation="کانون نمونه",

@@ -1,8 +1,10 @@
 """The states and choices of certificates, with their labels (see core/enums.py)."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
 from ..core.enums import LabelledEnum
+from ..core.i18n import format_number
 
 
 class DocumentKind(LabelledEnum):
@@ -22,6 +24,15 @@ class Achievement(LabelledEnum):
     HONOURABLE = "honourable", _l("Honourable mention")
     FINALIST = "finalist", _lp("achievement", "Finalist")
     PARTICIPATION = "participation", _lp("achievement", "Participation")
+
+
+def achievement_text(achievement: Achievement | None, group: int | None) -> str:
+    """An achievement in the current language, with the group it was won in (a final round published by group)."""
+    if not achievement:
+        return ""
+    if group:
+        return _("%(achievement)s in group %(group)s", achievement=achievement.label, group=format_number(group))
+    return str(achievement.label)
 
 
 class DocumentLanguage(LabelledEnum):

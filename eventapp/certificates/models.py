@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.database import EnumText, UTCDateTime, utcnow
 from ..core.extensions import db
-from .enums import Achievement, DocumentKind, DocumentLanguage, JobStatus
+from .enums import Achievement, DocumentKind, DocumentLanguage, JobStatus, achievement_text
 
 MAX_SIGNATORIES = 3
 
@@ -87,6 +87,8 @@ class Certificate(db.Model):
     language: Mapped[DocumentLanguage] = mapped_column(EnumText(DocumentLanguage, length=10))
     holder: Mapped[str] = mapped_column(String(200))  # the team's or judge's name, as printed
     achievement: Mapped[Achievement | None] = mapped_column(_NoAchievementAsBlank(), nullable=False, default="")
+    # The group of the final round the award was given in, when its results were published by group.
+    award_group: Mapped[int | None] = mapped_column()
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int]
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -107,6 +109,11 @@ class Certificate(db.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+    @property
+    def achievement_text(self) -> str:
+        """The achievement as the document prints it: with its group in a round published by group."""
+        return achievement_text(self.achievement, self.award_group)
 
 
 class CertificateJob(db.Model):

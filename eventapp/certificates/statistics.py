@@ -1,15 +1,5 @@
-"""Where a result stands among the round's results: pure maths for the report card."""
+"""Averages for the report card (where a result stands among the others: ``judging.scoring.percentile_rank``)."""
 from fractions import Fraction
-
-
-def percentile_rank(value: float, values: list[float]) -> float:
-    """The share of results (0-100) below ``value``, counting equal results as half below:
-    the top of a round of ten is 95, the middle of three is 50, and ties stand together."""
-    if not values:
-        raise ValueError("no results to compare with")
-    below = sum(1 for other in values if other < value)
-    equal = sum(1 for other in values if other == value)
-    return 100.0 * (below + 0.5 * equal) / len(values)
 
 
 def mean(values: list[float]) -> float:

@@ -1,4 +1,11 @@
-"""The default rubric of the demo and of new events, from the article (see DESIGN.md)."""
+"""The default rubric of the demo and of new events, from the article (see DESIGN.md), and what makes a rubric's
+weights look deliberate."""
+import math
+from collections.abc import Sequence
+
+# Weights are usually shares of 100 (points) or of 1 (fractions); a total uses each weight's share of the sum, so
+# any positive sum works, but another sum is most often a mistyped weight.
+SENSIBLE_WEIGHT_SUMS = (1.0, 100.0)
 
 # (title_fa, title_en, weight)
 DEFAULT_CRITERIA = (
@@ -18,3 +25,11 @@ DEFAULT_LEVELS = (
     (7, "خوب: روشن، با شواهد و برنامه", "Good: clear, with evidence and a plan"),
     (10, "عالی: دقیق، سنجش‌پذیر و قابل اجرا", "Excellent: precise, measurable and ready to carry out"),
 )
+
+
+def weights_look_deliberate(weights: Sequence[float]) -> bool:
+    """Whether the weights are all positive and sum to 1 or 100 (to within rounding of the last decimal)."""
+    if not weights or any(not math.isfinite(weight) or weight <= 0 for weight in weights):
+        return False
+    total = math.fsum(weights)
+    return any(math.isclose(total, sensible, rel_tol=1e-6) for sensible in SENSIBLE_WEIGHT_SUMS)

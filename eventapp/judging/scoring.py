@@ -16,8 +16,11 @@ Conventions (shown on the pages that use them)
 * Standard deviations are *population* SDs (divide by n): a judge's spread, the z-score
   normalisation and the grand SD used to rescale it.  Estimates of the judges' noise for the
   uncertainty band divide by their degrees of freedom instead (see :func:`combine`).
-* The uncertainty band is ``value ± 1.96 · s / √(judges of the entry)``, where ``s`` is the
-  round's pooled noise SD (:attr:`RoundResult.band_sd`).
+* The uncertainty band is ``value ± q · s · √v``: ``s`` is the round's pooled noise SD
+  (:attr:`RoundResult.band_sd`), ``v`` the variance of the entry's value in units of s² (1/judges of the
+  entry for the averaging methods; for judge_effect also the variance of the fitted leniencies of the
+  entry's judges) and ``q`` the two-sided 95 % quantile of Student's t with the degrees of freedom of s
+  (1.96 when s is not estimated).
 * Two numbers closer than :data:`TIE_TOLERANCE` (relative to their size, at least absolute)
   are equal when ranking: float noise never breaks nor makes a tie.
 """
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 
 DEFAULT_METHOD = "judge_effect"  # one of METHODS (the table of combine's methods, below it)
 
-BAND_Z = 1.96  # two-sided 95 % normal quantile used for the uncertainty band
+BAND_Z = 1.96  # two-sided 95 % normal quantile: the band's quantile with unlimited degrees of freedom
 TIE_TOLERANCE = 1e-9  # relative (and, below 1, absolute) tolerance for equal values when ranking
 FLAT_SD = 1e-9  # a judge whose totals spread less than this has "no spread"
 
@@ -109,7 +112,7 @@ class EntryResult:
     value: float  # the method's result, on the 0–100 scale of the raw totals
     raw_mean: float  # plain mean of the entry's raw totals (shown beside the value)
     judges: int  # number of judges behind the entry
-    low: float  # uncertainty band: value ± BAND_Z · band_sd / √judges
+    low: float  # uncertainty band: value ± band_quantile · band_sd · √(the value's variance factor)
     high: float
     spread: float  # max − min of the entry's raw totals
     disagreement: bool  # spread > the organiser's threshold
@@ -137,6 +140,7 @@ class RoundResult:
     residual_sd: float | None  # the round's estimated noise SD; None when it cannot be estimated
     band_sd: float = 0.0  # the SD the bands use: residual_sd, or the fallback when it is None
     band_estimated: bool = True  # False when band_sd is the fallback (no degrees of freedom)
+    band_quantile: float = BAND_Z  # Student's t quantile for residual_sd's degrees of freedom (BAND_Z if none)
 
 
 def components(totals: Iterable[Total]) -> list[frozenset]:
@@ -162,13 +166,18 @@ def combine(totals: Iterable[Total], method: str = DEFAULT_METHOD,
       group moves every value of that group by c/J (J judges in the group) and changes no
       difference between entries.
 
-    Uncertainty band: value ± BAND_Z · s / √(judges of the entry), with s the round's pooled noise
-    SD: for judge_effect the residual SD of the fit, √(RSS / (N − E − J + G)); for the other
-    methods the within-entry SD of the totals the method averages (raw, or normalised for zscore)
-    pooled over entries, √(Σ (t − entry mean)² / Σ (n_e − 1)). When the round has no degrees of
-    freedom for it (e.g. one judge per entry), ``residual_sd`` is None and the band falls back to
-    the population SD of all raw totals — an upper bound on the judges' noise, so the band is
-    wide rather than falsely narrow — with ``band_estimated`` False.
+    Uncertainty band: value ± q · s · √v, with s the round's pooled noise SD: for judge_effect the
+    residual SD of the fit, √(RSS / (N − E − J + G)); for the other methods the within-entry SD of
+    the totals the method averages (raw, or normalised for zscore) pooled over entries,
+    √(Σ (t − entry mean)² / Σ (n_e − 1)). ``v`` is the variance of the entry's value in units of s²:
+    1/n_e for the averaging methods; for judge_effect 1/n_e plus the variance of the mean of the
+    fitted leniencies of the entry's judges (those are estimated too: a judge seen on few shared
+    entries moves every value it touches), see :func:`_judge_effect_variances`. ``q`` is Student's t
+    two-sided 95 % quantile for the degrees of freedom of s (s is estimated, so the band is a t
+    interval). When the round has no degrees of freedom for it (e.g. one judge per entry),
+    ``residual_sd`` is None and the band falls back to the population SD of all raw totals — an
+    upper bound on the judges' noise, so the band is wide rather than falsely narrow — with
+    ``band_estimated`` False and q = BAND_Z.
 
     Leniency: the fitted l for judge_effect; otherwise the mean of (judge's total − entry's raw
     mean) over the judge's entries that another judge also scored. None when the judge shares no
@@ -188,14 +197,14 @@ def combine(totals: Iterable[Total], method: str = DEFAULT_METHOD,
     columns = _columns(prep)
     fit = combiner(prep, columns)
     if fit.residual_sd is not None:
-        band_sd, band_estimated = fit.residual_sd, True
+        band_sd, band_estimated, quantile = fit.residual_sd, True, t_quantile_975(fit.dof)
     else:
-        band_sd, band_estimated = columns.grand_sd, False
+        band_sd, band_estimated, quantile = columns.grand_sd, False, BAND_Z
 
     entries = {}
     for e, entry in enumerate(prep.entries):
         raw = columns.raw_by_entry[e]
-        half = BAND_Z * band_sd / math.sqrt(len(raw))
+        half = quantile * band_sd * math.sqrt(fit.variance[e])
         spread = max(raw) - min(raw)
         entries[entry] = EntryResult(
             entry=entry, value=fit.values[e], raw_mean=columns.raw_mean[e], judges=len(raw),
@@ -212,7 +221,7 @@ def combine(totals: Iterable[Total], method: str = DEFAULT_METHOD,
     groups = [frozenset(prep.entries[e] for e in members) for members in prep.group_entries]
     return RoundResult(method=method, entries=entries, judges=judges, groups=groups,
                        connected=len(groups) <= 1, residual_sd=fit.residual_sd,
-                       band_sd=band_sd, band_estimated=band_estimated)
+                       band_sd=band_sd, band_estimated=band_estimated, band_quantile=quantile)
 
 
 @dataclass(frozen=True)
@@ -230,10 +239,13 @@ class _Columns:
 
 @dataclass(frozen=True)
 class _Fit:
-    """What a method gives: a value per entry, the round's noise SD (None without degrees of freedom),
-    a leniency per judge (None when not identifiable) and which judges' totals stayed raw."""
+    """What a method gives: a value per entry, the variance of each value in units of the noise variance,
+    the round's noise SD (None without degrees of freedom) and its degrees of freedom, a leniency per judge
+    (None when not identifiable) and which judges' totals stayed raw."""
     values: list[float]
+    variance: list[float]
     residual_sd: float | None
+    dof: int
     leniency: list[float | None]
     left_raw: list[bool]
 
@@ -259,7 +271,8 @@ def _columns(prep: _Prepared) -> _Columns:
 def _averaging(prep: _Prepared, columns: _Columns, used: list[list[float]], values: list[float],
                left_raw: list[bool] | None = None) -> _Fit:
     """The fit of a method that averages ``used`` (the totals it uses, by entry) into ``values``."""
-    return _Fit(values=values, residual_sd=_pooled_within_sd(used),
+    return _Fit(values=values, variance=[1.0 / len(column) for column in used],
+                residual_sd=_pooled_within_sd(used), dof=sum(len(column) - 1 for column in used),
                 leniency=_mean_deviations(prep, columns.raw_mean, columns.judges_by_entry),
                 left_raw=left_raw if left_raw is not None else [False] * len(prep.judges))
 
@@ -288,7 +301,8 @@ def _by_judge_effect(prep: _Prepared, columns: _Columns) -> _Fit:
     dof = len(prep.rows) - len(prep.entries) - len(prep.judges) + len(prep.group_entries)
     residual_sd = math.sqrt(math.fsum(r * r for r in residuals) / dof) if dof > 0 else None
     shares = _shares_an_entry(prep, columns.judges_by_entry)
-    return _Fit(values=quality, residual_sd=residual_sd,
+    return _Fit(values=quality, variance=_judge_effect_variances(prep, columns.judges_by_entry),
+                residual_sd=residual_sd, dof=dof,
                 leniency=[fitted[j] if shares[j] else None for j in range(len(prep.judges))],
                 left_raw=[False] * len(prep.judges))
 
@@ -330,6 +344,31 @@ def rank(values: Mapping[Hashable, float],
         result.extend(Ranked(entry, position, tied) for entry in members)
         position += len(members)
     return result
+
+
+def t_quantile_975(dof: int) -> float:
+    """Student's t 97.5 % quantile (the two-sided 95 % band) for ``dof`` ≥ 1 degrees of freedom: exact
+    for 1 and 2, else the Cornish–Fisher expansion in 1/dof around BAND_Z (within 0.2 % from 3 on)."""
+    if dof < 1:
+        raise ValueError("degrees of freedom must be at least 1")
+    if dof == 1:
+        return 12.706204736174698
+    if dof == 2:
+        return 4.302652729749464
+    z, n = BAND_Z, float(dof)
+    return (z + (z ** 3 + z) / (4 * n) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * n ** 2)
+            + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * n ** 3)
+            + (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / (92160 * n ** 4))
+
+
+def percentile_rank(value: float, values: list[float]) -> float:
+    """The share of results (0-100) below ``value``, counting equal results as half below:
+    the top of a round of ten is 95, the middle of three is 50, and ties stand together."""
+    if not values:
+        raise ValueError("no results to compare with")
+    below = sum(1 for other in values if other < value)
+    equal = sum(1 for other in values if other == value)
+    return 100.0 * (below + 0.5 * equal) / len(values)
 
 
 def band_crosses(result: EntryResult, cutoffs: Iterable[float]) -> bool:
@@ -629,6 +668,67 @@ def _fit_judge_effect(prep: _Prepared) -> tuple[list[float], list[float]]:
         adjusted[e].append(t - leniency[j])
     quality = [_mean(v) for v in adjusted]
     return quality, leniency
+
+
+def _judge_effect_variances(prep: _Prepared, judges_by_entry: list[list[int]]) -> list[float]:
+    """Per entry, the variance of its judge_effect value in units of the noise variance σ².
+
+    q_e = ȳ_e − mean of l_j over the entry's judges. ȳ_e (the mean of its totals) has variance 1/n_e and
+    is uncorrelated with the fitted leniencies, whose covariance is σ² L⁺: L is the judges' reduced normal
+    matrix (L_jj = entries of j minus Σ 1/n_e over them, L_jk = −Σ 1/n_e over the entries j and k share),
+    L⁺ its pseudo-inverse within each group, (L + 11ᵀ/J)⁻¹ − 11ᵀ/J for a group of J judges. So
+    v_e = 1/n_e + aᵀ L⁺ a with a = 1/n_e on the entry's judges. Dense per group: O(J³) for J judges.
+    """
+    variance = [1.0 / len(judges) for judges in judges_by_entry]
+    for entries, judges in zip(prep.group_entries, prep.group_judges):
+        size = len(judges)
+        if size < 2:
+            continue  # one judge: its centred leniency is exactly 0
+        local = {judge: index for index, judge in enumerate(judges)}
+        matrix = [[1.0 / size] * size for _ in range(size)]
+        for e in entries:
+            members = [local[j] for j in judges_by_entry[e]]
+            share = 1.0 / len(members)
+            for a in members:
+                row = matrix[a]
+                row[a] += 1.0
+                for b in members:
+                    row[b] -= share
+        inverse = _PositiveDefiniteInverse(matrix)
+        for e in entries:
+            members = [local[j] for j in judges_by_entry[e]]
+            spread = math.fsum(inverse.entry(a, b) for a in members for b in members) - len(members) ** 2 / size
+            variance[e] += max(0.0, spread) / len(members) ** 2
+    return variance
+
+
+class _PositiveDefiniteInverse:
+    """Entries of the inverse of a symmetric positive definite matrix A = R Rᵀ (Cholesky), computed as
+    asked: (A⁻¹)_jk is the dot product of columns j and k of R⁻¹."""
+
+    def __init__(self, matrix: list[list[float]]):
+        size = len(matrix)
+        factor: list[list[float]] = []  # rows of R, lower triangular: factor[i][:i + 1]
+        for i in range(size):
+            row = []
+            for j in range(i):
+                row.append((matrix[i][j] - sum(a * b for a, b in zip(row, factor[j]))) / factor[j][j])
+            row.append(math.sqrt(matrix[i][i] - sum(a * a for a in row)))
+            factor.append(row)
+        # Column j of R⁻¹ (its entries j..size-1, the others are 0), by forward substitution.
+        self._columns = []
+        for j in range(size):
+            column = [1.0 / factor[j][j]]
+            for i in range(j + 1, size):
+                column.append(-sum(a * b for a, b in zip(factor[i][j:i], column)) / factor[i][i])
+            self._columns.append(column)
+        self._cache: dict[tuple[int, int], float] = {}
+
+    def entry(self, j: int, k: int) -> float:
+        j, k = min(j, k), max(j, k)
+        if (j, k) not in self._cache:
+            self._cache[j, k] = math.fsum(a * b for a, b in zip(self._columns[j][k - j:], self._columns[k]))
+        return self._cache[j, k]
 
 
 def _conjugate_gradients(apply, rhs: list[float], inverse: list[float], scale: float) -> list[float]:

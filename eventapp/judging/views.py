@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
-from ..core.exports import csv_bytes, download, xlsx_bytes
+from ..core.exports import csv_bytes, download
 from ..core.forms import EmailForm
 from ..core.i18n import current_language
 from ..core.web import perform
@@ -129,7 +129,9 @@ def organiser_event(event_id):
                                 for r in services.rubrics_to_copy(current_user)]
     rubrics = services.event_rubrics(event)
     return render_template("judging/organiser_event.html", event=event, rounds=services.rounds_of(event),
-                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
+                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics},
+                           weight_warnings={r.id: services.weight_warning([c.weight for c in r.criteria])
+                                            for r in rubrics})
 
 
 @bp.post("/organiser/events/<int:event_id>/rubrics")
@@ -250,7 +252,8 @@ def results(round_id):
     method = CombiningMethod(method) if method in CombiningMethod.values() else None
     board = services.leaderboard(current_user, round_, method)
     return render_template("judging/results.html", round=round_, board=board, method=method or round_.method,
-                           select_form=SelectTopForm(), publication=services.current_publication(round_))
+                           select_form=SelectTopForm(), publication=services.current_publication(round_),
+                           publications=services.publications_of(round_))
 
 
 @bp.post("/organiser/rounds/<int:round_id>/publish")
@@ -259,7 +262,10 @@ def publish(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
     awards = {int(key.split("-", 1)[1]): (value or None) for key, value in request.form.items()
               if key.startswith("award-") and key.split("-", 1)[1].isdigit()}
-    perform(services.publish, current_user, round_, awards, utcnow(), success=_("The results were published."))
+    by_group = request.form.get("by_group") == "y"
+    perform(services.publish, current_user, round_, awards, utcnow(), by_group=by_group,
+            success=_("The results were published, a ranking per group.") if by_group
+            else _("The results were published."))
     return redirect(url_for("judging.results", round_id=round_id))
 
 
@@ -283,16 +289,30 @@ def public_results(slug):
                            publications=services.published_results(event))
 
 
-@bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard):what>.<any(csv, xlsx):kind>")
+def _sheets_download(sheets: exports.Sheets, what: str, kind: str, name: str):
+    """One sheet as CSV, or every sheet as XLSX with ``what`` first."""
+    if kind == "csv":
+        return download(csv_bytes(*sheets[what]), f"{name}.csv")
+    return download(exports.workbook(sheets, what, right_to_left=current_language() == "fa"), f"{name}.xlsx")
+
+
+@bp.get("/organiser/rounds/<int:round_id>/<any(scores, leaderboard, rubric, about):what>.<any(csv, xlsx):kind>")
 @login_required
 def export(round_id, what, kind):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    headers, rows = (exports.score_rows(round_) if what == "scores"
-                     else exports.leaderboard_rows(services.leaderboard(current_user, round_)))
-    name = f"{what}-{round_.event.slug}-{round_.kind}.{kind}"
-    if kind == "csv":
-        return download(csv_bytes(headers, rows), name)
-    return download(xlsx_bytes({what: (headers, rows)}, right_to_left=current_language() == "fa"), name)
+    sheets = exports.round_sheets(round_, services.leaderboard(current_user, round_), utcnow())
+    return _sheets_download(sheets, what, kind, f"{what}-{round_.event.slug}-{round_.kind}")
+
+
+@bp.get("/organiser/publications/<int:publication_id>/<any(results, scores, rubric, about):what>."
+        "<any(csv, xlsx):kind>")
+@login_required
+def export_publication(publication_id, what, kind):
+    """A publication's frozen snapshot: what the public saw, whatever the scores became later."""
+    publication = services.get_publication_for_organiser(current_user, publication_id)
+    moment = publication.published_at.strftime("%Y%m%d-%H%M%S")
+    return _sheets_download(exports.publication_sheets(publication), what, kind,
+                            f"published-{what}-{publication.round.event.slug}-{publication.round.kind}-{moment}")
 
 
 @bp.get("/organiser/rounds/<int:round_id>/quality")
@@ -385,12 +405,21 @@ def edit_rubric(rubric_id):
              "scale_min": c.scale_min, "scale_max": c.scale_max, "levels": format_levels(c.levels)}
             for c in rubric.criteria]})
         form.criteria.append_entry()
-    if form.validate_on_submit() and perform(
-            services.save_rubric, current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
-            _criteria_from(form), utcnow(), rubric=rubric, form=form, success=_("The rubric was saved.")).ok:
-        return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
-    return render_template("judging/rubric_form.html", form=form, rubric=rubric,
-                           in_use=services.rubric_in_use(rubric)), 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        criteria = _criteria_from(form)
+        if perform(services.save_rubric, current_user, rubric.event, form.title_fa.data, form.title_en.data or "",
+                   criteria, utcnow(), rubric=rubric, form=form, success=_("The rubric was saved.")).ok:
+            warning = services.weight_warning([criterion.weight for criterion in criteria])
+            if warning:
+                flash(warning, "warning")
+            return redirect(url_for("judging.organiser_event", event_id=rubric.event_id))
+        weights = [criterion.weight for criterion in criteria]
+    elif form.is_submitted():
+        weights = [row.weight.data or 0 for row in form.criteria if (row.title_fa.data or "").strip()]
+    else:
+        weights = [criterion.weight for criterion in rubric.criteria]
+    return render_template("judging/rubric_form.html", form=form, rubric=rubric, in_use=services.rubric_in_use(rubric),
+                           weight_warning=services.weight_warning(weights)), 422 if form.is_submitted() else 200
 
 
 @bp.post("/judging/conflicts")

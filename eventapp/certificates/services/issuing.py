@@ -88,7 +88,8 @@ class Issuer:
         certificate = Certificate(
             event_id=self.event.id, kind=self.kind, subject=subject.key, team_id=subject.team_id,
             user_id=subject.user_id, serial=serial, verification_code=code, language=self.settings.language,
-            holder=subject.holder, achievement=subject.achievement, sha256=sha256, size=len(pdf), issued_at=now,
+            holder=subject.holder, achievement=subject.achievement, award_group=subject.group, sha256=sha256,
+            size=len(pdf), issued_at=now,
             issued_by_id=actor.id if actor else None, job_id=job.id if job else None)
         db.session.add(certificate)
         db.session.flush()

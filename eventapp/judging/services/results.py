@@ -13,6 +13,7 @@ from ...auth.models import User
 from ...core.errors import Conflict as ConflictError
 from ...core.errors import Invalid, NotFound
 from ...core.extensions import db
+from ...core.i18n import current_language, format_number
 from ...core.roles import require_organiser
 from ...events.models import Event
 from ...teams import services as team_services
@@ -21,7 +22,7 @@ from ...teams.services import can_read_team
 from .. import scoring
 from ..enums import Award
 from ..models import FINAL, SCREENING, Assignment, Publication, Round, Score
-from ..results import PublishedResult, ResultComment, ResultCriterion, ResultRow
+from ..results import PublishedResult, ResultComment, ResultCriterion, ResultRow, ResultScores
 from .rounds import judges_of, scoring_criteria
 
 audit.register_actions({
@@ -55,6 +56,14 @@ class Leaderboard:
     rows: list[LeaderboardRow]
     result: scoring.RoundResult | None
     pending: int  # assignments not yet submitted
+    by_group: bool = False  # ranks and awards within each group of entries that share judges
+
+    @property
+    def connected(self) -> bool:
+        return self.result is None or self.result.connected
+
+    def group_sizes(self) -> list[int]:
+        return [len(group) for group in self.result.groups] if self.result else []
 
 
 def _submitted_scores(round_: Round) -> dict[tuple[int, int], dict[int, tuple[float, str]]]:
@@ -83,7 +92,11 @@ def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, Award]:
 
 
 def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard:
-    """Every rank explained from the scores: the round's method beside the raw mean, with bands and flags."""
+    """Every rank explained from the scores: the round's method beside the raw mean, with bands and flags.
+
+    A final round whose judges and entries fall apart into groups that share no judge is ranked (and given
+    its default awards) within each group: values of different groups cannot be compared.
+    """
     criteria = scoring_criteria(round_.rubric)
     totals, per_criterion = [], {}
     for (team_id, judge_id), scores in _submitted_scores(round_).items():
@@ -99,18 +112,22 @@ def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard
     raw = scoring.combine(totals, "mean", round_.disagreement_threshold)
     means = {team: {c: sum(v) / len(v) for c, v in by.items()} for team, by in per_criterion.items()}
     tie_breakers = [{team: means[team].get(criterion_id, 0.0) for team in means} for criterion_id in round_.tie_breakers]
-    ranked = scoring.rank({team: entry.value for team, entry in result.entries.items()}, tie_breakers)
-    awards = _default_awards(ranked) if round_.kind == FINAL else {}  # screening selects; it awards nothing
-    by_rank = sorted(result.entries.values(), key=lambda entry: -entry.value)
-    # The award cut-offs lie between the places that get different awards (final rounds only).
-    places = 3 + HONOURABLE_MENTIONS if round_.kind == FINAL else 0
-    cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:places], by_rank[1:places + 1])]
+    by_group = round_.kind == FINAL and not result.connected
     teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(list(result.entries))))}
-    rows = [LeaderboardRow(teams[place.entry], place.rank, place.tied, result.entries[place.entry],
-                           raw.entries[place.entry], means[place.entry],
-                           scoring.band_crosses(result.entries[place.entry], cutoffs), awards.get(place.entry))
-            for place in ranked]
-    return Leaderboard(round_, rows, result, pending)
+    rows = []
+    for group in result.groups if by_group else [result.entries]:
+        ranked = scoring.rank({team: result.entries[team].value for team in group}, tie_breakers)
+        awards = _default_awards(ranked) if round_.kind == FINAL else {}  # screening selects; it awards nothing
+        by_rank = sorted((result.entries[team] for team in group), key=lambda entry: -entry.value)
+        # The award cut-offs lie between the places that get different awards (final rounds only).
+        places = 3 + HONOURABLE_MENTIONS if round_.kind == FINAL else 0
+        cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:places], by_rank[1:places + 1])]
+        rows.extend(LeaderboardRow(teams[place.entry], place.rank, place.tied, result.entries[place.entry],
+                                   raw.entries[place.entry], means[place.entry],
+                                   scoring.band_crosses(result.entries[place.entry], cutoffs),
+                                   awards.get(place.entry))
+                    for place in ranked)
+    return Leaderboard(round_, rows, result, pending, by_group)
 
 
 def leaderboard(actor, round_: Round, method: str | None = None) -> Leaderboard:
@@ -121,34 +138,55 @@ def leaderboard(actor, round_: Round, method: str | None = None) -> Leaderboard:
 # --- publishing -----------------------------------------------------------------------------------
 
 
-def _comments(round_: Round) -> dict[int, list[ResultComment]]:
-    """The judges' comments per team, without the judges' names."""
+def _comments(submitted: dict) -> dict[int, list[ResultComment]]:
+    """The judges' comments per team (of ``_submitted_scores``), without the judges' names."""
     comments = {}
-    for (team_id, _judge), scores in _submitted_scores(round_).items():
+    for (team_id, _judge), scores in submitted.items():
         for criterion_id, (_value, comment) in scores.items():
             if comment:
                 comments.setdefault(team_id, []).append(ResultComment(criterion_id, comment))
     return comments
 
 
-def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) -> Publication:
-    """Freeze the leaderboard with its awards. Publishing again supersedes the earlier snapshot (audited)."""
+def _disconnected(board: Leaderboard) -> str:
+    sizes = ("، " if current_language() == "fa" else ", ").join(format_number(size) for size in board.group_sizes())
+    return _("The judges and entries of this round fall apart into %(num)s groups that share no judge (of "
+             "%(sizes)s entries): their results cannot be compared in one ranking. Add judges who score entries of "
+             "more than one group, or choose to publish a ranking per group.",
+             num=format_number(len(board.group_sizes())), sizes=sizes)
+
+
+def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime, by_group: bool = False
+            ) -> Publication:
+    """Freeze the leaderboard with its awards and the scores behind it. Publishing again supersedes the earlier
+    snapshot (audited).
+
+    A final round that falls apart into groups sharing no judge is published only ``by_group`` (a ranking per
+    group, which the snapshot records), the organiser's explicit choice."""
     require_organiser(actor, _l("Only organisers can publish results."))
     if any(award not in (*Award.values(), None) for award in awards.values()):
         raise Invalid(_("Choose an award from the list."))
     board = compute_leaderboard(round_)
     if not board.rows:
         raise ConflictError(_("No judge has submitted scores in this round yet."))
-    comments = _comments(round_)
+    if board.by_group and not by_group:
+        raise ConflictError(_disconnected(board))
+    submitted = _submitted_scores(round_)
+    comments = _comments(submitted)
     rows = tuple(ResultRow(
         team_id=row.team.id, team_name=row.team.name, rank=row.rank, tied=row.tied,
         value=round(row.result.value, 2), raw=round(row.raw.value, 2), judges=row.result.judges,
         award=awards.get(row.team.id, row.award),
         criteria={criterion_id: round(mean, 2) for criterion_id, mean in row.criteria.items()},
         comments=tuple(comments.get(row.team.id, ())),
+        group=row.result.group + 1 if board.by_group else None,
     ) for row in board.rows)
-    criteria = tuple(ResultCriterion(c.id, c.title_fa, c.title_en, c.scale_max) for c in round_.rubric.criteria)
-    result = PublishedResult.with_averages(round_.method, rows, criteria)
+    criteria = tuple(ResultCriterion(c.id, c.title_fa, c.title_en, c.scale_max, c.scale_min, c.weight)
+                     for c in round_.rubric.criteria)
+    scores = tuple(ResultScores(team_id, judge_id, {criterion_id: value for criterion_id, (value, _c) in by.items()})
+                   for (team_id, judge_id), by in submitted.items())
+    result = PublishedResult.with_averages(round_.method, rows, criteria, scores=scores,
+                                           tie_breakers=tuple(round_.tie_breakers), by_group=board.by_group)
     previous = current_publication(round_)
     if previous is not None:
         previous.superseded_at = now
@@ -157,7 +195,7 @@ def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) 
     db.session.add(publication)
     db.session.flush()
     audit.record(actor, "results.republished" if previous else "results.published", round_,
-                 {"entries": len(rows), "pending": board.pending}, now=now)
+                 {"entries": len(rows), "pending": board.pending, "groups": len(result.groups)}, now=now)
     signals.send_after_commit(signals.results_published, publication, actor=actor, now=now)
     return publication
 
@@ -165,6 +203,20 @@ def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime) 
 def current_publication(round_: Round) -> Publication | None:
     return db.session.scalar(select(Publication).where(Publication.round_id == round_.id,
                                                        Publication.superseded_at.is_(None)))
+
+
+def publications_of(round_: Round) -> list[Publication]:
+    """Every publication of the round, the current one first, then the superseded ones, newest first."""
+    return list(db.session.scalars(select(Publication).where(Publication.round_id == round_.id)
+                                   .order_by(Publication.published_at.desc(), Publication.id.desc())))
+
+
+def get_publication_for_organiser(actor, publication_id: int) -> Publication:
+    require_organiser(actor, _l("Only organisers can export published results."))
+    publication = db.session.get(Publication, publication_id)
+    if publication is None:
+        raise NotFound(_("There is no such publication."))
+    return publication
 
 
 def published_results(event: Event) -> list[Publication]:

@@ -1,4 +1,5 @@
 """Rubrics, rounds and their entries, the rounds' judges and the judges' profiles."""
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from ...auth.models import RoleGrant, User
 from ...core.errors import Conflict as ConflictError
 from ...core.errors import Invalid, NotAllowed, NotFound
 from ...core.extensions import db
+from ...core.i18n import format_number
 from ...core.roles import JUDGE, require_organiser
 from ...core.text import normalize_text
 from ...events.models import Event
@@ -18,7 +20,7 @@ from ...teams.models import APPROVED, SUBMITTED, ProgressMap, Team
 from .. import scoring
 from ..enums import CombiningMethod
 from ..models import FINAL, ROUND_KINDS, Criterion, JudgeProfile, Round, RoundEntry, RoundJudge, Rubric, Score
-from ..rubrics import DEFAULT_CRITERIA, DEFAULT_LEVELS
+from ..rubrics import DEFAULT_CRITERIA, DEFAULT_LEVELS, weights_look_deliberate
 
 audit.register_actions({
     "rubric.saved": _l("Rubric saved"),
@@ -63,6 +65,16 @@ def _validate_criteria(criteria: list[CriterionDetails]) -> None:
         for level in criterion.levels:
             if not criterion.scale_min <= level.get("value", criterion.scale_min - 1) <= criterion.scale_max:
                 raise Invalid(_("Criterion %(num)s: a level lies outside the scale.", num=index))
+
+
+def weight_warning(weights: list[float]) -> str | None:
+    """What to tell the organiser about weights that sum to neither 100 nor 1, or are not all above zero."""
+    if weights_look_deliberate(weights):
+        return None
+    if any(weight <= 0 for weight in weights) or not weights:
+        return _("Every weight must be above zero: a criterion with no weight counts for nothing in the total.")
+    return _("The weights sum to %(sum)s, neither 100 nor 1. Each criterion counts by its share of the sum, so "
+             "this works, but check that no weight was mistyped.", sum=format_number(round(math.fsum(weights), 4)))
 
 
 def save_rubric(actor, event: Event, title_fa: str, title_en: str, criteria: list[CriterionDetails], now: datetime,
