@@ -79,6 +79,25 @@ def test_sign_in_and_out(client, member):
     assert member.name not in page_text(client.get("/"))
 
 
+def _browser_with(app, name, value):
+    """A fresh browser that holds only the cookie ``name`` (as an attacker who copied it would)."""
+    browser = app.test_client()
+    browser.set_cookie(name, value)
+    return browser
+
+
+@pytest.mark.parametrize("cookie", ["session", "remember_token"])
+def test_a_cookie_copied_before_sign_out_does_not_work_after_it(app, client, member, cookie):
+    response = client.post("/signin", data={"email": member.email, "password": TEST_PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    copied = client.get_cookie(cookie).value
+    assert member.name in page_text(_browser_with(app, cookie, copied).get("/"))  # the copy works while signed in
+    client.post("/signout")
+    assert member.name not in page_text(_browser_with(app, cookie, copied).get("/"))
+    assert _browser_with(app, cookie, copied).get("/teams").status_code == 302  # sent to the sign-in page
+    assert sign_in(client, member).status_code == 302  # signing in again works
+
+
 def test_sign_in_goes_to_the_page_that_asked_for_it_but_never_to_another_site(client, organiser):
     response = client.post("/signin?next=/organiser/events", data={"email": organiser.email, "password": TEST_PASSWORD})
     assert response.headers["Location"].endswith("/organiser/events")

@@ -119,6 +119,12 @@ def _record_failure(email: str, address: str, now: datetime) -> None:
         connection.execute(insert(SignInFailure).values(email=email, address=address, at=now))
 
 
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session cookie and remember-me cookie issued so far carries the
+    old session version and loads no user any more, even when a copy of it is replayed (ASVS 3.3.1)."""
+    db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session version, so old sessions stop working."""
     user_id, _sep, version = session_id.partition(":")
@@ -188,7 +194,7 @@ def reset_password(token: str, new_password: str, now: datetime) -> User:
     if spent == 0:
         raise Invalid(_("This reset link is invalid, was already used or has expired. Ask for a new one."))
     user.password_hash = passwords.hash_password(new_password)
-    user.session_version += 1
+    end_sessions(user)
     db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
     audit.record(user, "password.reset", user, now=now)
     return user

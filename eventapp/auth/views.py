@@ -60,6 +60,8 @@ def signin():
 
 @bp.post("/signout")
 def signout():
+    if current_user.is_authenticated:
+        perform(services.end_sessions, current_user)
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("events.index"))
