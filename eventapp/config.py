@@ -63,6 +63,12 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        # HTTP Strict Transport Security: browsers that saw the header use only HTTPS for this site (and, with
+        # HSTS_INCLUDE_SUBDOMAINS, its subdomains) for HSTS_MAX_AGE seconds. On in production (a year), where
+        # the site is served over HTTPS only (cookies are Secure); off (0) in development and tests, which run
+        # over plain HTTP. Sent on every response; over plain HTTP browsers ignore it.
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600) if env == "production" else "0")),
+        "HSTS_INCLUDE_SUBDOMAINS": _bool("HSTS_INCLUDE_SUBDOMAINS", True),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # Language and time.
         "BABEL_DEFAULT_LOCALE": "fa",

@@ -61,6 +61,28 @@ def test_sign_up_refuses_bad_input_next_to_the_field_and_saves_nothing(app, clie
         assert db.session.scalar(select(User)) is None
 
 
+@pytest.mark.parametrize("password", ["password", "Password1", "12345678", "۱۲۳۴۵۶۷۸", "qwertyuiop", "حشسسصخقی"])
+def test_sign_up_refuses_a_common_password(app, client, password):
+    client.set_cookie("lang", "en")
+    response = client.post("/signup", data={**SIGNUP, "password": password, "confirm": password})
+    assert response.status_code == 422
+    assert "This password is one of the most common ones" in page_text(response)
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_no_service_sets_a_common_password(app, ctx, member, outbox):
+    """The rule holds for every way in (the command line's accounts too), not only the web forms."""
+    with pytest.raises(Invalid) as refused:
+        services.register("Someone", "someone@example.com", "09121234567", "iloveyou")
+    assert "password" in refused.value.fields
+    services.request_password_reset(member.email, utcnow(), link_for=lambda token: f"/password/reset/{token}")
+    token = reset_link(outbox[0]).rsplit("/", 1)[1]
+    with pytest.raises(Invalid):
+        services.reset_password(token, "password123", utcnow())
+    assert services.authenticate(member.email, TEST_PASSWORD, "203.0.113.9", utcnow()).id == member.id
+
+
 def test_sign_up_with_a_taken_email_says_so(client, member):
     client.set_cookie("lang", "en")
     response = client.post("/signup", data={**SIGNUP, "email": member.email.upper()})
@@ -172,6 +194,17 @@ def test_password_reset_link_works_once(app, client, member, outbox):
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "password.reset"))
         assert entry.actor_id == member.id
+
+
+def test_a_reset_refuses_a_common_password_next_to_the_field(app, client, member, outbox):
+    client.set_cookie("lang", "en")
+    client.post("/password/forgot", data={"email": member.email})
+    link = reset_link(outbox[0])
+    response = client.post(link, data={"password": "password1", "confirm": "password1"})
+    assert response.status_code == 422
+    assert "This password is one of the most common ones" in page_text(response)
+    assert sign_in(client, member, "password1").status_code == 422
+    assert client.get(link).status_code == 200  # the link is not spent
 
 
 def test_password_reset_link_expires(app, ctx, member, outbox):

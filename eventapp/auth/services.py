@@ -33,8 +33,15 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def _require_uncommon(password: str) -> None:
+    if passwords.is_common(password):
+        raise Invalid(str(passwords.TOO_COMMON), fields={"password": str(passwords.TOO_COMMON)})
+
+
 def register(name: str, email: str, mobile: str, password: str, locale: str | None = None) -> User:
-    """Create a member account with an email that the sign-in form accepts and nobody uses yet."""
+    """Create a member account with an email that the sign-in form accepts and nobody uses yet, and a password
+    that is not a common one."""
+    _require_uncommon(password)
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
@@ -182,7 +189,8 @@ def check_reset_token(token: str, now: datetime) -> None:
 
 
 def reset_password(token: str, new_password: str, now: datetime) -> User:
-    """Set the new password, spend every open link of the account, and end its other sessions."""
+    """Set the new password (not a common one), spend every open link of the account, and end its sessions."""
+    _require_uncommon(new_password)
     reset = _usable_token(token, now)
     user = reset.user
     # The guarded update makes a link usable once even when two requests race with it.
