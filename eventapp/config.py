@@ -79,7 +79,13 @@ def from_environment(instance_path: Path) -> dict:
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
         "SIGNIN_WINDOW_SECONDS": int(os.environ.get("SIGNIN_WINDOW_SECONDS", "900")),
         "SIGNIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ACCOUNT", "5")),
-        "SIGNIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        # Per address, failures of every account: a whole class behind one campus network shares an address.
+        "SIGNIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ADDRESS", "100")),
+        # Sign-ups and reset requests per address (Flask-Limiter): generous, for the same reason; what is abused
+        # is throttled where it is abused: failed sign-ins per account, reset mails per account.
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "100 per hour"),
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "50 per hour"),
+        "PASSWORD_RESET_MAILS_PER_HOUR": int(os.environ.get("PASSWORD_RESET_MAILS_PER_HOUR", "3")),
         # Flask-Limiter: shared through Redis when there is one.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth import services
@@ -91,6 +91,22 @@ def test_sign_up_with_a_taken_email_says_so(client, member):
     assert '<p class="field__error">This email already has an account.</p>' in response.get_data(as_text=True)
 
 
+def _sign_up(app, number: int):
+    """One more person signs up from the test client's (shared) address, in a browser of their own."""
+    return app.test_client().post("/signup", data={**SIGNUP, "email": f"student{number}@example.com"})
+
+
+def test_a_class_of_thirty_signs_up_from_one_campus_address(app):
+    assert all(_sign_up(app, number).status_code == 302 for number in range(30))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 30
+
+
+def test_sign_ups_from_one_address_are_still_bounded(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNUP_RATE_LIMIT", "3 per hour")
+    assert [_sign_up(app, number).status_code for number in range(4)] == [302, 302, 302, 429]
+
+
 # --- sign-in and sign-out ------------------------------------------------------------------
 
 def test_sign_in_and_out(client, member):
@@ -147,8 +163,9 @@ def test_sign_in_is_throttled_per_account(app, client, member):
     assert "Too many failed sign-in attempts. Try again in 15 minutes." in page_text(response)
 
 
-def test_sign_in_is_throttled_per_address_across_accounts(app, ctx):
-    limit = app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"]
+def test_sign_in_is_throttled_per_address_across_accounts(app, ctx, monkeypatch):
+    limit = 10  # the mechanism, with a smaller limit than the default (which a campus shares)
+    monkeypatch.setitem(app.config, "SIGNIN_MAX_FAILURES_PER_ADDRESS", limit)
     now = utcnow()
     for attempt in range(limit):
         with pytest.raises(Invalid):
@@ -158,6 +175,17 @@ def test_sign_in_is_throttled_per_address_across_accounts(app, ctx):
     # Another address is not affected.
     with pytest.raises(Invalid):
         services.authenticate("someone.else@example.com", "x" * 8, "198.51.100.1", now)
+
+
+def test_a_class_behind_one_address_can_mistype_and_still_sign_in(app, ctx, make):
+    students = [make.user(email=f"student{number}@example.com") for number in range(30)]
+    now = utcnow()
+    for student in students:  # the whole class types at once, and everyone gets it wrong the first time
+        with pytest.raises(Invalid):
+            services.authenticate(student.email, "a typo in it", "203.0.113.9", now)
+    for student in students:
+        assert services.authenticate(student.email, TEST_PASSWORD, "203.0.113.9", now).id == student.id
+        db.session.commit()
 
 
 def test_the_throttle_lifts_after_the_window(app, ctx, member):
@@ -225,6 +253,17 @@ def test_a_reset_signs_out_every_other_session(app, member, outbox):
     client.post("/password/forgot", data={"email": member.email})
     client.post(reset_link(outbox[0]), data={"password": "a brand new password", "confirm": "a brand new password"})
     assert member.name not in page_text(other_device.get("/"))
+
+
+def test_reset_mails_are_bounded_per_account_not_per_address(app, client, make, member, outbox):
+    limit = app.config["PASSWORD_RESET_MAILS_PER_HOUR"]
+    for _ in range(limit + 2):
+        assert client.post("/password/forgot", data={"email": member.email}).status_code == 302
+    assert len(outbox) == limit  # the inbox is not flooded, and the page said the same every time
+    classmates = [make.user(email=f"student{number}@example.com") for number in range(10)]
+    for classmate in classmates:  # the same address asks for ten other accounts: each gets its mail
+        client.post("/password/forgot", data={"email": classmate.email})
+    assert [message["To"] for message in outbox[limit:]] == [classmate.email for classmate in classmates]
 
 
 def test_forgot_password_does_not_tell_whether_an_account_exists(client, member, outbox):

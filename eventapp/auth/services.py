@@ -149,13 +149,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _reset_mails_exhausted(user: User, now: datetime) -> bool:
+    """Whether the account was already sent as many reset links this hour as it may be: someone asking again and
+    again for another person's address cannot flood their inbox (the limit holds across app servers)."""
+    sent = db.session.scalar(select(func.count()).where(
+        PasswordResetToken.user_id == user.id, PasswordResetToken.created_at > now - timedelta(hours=1)))
+    return sent >= current_app.config["PASSWORD_RESET_MAILS_PER_HOUR"]
+
+
 def request_password_reset(email: str, now: datetime, link_for) -> None:
-    """Mail a reset link if the account exists. Says nothing either way, so accounts can't be probed.
+    """Mail a reset link if the account exists and has not had too many this hour. Says nothing either way, so
+    accounts can't be probed.
 
     ``link_for(token)`` builds the absolute URL of the reset page.
     """
     user = find_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or _reset_mails_exhausted(user, now):
         return
     token = secrets.token_urlsafe(32)
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
