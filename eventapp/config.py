@@ -10,6 +10,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+# How long a Redis client waits to connect and for an answer, in seconds (the rate limiter, the health check).
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -86,8 +88,14 @@ def from_environment(instance_path: Path) -> dict:
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "100 per hour"),
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "50 per hour"),
         "PASSWORD_RESET_MAILS_PER_HOUR": int(os.environ.get("PASSWORD_RESET_MAILS_PER_HOUR", "3")),
-        # Flask-Limiter: shared through Redis when there is one.
+        # Flask-Limiter: shared through Redis when there is one. When Redis does not answer, the limits are
+        # counted per process in memory (and Flask-Limiter logs "Rate limit storage unreachable") until it
+        # answers again: a request is never refused because Redis is down. The short timeouts keep a Redis
+        # that drops packets from holding every request.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": REDIS_TIMEOUTS if redis_url else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         # Requests to the partners' API, per token (per address without one).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),

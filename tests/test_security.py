@@ -117,7 +117,7 @@ def test_rate_limits_live_in_redis_when_redis_is_configured(database_url):
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     connection = redis.Redis.from_url(url)
     connection.flushdb()
-    app = make_app(database_url, REDIS_URL=url, RATELIMIT_STORAGE_URI=url)
+    app = make_app(database_url, REDIS_URL=url, RATELIMIT_STORAGE_URI=url, PASSWORD_RESET_RATE_LIMIT="5 per hour")
     client = app.test_client()
     for _ in range(5):
         assert client.post("/password/forgot", data={"email": "someone@example.com"}).status_code == 302
