@@ -10,6 +10,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+# How long a Redis client waits to connect and for an answer, in seconds (the rate limiter, the health check).
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -63,6 +65,12 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        # HTTP Strict Transport Security: browsers that saw the header use only HTTPS for this site (and, with
+        # HSTS_INCLUDE_SUBDOMAINS, its subdomains) for HSTS_MAX_AGE seconds. On in production (a year), where
+        # the site is served over HTTPS only (cookies are Secure); off (0) in development and tests, which run
+        # over plain HTTP. Sent on every response; over plain HTTP browsers ignore it.
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600) if env == "production" else "0")),
+        "HSTS_INCLUDE_SUBDOMAINS": _bool("HSTS_INCLUDE_SUBDOMAINS", True),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # Language and time.
         "BABEL_DEFAULT_LOCALE": "fa",
@@ -73,9 +81,21 @@ def from_environment(instance_path: Path) -> dict:
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
         "SIGNIN_WINDOW_SECONDS": int(os.environ.get("SIGNIN_WINDOW_SECONDS", "900")),
         "SIGNIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ACCOUNT", "5")),
-        "SIGNIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ADDRESS", "20")),
-        # Flask-Limiter: shared through Redis when there is one.
+        # Per address, failures of every account: a whole class behind one campus network shares an address.
+        "SIGNIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ADDRESS", "100")),
+        # Sign-ups and reset requests per address (Flask-Limiter): generous, for the same reason; what is abused
+        # is throttled where it is abused: failed sign-ins per account, reset mails per account.
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "100 per hour"),
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "50 per hour"),
+        "PASSWORD_RESET_MAILS_PER_HOUR": int(os.environ.get("PASSWORD_RESET_MAILS_PER_HOUR", "3")),
+        # Flask-Limiter: shared through Redis when there is one. When Redis does not answer, the limits are
+        # counted per process in memory (and Flask-Limiter logs "Rate limit storage unreachable") until it
+        # answers again: a request is never refused because Redis is down. The short timeouts keep a Redis
+        # that drops packets from holding every request.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": REDIS_TIMEOUTS if redis_url else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         # Requests to the partners' API, per token (per address without one).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),

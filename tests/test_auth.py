@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventapp.audit.models import AuditEntry
 from eventapp.auth import services
@@ -61,12 +61,50 @@ def test_sign_up_refuses_bad_input_next_to_the_field_and_saves_nothing(app, clie
         assert db.session.scalar(select(User)) is None
 
 
+@pytest.mark.parametrize("password", ["password", "Password1", "12345678", "۱۲۳۴۵۶۷۸", "qwertyuiop", "حشسسصخقی"])
+def test_sign_up_refuses_a_common_password(app, client, password):
+    client.set_cookie("lang", "en")
+    response = client.post("/signup", data={**SIGNUP, "password": password, "confirm": password})
+    assert response.status_code == 422
+    assert "This password is one of the most common ones" in page_text(response)
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_no_service_sets_a_common_password(app, ctx, member, outbox):
+    """The rule holds for every way in (the command line's accounts too), not only the web forms."""
+    with pytest.raises(Invalid) as refused:
+        services.register("Someone", "someone@example.com", "09121234567", "iloveyou")
+    assert "password" in refused.value.fields
+    services.request_password_reset(member.email, utcnow(), link_for=lambda token: f"/password/reset/{token}")
+    token = reset_link(outbox[0]).rsplit("/", 1)[1]
+    with pytest.raises(Invalid):
+        services.reset_password(token, "password123", utcnow())
+    assert services.authenticate(member.email, TEST_PASSWORD, "203.0.113.9", utcnow()).id == member.id
+
+
 def test_sign_up_with_a_taken_email_says_so(client, member):
     client.set_cookie("lang", "en")
     response = client.post("/signup", data={**SIGNUP, "email": member.email.upper()})
     assert response.status_code == 422
     assert "An account with this email already exists." in page_text(response)
     assert '<p class="field__error">This email already has an account.</p>' in response.get_data(as_text=True)
+
+
+def _sign_up(app, number: int):
+    """One more person signs up from the test client's (shared) address, in a browser of their own."""
+    return app.test_client().post("/signup", data={**SIGNUP, "email": f"student{number}@example.com"})
+
+
+def test_a_class_of_thirty_signs_up_from_one_campus_address(app):
+    assert all(_sign_up(app, number).status_code == 302 for number in range(30))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 30
+
+
+def test_sign_ups_from_one_address_are_still_bounded(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNUP_RATE_LIMIT", "3 per hour")
+    assert [_sign_up(app, number).status_code for number in range(4)] == [302, 302, 302, 429]
 
 
 # --- sign-in and sign-out ------------------------------------------------------------------
@@ -77,6 +115,25 @@ def test_sign_in_and_out(client, member):
     assert member.name in page_text(client.get("/"))
     assert client.post("/signout").status_code == 302
     assert member.name not in page_text(client.get("/"))
+
+
+def _browser_with(app, name, value):
+    """A fresh browser that holds only the cookie ``name`` (as an attacker who copied it would)."""
+    browser = app.test_client()
+    browser.set_cookie(name, value)
+    return browser
+
+
+@pytest.mark.parametrize("cookie", ["session", "remember_token"])
+def test_a_cookie_copied_before_sign_out_does_not_work_after_it(app, client, member, cookie):
+    response = client.post("/signin", data={"email": member.email, "password": TEST_PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    copied = client.get_cookie(cookie).value
+    assert member.name in page_text(_browser_with(app, cookie, copied).get("/"))  # the copy works while signed in
+    client.post("/signout")
+    assert member.name not in page_text(_browser_with(app, cookie, copied).get("/"))
+    assert _browser_with(app, cookie, copied).get("/teams").status_code == 302  # sent to the sign-in page
+    assert sign_in(client, member).status_code == 302  # signing in again works
 
 
 def test_sign_in_goes_to_the_page_that_asked_for_it_but_never_to_another_site(client, organiser):
@@ -106,8 +163,9 @@ def test_sign_in_is_throttled_per_account(app, client, member):
     assert "Too many failed sign-in attempts. Try again in 15 minutes." in page_text(response)
 
 
-def test_sign_in_is_throttled_per_address_across_accounts(app, ctx):
-    limit = app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"]
+def test_sign_in_is_throttled_per_address_across_accounts(app, ctx, monkeypatch):
+    limit = 10  # the mechanism, with a smaller limit than the default (which a campus shares)
+    monkeypatch.setitem(app.config, "SIGNIN_MAX_FAILURES_PER_ADDRESS", limit)
     now = utcnow()
     for attempt in range(limit):
         with pytest.raises(Invalid):
@@ -117,6 +175,17 @@ def test_sign_in_is_throttled_per_address_across_accounts(app, ctx):
     # Another address is not affected.
     with pytest.raises(Invalid):
         services.authenticate("someone.else@example.com", "x" * 8, "198.51.100.1", now)
+
+
+def test_a_class_behind_one_address_can_mistype_and_still_sign_in(app, ctx, make):
+    students = [make.user(email=f"student{number}@example.com") for number in range(30)]
+    now = utcnow()
+    for student in students:  # the whole class types at once, and everyone gets it wrong the first time
+        with pytest.raises(Invalid):
+            services.authenticate(student.email, "a typo in it", "203.0.113.9", now)
+    for student in students:
+        assert services.authenticate(student.email, TEST_PASSWORD, "203.0.113.9", now).id == student.id
+        db.session.commit()
 
 
 def test_the_throttle_lifts_after_the_window(app, ctx, member):
@@ -155,6 +224,17 @@ def test_password_reset_link_works_once(app, client, member, outbox):
         assert entry.actor_id == member.id
 
 
+def test_a_reset_refuses_a_common_password_next_to_the_field(app, client, member, outbox):
+    client.set_cookie("lang", "en")
+    client.post("/password/forgot", data={"email": member.email})
+    link = reset_link(outbox[0])
+    response = client.post(link, data={"password": "password1", "confirm": "password1"})
+    assert response.status_code == 422
+    assert "This password is one of the most common ones" in page_text(response)
+    assert sign_in(client, member, "password1").status_code == 422
+    assert client.get(link).status_code == 200  # the link is not spent
+
+
 def test_password_reset_link_expires(app, ctx, member, outbox):
     now = utcnow()
     services.request_password_reset(member.email, now, link_for=lambda token: f"/password/reset/{token}")
@@ -173,6 +253,17 @@ def test_a_reset_signs_out_every_other_session(app, member, outbox):
     client.post("/password/forgot", data={"email": member.email})
     client.post(reset_link(outbox[0]), data={"password": "a brand new password", "confirm": "a brand new password"})
     assert member.name not in page_text(other_device.get("/"))
+
+
+def test_reset_mails_are_bounded_per_account_not_per_address(app, client, make, member, outbox):
+    limit = app.config["PASSWORD_RESET_MAILS_PER_HOUR"]
+    for _ in range(limit + 2):
+        assert client.post("/password/forgot", data={"email": member.email}).status_code == 302
+    assert len(outbox) == limit  # the inbox is not flooded, and the page said the same every time
+    classmates = [make.user(email=f"student{number}@example.com") for number in range(10)]
+    for classmate in classmates:  # the same address asks for ten other accounts: each gets its mail
+        client.post("/password/forgot", data={"email": classmate.email})
+    assert [message["To"] for message in outbox[limit:]] == [classmate.email for classmate in classmates]
 
 
 def test_forgot_password_does_not_tell_whether_an_account_exists(client, member, outbox):

@@ -46,6 +46,20 @@ def test_security_headers_are_on_every_page(client):
         assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_production_sends_strict_transport_security_on_every_response(database_url, monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a real secret from the environment")
+    client = make_app(database_url).test_client()
+    for path in ("/signin", "/healthz", "/no-such-page"):
+        assert client.get(path).headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_strict_transport_security_follows_its_settings(database_url, client):
+    assert "Strict-Transport-Security" not in client.get("/signin").headers  # development and tests: plain HTTP
+    own = make_app(database_url, HSTS_MAX_AGE=600, HSTS_INCLUDE_SUBDOMAINS=False).test_client()
+    assert own.get("/signin").headers["Strict-Transport-Security"] == "max-age=600"
+
+
 def test_session_cookies_are_httponly_and_samesite(client, member):
     response = sign_in(client, member)
     cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
@@ -103,7 +117,7 @@ def test_rate_limits_live_in_redis_when_redis_is_configured(database_url):
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     connection = redis.Redis.from_url(url)
     connection.flushdb()
-    app = make_app(database_url, REDIS_URL=url, RATELIMIT_STORAGE_URI=url)
+    app = make_app(database_url, REDIS_URL=url, RATELIMIT_STORAGE_URI=url, PASSWORD_RESET_RATE_LIMIT="5 per hour")
     client = app.test_client()
     for _ in range(5):
         assert client.post("/password/forgot", data={"email": "someone@example.com"}).status_code == 302

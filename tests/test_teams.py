@@ -134,6 +134,58 @@ def test_the_county_must_belong_to_the_chosen_province(app, make, login, member)
         assert db.session.scalar(select(Team)) is None
 
 
+def _province_options(html: str) -> set[str]:
+    select_html = html.split('name="province"', 1)[1].split("</select>", 1)[0]
+    return {value for value in re.findall(r'<option[^>]*value="(\d+)"', select_html) if value != "0"}
+
+
+def test_a_provincial_event_offers_only_its_province_and_its_counties(app, make, login, member):
+    place = places(app)
+    event = make.event(open_kind="registration", scope="provincial", province_id=place.province)
+    client = login(member)
+    html = client.get(f"/events/{event.slug}/register").get_data(as_text=True)
+    assert _province_options(html) == {str(place.province)}
+    assert f'data-province="{place.other_province}"' not in html
+    assert f'data-province="{place.province}"' in html
+    national = make.event(open_kind="registration")
+    assert len(_province_options(client.get(f"/events/{national.slug}/register").get_data(as_text=True))) == 31
+
+
+def test_a_provincial_event_refuses_a_team_of_another_province(app, make, login, member):
+    place = places(app)
+    event = make.event(open_kind="registration", scope="provincial", province_id=place.province)
+    client = login(member)
+    response = client.post(f"/events/{event.slug}/register", data=team_form(
+        app, province=str(place.other_province), county=str(place.other_county)))
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(Team)) is None
+    assert client.post(f"/events/{event.slug}/register", data=team_form(app)).status_code == 302
+
+
+def test_the_province_rule_of_a_provincial_event_is_the_services(app, ctx, make, member):
+    place = places(app)
+    event_id = make.event(open_kind="registration", scope="provincial", province_id=place.province).id
+    event, actor = get(Event, event_id), get(User, member.id)
+    with pytest.raises(Invalid) as refused:
+        services.register_team(actor, event, details(app, province_id=place.other_province,
+                                                     county_id=place.other_county), utcnow())
+    assert "province" in refused.value.fields
+    assert services.register_team(actor, event, details(app), utcnow()).province_id == place.province
+
+
+def test_a_team_is_told_that_its_map_opens_once_it_is_approved(app, make, login, member):
+    event = make.event(open_kind="registration")
+    client = login(member)
+    client.set_cookie("lang", "en")
+    assert "Once they approve your team, it can write its progress map" in page_text(
+        client.get(f"/events/{event.slug}/register"))
+    response = client.post(f"/events/{event.slug}/register", data=team_form(app), follow_redirects=True)
+    text = page_text(response)
+    assert "once they approve it, your team can write its progress map." in text
+    assert "Your team can write its progress map once the organisers approve it." in text
+
+
 def test_a_team_name_is_taken_however_its_letters_and_digits_were_typed(app, ctx, make, member):
     event_id = make.event(open_kind="registration").id
     factories.team_in(app, event_id, make.user(), name="گروه کوثر 1405")

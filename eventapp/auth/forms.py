@@ -6,8 +6,14 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 from ..core.forms import BaseForm
 from ..core.roles import MANAGED_ROLES
 from ..core.text import normalize_mobile
+from . import passwords
 
 PASSWORD_LENGTH = Length(min=8, max=128, message=_l("The password must be 8 to 128 characters long."))
+
+
+def not_common(form, field):
+    if field.data and passwords.is_common(field.data):
+        raise ValidationError(passwords.TOO_COMMON)
 
 
 def _lower(value):
@@ -30,7 +36,7 @@ class NewPasswordForm(BaseForm):
     """A password chosen twice, so that a typo does not lock the person out."""
 
     password = PasswordField(
-        _l("Password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH]
+        _l("Password"), validators=[InputRequired(message=_l("Choose a password.")), PASSWORD_LENGTH, not_common]
     )
     confirm = PasswordField(
         _l("Repeat the password"),

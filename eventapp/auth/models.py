@@ -19,7 +19,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
-    # Raised when the password changes, which signs the account out of every other session.
+    # Raised on sign-out and when the password changes: every session and remember-me cookie issued before
+    # carries the old version and loads no user (services.end_sessions).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -33,8 +33,15 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def _require_uncommon(password: str) -> None:
+    if passwords.is_common(password):
+        raise Invalid(str(passwords.TOO_COMMON), fields={"password": str(passwords.TOO_COMMON)})
+
+
 def register(name: str, email: str, mobile: str, password: str, locale: str | None = None) -> User:
-    """Create a member account with an email that the sign-in form accepts and nobody uses yet."""
+    """Create a member account with an email that the sign-in form accepts and nobody uses yet, and a password
+    that is not a common one."""
+    _require_uncommon(password)
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
@@ -119,6 +126,12 @@ def _record_failure(email: str, address: str, now: datetime) -> None:
         connection.execute(insert(SignInFailure).values(email=email, address=address, at=now))
 
 
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session cookie and remember-me cookie issued so far carries the
+    old session version and loads no user any more, even when a copy of it is replayed (ASVS 3.3.1)."""
+    db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session version, so old sessions stop working."""
     user_id, _sep, version = session_id.partition(":")
@@ -136,13 +149,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _reset_mails_exhausted(user: User, now: datetime) -> bool:
+    """Whether the account was already sent as many reset links this hour as it may be: someone asking again and
+    again for another person's address cannot flood their inbox (the limit holds across app servers)."""
+    sent = db.session.scalar(select(func.count()).where(
+        PasswordResetToken.user_id == user.id, PasswordResetToken.created_at > now - timedelta(hours=1)))
+    return sent >= current_app.config["PASSWORD_RESET_MAILS_PER_HOUR"]
+
+
 def request_password_reset(email: str, now: datetime, link_for) -> None:
-    """Mail a reset link if the account exists. Says nothing either way, so accounts can't be probed.
+    """Mail a reset link if the account exists and has not had too many this hour. Says nothing either way, so
+    accounts can't be probed.
 
     ``link_for(token)`` builds the absolute URL of the reset page.
     """
     user = find_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or _reset_mails_exhausted(user, now):
         return
     token = secrets.token_urlsafe(32)
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
@@ -176,7 +198,8 @@ def check_reset_token(token: str, now: datetime) -> None:
 
 
 def reset_password(token: str, new_password: str, now: datetime) -> User:
-    """Set the new password, spend every open link of the account, and end its other sessions."""
+    """Set the new password (not a common one), spend every open link of the account, and end its sessions."""
+    _require_uncommon(new_password)
     reset = _usable_token(token, now)
     user = reset.user
     # The guarded update makes a link usable once even when two requests race with it.
@@ -188,7 +211,7 @@ def reset_password(token: str, new_password: str, now: datetime) -> User:
     if spent == 0:
         raise Invalid(_("This reset link is invalid, was already used or has expired. Ask for a new one."))
     user.password_hash = passwords.hash_password(new_password)
-    user.session_version += 1
+    end_sessions(user)
     db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
     audit.record(user, "password.reset", user, now=now)
     return user

@@ -22,7 +22,7 @@ def _next_page():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("events.index"))
@@ -60,6 +60,8 @@ def signin():
 
 @bp.post("/signout")
 def signout():
+    if current_user.is_authenticated:
+        perform(services.end_sessions, current_user)
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("events.index"))
@@ -70,7 +72,7 @@ def _reset_link(token: str) -> str:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit("5 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -1,4 +1,5 @@
 """HTTP security headers on every response."""
+from flask import current_app
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -22,4 +23,8 @@ def add_security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    max_age = current_app.config["HSTS_MAX_AGE"]
+    if max_age > 0:
+        subdomains = "; includeSubDomains" if current_app.config["HSTS_INCLUDE_SUBDOMAINS"] else ""
+        headers.setdefault("Strict-Transport-Security", f"max-age={max_age}{subdomains}")
     return response

@@ -52,9 +52,9 @@ def sync_places() -> tuple[int, int]:
     return added_provinces, added_counties
 
 
-def province_choices(language: str) -> list[SelectChoice]:
-    """Provinces for a select field, in the alphabetical order of the language."""
-    provinces = db.session.scalars(select(Province)).all()
+def province_choices(language: str, only: int | None = None) -> list[SelectChoice]:
+    """Provinces for a select field (or just the province ``only``), in the alphabetical order of the language."""
+    provinces = db.session.scalars(select(Province).where(Province.id == only) if only else select(Province)).all()
     if language == "en":
         named = sorted(((p.id, p.name_en) for p in provinces), key=lambda pair: pair[1])
     else:
@@ -62,13 +62,15 @@ def province_choices(language: str) -> list[SelectChoice]:
     return [SelectChoice(province_id, name) for province_id, name in named]
 
 
-def county_choices(language: str) -> list[SelectChoice]:
-    """Every county, grouped by province (an <optgroup> each), in the order of the language.
+def county_choices(language: str, province: int | None = None) -> list[SelectChoice]:
+    """Every county (or those of ``province``), grouped by province (an <optgroup> each), in the order of the
+    language.
 
     ``data-province`` on each option lets app.js show only the counties of the chosen province.
     """
     provinces = {p.id: p for p in db.session.scalars(select(Province))}
-    counties = db.session.scalars(select(County)).all()
+    counties = db.session.scalars(
+        select(County).where(County.province_id == province) if province else select(County)).all()
     key = (lambda text: text) if language == "en" else persian_sort_key
     name = (lambda place: place.name_en) if language == "en" else (lambda place: place.name_fa)
     ordered = sorted(counties, key=lambda c: (key(name(provinces[c.province_id])), key(name(c))))
@@ -76,8 +78,9 @@ def county_choices(language: str) -> list[SelectChoice]:
                          render_kw={"data-province": c.province_id}) for c in ordered]
 
 
-def fill_place_choices(form, language: str) -> None:
-    """Province and county choices of a form with ``province`` and ``county`` select fields."""
+def fill_place_choices(form, language: str, province: int | None = None) -> None:
+    """Province and county choices of a form with ``province`` and ``county`` select fields: every province, or
+    only ``province`` (a provincial event's) and its counties."""
     blank = [SelectChoice(0, "—")]
-    form.province.choices = blank + province_choices(language)
-    form.county.choices = blank + county_choices(language)
+    form.province.choices = (blank if province is None else []) + province_choices(language, only=province)
+    form.county.choices = blank + county_choices(language, province)

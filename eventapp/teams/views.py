@@ -40,14 +40,15 @@ def register(slug):
     if not perform(services.check_registration_open, event, utcnow()).ok:
         return redirect(url_for("portal.event", slug=slug))
     form = TeamForm()
-    fill_place_choices(form, current_language())
+    fill_place_choices(form, current_language(), event.province_id)
     if request.method == "GET":
         form.contact_email.data = current_user.email
         form.contact_phone.data = current_user.mobile
     status = 200
     if form.validate_on_submit():
         outcome = perform(services.register_team, current_user, event, _team_details(form), utcnow(), form=form,
-                          success=_("Your team is registered. The organisers will review it soon."))
+                          success=_("Your team is registered. The organisers will review it soon; once they "
+                                            "approve it, your team can write its progress map."))
         if outcome.ok:
             return redirect(url_for("portal.team_dashboard", team_id=outcome.result.id))
         status = outcome.status
@@ -67,7 +68,7 @@ def mine():
 def edit(team_id):
     team = services.get_team_for(current_user, team_id)
     form = TeamForm(obj=team if request.method == "GET" else None)
-    fill_place_choices(form, current_language())
+    fill_place_choices(form, current_language(), team.event.province_id)
     if request.method == "GET":
         form.province.data, form.county.data = team.province_id, team.county_id
     status = 200

@@ -93,6 +93,8 @@ def _validate_details(event: Event, details: TeamDetails, team: Team | None) -> 
         errors["name"] = _("Enter the team's name.")
     if details.organisation_type not in ORGANISATION_TYPES:
         errors["organisation_type"] = _("Choose the kind of organisation.")
+    if event.province_id is not None and details.province_id != event.province_id:
+        errors["province"] = _("This event is for teams of %(province)s.", province=event.province.name)
     county = db.session.get(County, details.county_id) if details.county_id else None
     if county is None or county.province_id != details.province_id:
         errors["county"] = _("Choose a county of the chosen province.")
