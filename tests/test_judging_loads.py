@@ -7,12 +7,13 @@ from eventapp import signals
 from eventapp.auth.models import User
 from eventapp.core.database import utcnow
 from eventapp.core.extensions import db
+from eventapp.events.models import Event
 from eventapp.judging import services
 from eventapp.judging.models import Assignment, Round
 from eventapp.teams.models import Team
 
 from . import factories
-from .helpers import get
+from .helpers import get, signed_in, visible
 
 
 def _loads(round_id) -> Counter:
@@ -66,3 +67,55 @@ def test_scored_assignments_never_move_to_even_the_loads(app, make, organiser):
         still = {(a.id, a.user_id, a.team_id) for a in db.session.scalars(
             select(Assignment).where(Assignment.id.in_([row[0] for row in scored])))}
         assert still == scored
+
+
+# --- "Add all judges": the event's judges only ---------------------------------------------------------------
+
+
+def _invited_and_accepted(app, organiser, event, judge):
+    """The organiser invites ``judge`` to ``event`` by email and the judge accepts through the link."""
+    with app.app_context():
+        token = services.invite_judge(get(User, organiser.id), get(Event, event.id), judge.email, lambda t: t, utcnow())
+        db.session.commit()
+    return token
+
+
+def test_add_all_judges_takes_only_the_judges_who_accepted_an_invitation_to_the_event(app, make, organiser, client,
+                                                                                         login):
+    event, other_event = make.event(open_kind="judging"), make.event(open_kind="judging", slug="other-event")
+    ours = make.user(name="داور رویداد", email="ours@example.com")  # not a judge yet: the invitation makes one
+    theirs = make.user(name="داور رویداد دیگر", email="theirs@example.com", roles=["judge"])
+    make.user(name="داور بی‌دعوت", email="uninvited@example.com", roles=["judge"])
+    invited_only = make.user(name="داور دعوت‌شده", email="invited@example.com", roles=["judge"])
+    team_id = factories.team_in(app, event.id)
+    for judge, to_event in ((ours, event), (theirs, other_event), (invited_only, event)):
+        token = _invited_and_accepted(app, organiser, to_event, judge)
+        if judge is not invited_only:
+            judge_client = app.test_client()
+            signed_in(judge_client, judge)
+            assert judge_client.post(f"/judging/invitations/{token}").status_code == 302
+    with app.app_context():
+        round_ = factories.RoundFactory(event=get(Event, event.id), kind="final")
+        services.add_entries(get(User, organiser.id), round_, [team_id], utcnow())
+        db.session.commit()
+        round_id = round_.id
+    login(organiser)
+    response = client.post(f"/organiser/rounds/{round_id}/judges", follow_redirects=True)
+    assert response.status_code == 200
+    with app.app_context():
+        assert [judge.id for judge in services.judges_of(get(Round, round_id))] == [ours.id]
+        assert [judge.id for judge in services.event_judges(get(Event, event.id))] == [ours.id]
+
+
+def test_add_all_judges_says_so_when_the_event_has_no_judge_yet(app, make, organiser, judge, client, login):
+    event = make.event(open_kind="judging")
+    with app.app_context():
+        round_ = factories.RoundFactory(event=get(Event, event.id), kind="final")
+        db.session.commit()
+        round_id = round_.id
+    login(organiser)
+    client.set_cookie("lang", "en")
+    response = client.post(f"/organiser/rounds/{round_id}/judges", follow_redirects=True)
+    assert "No judge has accepted an invitation to this event yet." in visible(response)
+    with app.app_context():
+        assert services.judges_of(get(Round, round_id)) == []

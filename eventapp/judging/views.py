@@ -1,13 +1,14 @@
 """Routes of judging: the judges' dashboard and scoring page, the organisers' rounds."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
 from ..core.exports import csv_bytes, download, xlsx_bytes
 from ..core.forms import EmailForm
-from ..core.i18n import current_language
+from ..core.i18n import current_language, localize_digits
 from ..core.web import bounded_int, form_int, form_ints, perform
 from ..events import services as events
 from ..events.places import province_choices
@@ -112,7 +113,7 @@ def organiser_event(event_id):
                                 for r in services.rubrics_to_copy(current_user)]
     rubrics = services.event_rubrics(event)
     return render_template("judging/organiser_event.html", event=event, rounds=services.rounds_of(event),
-                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
+                           judges=services.event_judges(event), rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics})
 
 
 @bp.post("/organiser/events/<int:event_id>/rubrics")
@@ -202,7 +203,11 @@ def add_entries(round_id):
 @login_required
 def add_judges(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    perform(services.add_all_judges, current_user, round_, utcnow(), success=_("Every judge was added to the round."))
+    outcome = perform(services.add_all_judges, current_user, round_, utcnow())
+    if outcome.ok:
+        flash(localize_digits(ngettext("%(num)s judge of the event was added to the round.",
+                                       "%(num)s judges of the event were added to the round.", outcome.result)),
+              "success")
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
