@@ -42,7 +42,7 @@ def _refuse_nul(value):
 def _within_int64(value):
     """A filter of every whole-number field: what the database's 64-bit columns can hold."""
     if isinstance(value, int) and bounded_int(value) is None:
-        raise ValueError(_("Enter a smaller number."))
+        raise ValueError(_("This number is out of range."))
     return value
 
 
@@ -51,7 +51,7 @@ def _bounded_coerce(coerce):
     def coerce_within_int64(value):
         number = coerce(value)
         if bounded_int(number) is None:
-            raise ValueError(_("Enter a smaller number."))
+            raise ValueError(_("This number is out of range."))
         return number
     return coerce_within_int64
 
