@@ -278,6 +278,8 @@ class Loader:
             kind=FINAL, rubric_id=rubric.id, starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=1),
             judges_per_entry=JUDGES), now)
         judging.add_entries(organiser, round_, team_ids, now)
+        for judge in db.session.scalars(select(User).join(RoleGrant).where(RoleGrant.role == JUDGE)):
+            judging.join_event(judge, event, now)  # as if each had accepted an invitation to the event
         judging.add_all_judges(organiser, round_, now)
         judging.assign_automatically(organiser, round_, now - timedelta(days=2), seed=0)
         db.session.flush()

@@ -33,6 +33,7 @@ from .core.i18n import (
     select_locale,
 )
 from .core.security import add_security_headers
+from .core.web import BoundedIntConverter, reject_nul_bytes
 from .events import views as events_views
 from .judging import receivers as judging_receivers
 from .judging import views as judging_views
@@ -67,6 +68,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     _bind_extensions(app)
+    app.url_map.converters["int"] = BoundedIntConverter  # before the routes that use it are added
+    app.before_request(reject_nul_bytes)
     _register_blueprints(app)
     _register_templates(app)
     _register_errors(app)

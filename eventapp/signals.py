@@ -52,7 +52,7 @@ judge_assigned = _signals.signal("judge-assigned", doc="""Entries were assigned 
 move, or when a conflict handed an entry on). Sender: the Round. Extras: ``assignment_ids`` (the ids of
 the new Assignments: a national round adds thousands at once). Sent by judging.services.assignments:
 assign_automatically (when it added any), move_assignment (the moved one) and declare_conflict (one signal per
-entry handed on).""")
+round: the entry handed on and the assignments moved to another judge to even out the loads).""")
 
 assignment_reopened = _signals.signal("assignment-reopened", doc="""An organiser reopened a judge's submitted
 scores. Sender: the Assignment. Sent by judging.services.scores.reopen_scores.""")

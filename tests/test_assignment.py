@@ -23,6 +23,7 @@ from eventapp.judging.assignment import (
     assign,
     is_connected,
     pair_counts,
+    rebalance,
     replacement_for,
 )
 
@@ -454,3 +455,106 @@ def test_replacement_prefers_the_lowest_load_and_none_when_nobody_can_take_it():
     assert replacement_for("a", "x", pairs, judges, {("a", "x"), ("d", "x")}) == "c"
     assert replacement_for("a", "x", pairs, judges, {("a", "x"), ("d", "x"), ("c", "x")}) is None
     assert replacement_for("a", "x", pairs, ["a", "b", "d"], {("a", "x")}) == "d"  # plain ids work too
+
+
+# --- rebalance (after conflicts) -------------------------------------------------------------------
+
+def declare_conflicts(pairs, judges, conflicts, declared, scored):
+    """What the app does for each declared conflict, in turn: the pair leaves (unless scored), the entry
+    goes to `replacement_for`'s judge, then `rebalance`'s moves are made. Checks each move on the way."""
+    pairs, conflicts = set(pairs), set(conflicts)
+    for leaving, entry_id in declared:
+        conflicts.add((leaving, entry_id))
+        if (leaving, entry_id) not in pairs or (leaving, entry_id) in scored:
+            continue
+        substitute = replacement_for(leaving, entry_id, pairs, judges, conflicts)
+        pairs.discard((leaving, entry_id))
+        if substitute is not None:
+            pairs.add((substitute, entry_id))
+        for judge_id, moved_entry, to_judge in rebalance(pairs, judges, conflicts, scored):
+            assert (judge_id, moved_entry) in pairs and (judge_id, moved_entry) not in scored
+            assert (to_judge, moved_entry) not in pairs and (to_judge, moved_entry) not in conflicts
+            pairs.remove((judge_id, moved_entry))
+            pairs.add((to_judge, moved_entry))
+    return pairs, conflicts
+
+
+def most_balanced_with_the_same_counts(pairs, judges, conflicts, fixed):
+    """Exhaustive: the best sorted loads of any assignment where every entry keeps its number of judges
+    and its fixed pairs, free of (unfixed) conflicts."""
+    choices = []
+    for entry_id, on in judges_on(pairs).items():
+        here = [(j, entry_id) for j in on if (j, entry_id) in fixed]
+        free = [j.id for j in judges if (j.id, entry_id) not in conflicts and (j.id, entry_id) not in fixed]
+        choices.append([here + [(j, entry_id) for j in chosen] for chosen in combinations(free, len(on) - len(here))])
+    best = None
+    for picks in product(*choices):
+        counts = Counter(j for pick in picks for j, _ in pick)
+        loads = sorted((counts.get(j.id, 0) for j in judges), reverse=True)
+        best = loads if best is None or loads < best else best
+    return best
+
+
+@st.composite
+def conflicts_after_assigning(draw, **limits):
+    """A round assigned automatically, some of its pairs scored, then conflicts declared on assigned pairs
+    (scored ones included) and on others."""
+    entries, judges, per_entry, conflicts, _, seed = draw(rounds(with_existing=False, **limits))
+    pairs = assign(entries, judges, per_entry, conflicts=conflicts, seed=seed).pairs
+    ordered = sorted(pairs, key=repr)
+    scored = set(draw(st.lists(st.sampled_from(ordered), max_size=len(ordered) // 2))) if ordered else set()
+    anywhere = st.tuples(st.sampled_from([j.id for j in judges]), st.sampled_from([e.id for e in entries]))
+    declared = draw(st.lists(st.sampled_from(ordered) | anywhere if ordered else anywhere, min_size=1, max_size=6))
+    return judges, pairs, conflicts, scored, declared
+
+
+@CHECKS
+@given(conflicts_after_assigning())
+def test_after_conflicts_loads_cannot_be_evened_out_and_scored_pairs_stay(case):
+    judges, pairs, conflicts, scored, declared = case
+    after, conflicts = declare_conflicts(pairs, judges, conflicts, declared, scored)
+    assert scored & pairs <= after, "a scored pair moved"
+    assert not (after - scored) & conflicts, "an unscored conflicted pair was kept or made"
+    before_counts = Counter(e for _, e in pairs)
+    after_counts = Counter(e for _, e in after)
+    assert all(after_counts[e] <= count for e, count in before_counts.items())
+    loads = Counter(j for j, _ in after)
+    plan = AssignmentPlan(pairs=frozenset(after), uncovered={}, loads={j.id: loads.get(j.id, 0) for j in judges})
+    assert not can_even_out(plan, judges, conflicts, scored)
+
+
+@settings(max_examples=200, deadline=None)
+@given(conflicts_after_assigning(max_entries=5, max_judges=4, max_per_entry=2))
+def test_after_conflicts_tiny_rounds_are_as_balanced_as_an_exhaustive_search_finds(case):
+    judges, pairs, conflicts, scored, declared = case
+    after, conflicts = declare_conflicts(pairs, judges, conflicts, declared, scored)
+    loads = Counter(j for j, _ in after)
+    assert sorted((loads.get(j.id, 0) for j in judges), reverse=True) == most_balanced_with_the_same_counts(
+        after, judges, conflicts, scored & after)
+
+
+def test_a_conflict_in_a_round_of_fifty_entries_and_two_judges_leaves_loads_at_25_and_25():
+    entries, judges = numbered(50, 2)
+    pairs = assign(entries, judges, 1).pairs
+    assert Counter(j for j, _ in pairs) == {"j00": 25, "j01": 25}
+    leaving_entry = next(e for j, e in sorted(pairs) if j == "j00")
+    after, _ = declare_conflicts(pairs, judges, set(), [("j00", leaving_entry)], set())
+    assert Counter(j for j, _ in after) == {"j00": 25, "j01": 25}
+    assert ("j01", leaving_entry) in after
+    assert len(after ^ pairs) == 4  # the entry went to j01, and one of j01's went to j00: two moves
+
+
+def test_rebalance_never_moves_scored_pairs_nor_to_a_conflict():
+    entries, judges = numbered(50, 2)
+    pairs = assign(entries, judges, 1).pairs
+    leaving_entry = next(e for j, e in sorted(pairs) if j == "j00")
+    others = {(j, e) for j, e in pairs if j == "j01"}
+    # every entry of j01 scored: nothing can move, 24-26 is the best there is
+    after, _ = declare_conflicts(pairs, judges, set(), [("j00", leaving_entry)], others)
+    assert Counter(j for j, _ in after) == {"j00": 24, "j01": 26}
+    # j00 in conflict with every entry of j01 but one, unscored: that one moves
+    free = sorted(others)[0]
+    conflicts = {("j00", e) for _, e in others - {free}}
+    after, _ = declare_conflicts(pairs, judges, conflicts, [("j00", leaving_entry)], set())
+    assert Counter(j for j, _ in after) == {"j00": 25, "j01": 25} and ("j00", free[1]) in after
+    assert rebalance(after, judges, conflicts) == []  # balanced: no moves

@@ -764,6 +764,8 @@ def test_every_judging_audit_entry_is_dated_with_the_given_moment(app, world, ou
         final = services.save_round(organiser, event, services.RoundDetails(
             kind="final", rubric_id=rubric.id, starts_at=moment, ends_at=moment + timedelta(days=2)), moment)
         services.add_entries(organiser, final, world.team_ids, moment)
+        for judge in world.judges:
+            services.join_event(get(User, judge.id), event, utcnow())
         services.add_all_judges(organiser, final, moment)
         services.assign_automatically(organiser, final, moment)
         services.invite_judge(organiser, event, "someone@example.com", lambda token: token, moment)

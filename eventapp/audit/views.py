@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from ..core.i18n import format_datetime
+from ..core.web import arg_int
 from . import services
 
 bp = Blueprint("audit", __name__, url_prefix="/organiser/audit")
@@ -27,7 +28,7 @@ def audit_value(value, field: str = "") -> str:
 def index():
     action = services.known_action(request.args.get("action"))
     pagination = services.entries_page(
-        current_user, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"], action
+        current_user, arg_int("page", 1), current_app.config["PAGE_SIZE"], action
     )
     return render_template(
         "audit/index.html", pagination=pagination, labels=services.action_labels(), action=action

@@ -6,7 +6,7 @@ from ..core.database import utcnow
 from ..core.extensions import limiter
 from ..core.i18n import LANGUAGE_COOKIE, current_language
 from ..core.roles import MANAGED_ROLES, Role
-from ..core.web import perform, safe_next_url
+from ..core.web import arg_int, perform, safe_next_url
 from . import services
 from .forms import ForgotPasswordForm, LanguageForm, NewPasswordForm, RoleChangeForm, SignInForm, SignUpForm
 
@@ -114,7 +114,7 @@ def set_language():
 @login_required
 def users():
     pagination = services.users_page(
-        current_user, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"],
+        current_user, arg_int("page", 1), current_app.config["PAGE_SIZE"],
         request.args.get("q", ""),
     )
     return render_template("admin/users.html", pagination=pagination, managed_roles=MANAGED_ROLES,

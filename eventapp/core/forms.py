@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FloatField, IntegerField, StringField, TextAreaField
+from wtforms import Field, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email
 from wtforms.widgets import TextInput
 
@@ -15,6 +15,7 @@ from .i18n import (
     parse_input_datetime,
 )
 from .text import normalize_letters, normalize_text
+from .web import bounded_int
 
 
 def _normalise(value):
@@ -31,14 +32,46 @@ class RichTextField(TextAreaField):
             self.data = normalize_letters(self.data)
 
 
+def _refuse_nul(value):
+    """A filter of every text field: NUL is no character of any text (and PostgreSQL refuses it)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(_("Remove the NUL character from this text."))
+    return value
+
+
+def _within_int64(value):
+    """A filter of every whole-number field: what the database's 64-bit columns can hold."""
+    if isinstance(value, int) and bounded_int(value) is None:
+        raise ValueError(_("This number is out of range."))
+    return value
+
+
+def _bounded_coerce(coerce):
+    """A choice field's ``int`` coercion that refuses numbers beyond 64 bits (a ValueError: not a choice)."""
+    def coerce_within_int64(value):
+        number = coerce(value)
+        if bounded_int(number) is None:
+            raise ValueError(_("This number is out of range."))
+        return number
+    return coerce_within_int64
+
+
 class BaseForm(FlaskForm):
-    """A CSRF-protected form whose text fields store Persian letters and Latin digits."""
+    """A CSRF-protected form whose text fields store Persian letters and Latin digits, refuse NUL
+    characters, and whose whole numbers (typed or chosen) fit in 64 bits."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
-            if issubclass(field_class, (StringField, TextAreaField)) and not issubclass(field_class, RichTextField):
-                options["filters"] = (_normalise, *options.get("filters", ()))
+            filters = options.get("filters", unbound_field.kwargs.get("filters", ()))
+            if issubclass(field_class, (StringField, TextAreaField)):
+                normalise = () if issubclass(field_class, RichTextField) else (_normalise,)
+                options["filters"] = (_refuse_nul, *normalise, *filters)
+            elif issubclass(field_class, IntegerField):
+                options["filters"] = (*filters, _within_int64)
+            elif issubclass(field_class, SelectField):  # radio buttons and multiple choices too
+                if unbound_field.kwargs.get("coerce") is int:
+                    options["coerce"] = _bounded_coerce(int)
             return unbound_field.bind(form=form, **options)
 
 

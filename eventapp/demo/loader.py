@@ -385,6 +385,8 @@ def _seed_screening(event: Event, plans: list[content.TeamPlan], judges: list[Us
     entries = {team.id: team for team in db.session.scalars(
         select(Team).where(Team.event_id == event.id, Team.status == APPROVED).order_by(Team.id))}
     judging.add_entries(organiser, round_, list(entries), clock.now)
+    for judge in judges:  # as if each had accepted an invitation to the event
+        judging.join_event(judge, event, clock.now)
     judging.add_judges(organiser, round_, [judge.id for judge in judges], clock.now)
     judging.assign_automatically(organiser, round_, clock.at(*NATIONAL_SCREENING["assigned"]), seed=1405)
 
@@ -536,6 +538,8 @@ def _seed_final(event: Event, plans: list[content.TeamPlan], judges: list[User],
     entries = {team.id: team for team in db.session.scalars(
         select(Team).where(Team.event_id == event.id, Team.status == APPROVED).order_by(Team.id))}
     judging.add_entries(organiser, round_, list(entries), clock.now)
+    for judge in panel:  # as if each had accepted an invitation to the event
+        judging.join_event(judge, event, clock.now)
     judging.add_judges(organiser, round_, [judge.id for judge in panel], clock.now)
     judging.assign_automatically(organiser, round_, clock.at(*SARAKHS_FINAL["assigned"]), seed=1404)
 

@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
 from ..core.i18n import current_language
-from ..core.web import perform
+from ..core.web import arg_int, perform
 from . import services
 from .enums import PhaseKind
 from .forms import EventForm
@@ -17,7 +17,7 @@ bp = Blueprint("events", __name__)
 
 @bp.get("/")
 def index():
-    pagination = services.events_page(request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    pagination = services.events_page(arg_int("page", 1), current_app.config["PAGE_SIZE"])
     now = utcnow()
     overviews = {event.id: services.overview(event, now) for event in pagination.items}
     return render_template("events/index.html", pagination=pagination, overviews=overviews, now=now)
@@ -27,7 +27,7 @@ def index():
 @login_required
 def manage():
     pagination = services.organiser_events_page(
-        current_user, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+        current_user, arg_int("page", 1), current_app.config["PAGE_SIZE"])
     now = utcnow()
     return render_template("events/manage.html", pagination=pagination,
                            overviews={event.id: services.overview(event, now) for event in pagination.items})

@@ -1,7 +1,7 @@
 """Automatic assignment of judges to entries: pure functions, standard library only.
 
 No database, no Flask: the app turns its rows into `Judge`, `Entry` and (judge id, entry id) pairs,
-calls `assign` or `replacement_for`, and stores and words the result itself. Ids are any hashable
+calls `assign`, `replacement_for` or `rebalance`, and stores and words the result itself. Ids are any hashable
 values; everything is put in a canonical order by `repr(id)` first, so that a run depends only on
 its inputs and its seed (not on the order of the sequences, nor on Python's hash seed).
 
@@ -708,3 +708,36 @@ def replacement_for(judge_id, entry_id, pairs: Collection[tuple], judges: Sequen
         return (loads[candidate], after, max(shared, default=0), sum(shared), rng.random())
 
     return min(candidates, key=key)
+
+
+def rebalance(pairs: Collection[tuple], judges: Sequence, conflicts: Collection[tuple] = (),
+              fixed: Collection[tuple] = ()) -> list[tuple]:
+    """The moves that make the loads of a round as balanced as possible again (after a conflict handed an
+    entry to another judge, for instance): [(judge id, entry id, new judge id), ...], none if they are.
+
+    judges: the round's judges (Judge objects or plain ids); pairs of other judges are left alone and not
+    counted. Only pairs outside `fixed` (the scored ones) move, never to a conflicted or duplicate pair,
+    and every entry keeps its number of judges. The loads then differ by at most one whenever that is
+    possible, and are otherwise the most balanced the conflicts and fixed pairs allow (step 2 of the
+    module's docstring, on shortest chains: as few moves as it can).
+    """
+    judge_list = sorted({getattr(judge, "id", judge) for judge in judges}, key=repr)
+    judge_index = {judge_id: j for j, judge_id in enumerate(judge_list)}
+    round_pairs = {(judge_id, entry_id) for judge_id, entry_id in pairs if judge_id in judge_index}
+    entry_list = sorted({entry_id for _, entry_id in round_pairs}, key=repr)
+    entry_index = {entry_id: e for e, entry_id in enumerate(entry_list)}
+    conflicted: list[set] = [set() for _ in entry_list]
+    for judge_id, entry_id in conflicts:
+        if judge_id in judge_index and entry_id in entry_index:
+            conflicted[entry_index[entry_id]].add(judge_index[judge_id])
+    kept = {(judge_index[j], entry_index[e]) for j, e in set(fixed) & round_pairs}
+    state = _State(len(entry_list), len(judge_list), conflicted, kept, random.Random(0))
+    for judge_id, entry_id in sorted(round_pairs, key=repr):
+        state.add(judge_index[judge_id], entry_index[entry_id])
+    before = [set(judges_here) for judges_here in state.on_entry]
+    _rebalance(state)
+    moves = []
+    for e, entry_id in enumerate(entry_list):
+        left, joined = sorted(before[e] - state.on_entry[e]), sorted(state.on_entry[e] - before[e])
+        moves += [(judge_list[a], entry_id, judge_list[b]) for a, b in zip(left, joined, strict=True)]
+    return moves

@@ -154,6 +154,19 @@ class RoundJudge(db.Model):
     user = relationship("User", lazy="joined")
 
 
+class EventJudge(db.Model):
+    """A judge of an event: someone who accepted an invitation to judge it. "Add all judges" adds these (and
+    only these) to a round of the event."""
+
+    __tablename__ = "event_judges"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ConflictOfInterest(db.Model):
     """A judge must not judge a team: declared by the judge or added by an organiser."""
 

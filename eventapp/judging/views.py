@@ -3,14 +3,15 @@ import io
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
 from ..core.exports import csv_bytes, download
 from ..core.forms import EmailForm
-from ..core.i18n import current_language
-from ..core.web import perform
+from ..core.i18n import current_language, localize_digits
+from ..core.web import bounded_int, form_int, form_ints, perform
 from ..events import services as events
 from ..events.places import province_choices
 from ..teams import services as teams
@@ -129,7 +130,8 @@ def organiser_event(event_id):
                                 for r in services.rubrics_to_copy(current_user)]
     rubrics = services.event_rubrics(event)
     return render_template("judging/organiser_event.html", event=event, rounds=services.rounds_of(event),
-                           rubrics=rubrics, copy_form=copy_form, in_use={r.id: services.rubric_in_use(r) for r in rubrics},
+                           judges=services.event_judges(event), rubrics=rubrics, copy_form=copy_form,
+                           in_use={r.id: services.rubric_in_use(r) for r in rubrics},
                            weight_warnings={r.id: services.weight_warning([c.weight for c in r.criteria])
                                             for r in rubrics})
 
@@ -138,7 +140,7 @@ def organiser_event(event_id):
 @login_required
 def create_rubric(event_id):
     event = events.get_event_for_organiser(current_user, event_id)
-    source_id = request.form.get("rubric", type=int)
+    source_id = form_int("rubric")
     if source_id:
         perform(services.copy_rubric, current_user, services.get_rubric_for_organiser(current_user, source_id), event,
                 utcnow(), success=_("The rubric was copied."))
@@ -212,7 +214,7 @@ def organiser_round(round_id):
 @login_required
 def add_entries(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    team_ids = [int(value) for value in request.form.getlist("team") if value.isdigit()]
+    team_ids = form_ints("team")
     perform(services.add_entries, current_user, round_, team_ids, utcnow(), success=_("The entries were added."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
@@ -221,7 +223,11 @@ def add_entries(round_id):
 @login_required
 def add_judges(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    perform(services.add_all_judges, current_user, round_, utcnow(), success=_("Every judge was added to the round."))
+    outcome = perform(services.add_all_judges, current_user, round_, utcnow())
+    if outcome.ok:
+        flash(localize_digits(ngettext("%(num)s judge of the event was added to the round.",
+                                       "%(num)s judges of the event were added to the round.", outcome.result)),
+              "success")
     return redirect(url_for("judging.organiser_round", round_id=round_id))
 
 
@@ -260,8 +266,8 @@ def results(round_id):
 @login_required
 def publish(round_id):
     round_ = services.get_round_for_organiser(current_user, round_id)
-    awards = {int(key.split("-", 1)[1]): (value or None) for key, value in request.form.items()
-              if key.startswith("award-") and key.split("-", 1)[1].isdigit()}
+    awards = {team_id: (value or None) for key, value in request.form.items() if key.startswith("award-")
+              and (team_id := bounded_int(key.removeprefix("award-"))) is not None}
     by_group = request.form.get("by_group") == "y"
     perform(services.publish, current_user, round_, awards, utcnow(), by_group=by_group,
             success=_("The results were published, a ranking per group.") if by_group
@@ -363,8 +369,8 @@ def add_conflict(round_id):
     if not form.validate():
         flash(_("Choose a judge and a team, and say what the conflict is."), "error")
     else:
-        perform(services.record_conflict, current_user, round_, request.form.get("judge", type=int) or 0,
-                request.form.get("team", type=int) or 0, form.reason.data, utcnow(),
+        perform(services.record_conflict, current_user, round_, form_int("judge", 0),
+                form_int("team", 0), form.reason.data, utcnow(),
                 success=_("The conflict was recorded; the judge's entry was handed to another judge where one was "
                           "free."))
     return redirect(url_for("judging.organiser_round", round_id=round_id))
@@ -374,7 +380,7 @@ def add_conflict(round_id):
 @login_required
 def move(assignment_id):
     assignment = services.get_assignment_for(current_user, assignment_id)
-    to_judge = request.form.get("judge", type=int)
+    to_judge = form_int("judge")
     if to_judge:
         perform(services.move_assignment, current_user, assignment, to_judge, utcnow(),
                 success=_("The entry was handed to another judge."))

@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
 from ..core.i18n import current_language
-from ..core.web import perform
+from ..core.web import arg_int, form_int, perform
 from ..events.places import province_choices
 from . import charts, services
 from .forms import (
@@ -31,10 +31,9 @@ FILTER_ARGS = ("event", "province", "stage", "owner", "overdue")
 
 
 def _filters() -> services.Filters:
-    args = request.args
-    return services.Filters(event_id=args.get("event", type=int), province_id=args.get("province", type=int),
-                            stage_id=args.get("stage", type=int), owner_id=args.get("owner", type=int),
-                            overdue=args.get("overdue") == "1")
+    return services.Filters(event_id=arg_int("event"), province_id=arg_int("province"),
+                            stage_id=arg_int("stage"), owner_id=arg_int("owner"),
+                            overdue=request.args.get("overdue") == "1")
 
 
 def _filter_args() -> dict:
@@ -70,7 +69,7 @@ def board():
 def project_list():
     _stages()
     filters = _filters()
-    pagination = services.projects_page(current_user, filters, request.args.get("page", 1, type=int),
+    pagination = services.projects_page(current_user, filters, arg_int("page", 1),
                                         current_app.config["PAGE_SIZE"])
     return render_template("pipeline/list.html", pagination=pagination, **_filter_context(filters))
 
@@ -78,7 +77,7 @@ def project_list():
 @bp.post("/organiser/pipeline/projects")
 @login_required
 def create_project():
-    event_id = request.form.get("event", type=int) or 0
+    event_id = form_int("event", 0)
     ready = services.teams_ready(current_user, event_id)
     form = AddProjectForm()
     form.team.choices = [SelectChoice(team.id, team.name) for team in ready]

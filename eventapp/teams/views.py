@@ -7,7 +7,7 @@ from ..core.database import utcnow
 from ..core.exports import csv_bytes, download, xlsx_bytes
 from ..core.forms import EmailForm
 from ..core.i18n import current_language
-from ..core.web import perform, safe_next_url
+from ..core.web import arg_int, bounded_int, flash_form_errors, perform, safe_next_url
 from ..events import services as events
 from ..events.models import Event
 from ..events.places import fill_place_choices, province_choices
@@ -88,7 +88,7 @@ def _on_team(team_id, operation, *args, success: str, form=None):
     is valid, say how it went, and go back to the dashboard."""
     team = services.get_team_for(current_user, team_id)
     if form is not None and not form.validate():
-        flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
+        flash_form_errors(form)
     else:
         perform(operation, current_user, team, *args, success=success)
     return redirect(url_for("portal.team_dashboard", team_id=team_id))
@@ -194,7 +194,7 @@ def _draft(form: MapForm) -> services.MapDraft:
 
 def _expected_version(form: MapForm) -> int | None:
     """The version of the map the editor started from (none for a map not saved yet)."""
-    return int(form.version.data) if (form.version.data or "").isdigit() else None
+    return bounded_int(form.version.data)
 
 
 @bp.route("/teams/<int:team_id>/map", methods=["GET", "POST"])
@@ -290,7 +290,7 @@ def _filter_args() -> dict:
 def _filters() -> services.TeamFilters:
     return services.TeamFilters(
         status=request.args.get("status", ""), organisation_type=request.args.get("type", ""),
-        province_id=request.args.get("province", type=int), search=request.args.get("q", ""),
+        province_id=arg_int("province"), search=request.args.get("q", ""),
     )
 
 
@@ -299,7 +299,7 @@ def _filters() -> services.TeamFilters:
 def organiser_teams(event_id):
     event = _event_for_organiser(event_id)
     filters = _filters()
-    pagination = services.teams_page(current_user, event, filters, request.args.get("page", 1, type=int),
+    pagination = services.teams_page(current_user, event, filters, arg_int("page", 1),
                                      current_app.config["PAGE_SIZE"])
     return render_template(
         "teams/organiser_teams.html", event=event, pagination=pagination, filters=filters,
@@ -351,7 +351,7 @@ def select_in_screening(team_id):
 def organiser_maps(event_id):
     event = _event_for_organiser(event_id)
     status = request.args.get("status", "")
-    pagination = services.maps_page(current_user, event, status, request.args.get("page", 1, type=int),
+    pagination = services.maps_page(current_user, event, status, arg_int("page", 1),
                                     current_app.config["PAGE_SIZE"])
     return render_template("teams/organiser_maps.html", event=event, pagination=pagination, status=status,
                            tabs=(MapStatus.SUBMITTED, MapStatus.DRAFT))

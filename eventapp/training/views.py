@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from ..core.database import utcnow
 from ..core.exports import download, xlsx_bytes
 from ..core.i18n import is_rtl, localize_digits
-from ..core.web import perform
+from ..core.web import arg_int, form_ints, perform
 from ..events import services as events
 from . import services
 from .forms import SessionForm
@@ -75,7 +75,7 @@ def _render_form(form, event, session, status: int):
 @login_required
 def create():
     services.ensure_can_manage(current_user)
-    event_id = request.args.get("event", type=int)
+    event_id = arg_int("event")
     if event_id is None:
         abort(404)
     event = services.get_event_for_organiser(current_user, event_id)
@@ -125,8 +125,8 @@ def attendance(session_id):
     session = services.get_session_for_organiser(current_user, session_id)
     if request.method == "POST":
         # Every person listed on the page comes back as "signup"; the ticked ones also as "attended".
-        attended = set(request.form.getlist("attended", type=int))
-        marks = {signup_id: signup_id in attended for signup_id in request.form.getlist("signup", type=int)}
+        attended = set(form_ints("attended"))
+        marks = {signup_id: signup_id in attended for signup_id in form_ints("signup")}
         perform(services.record_attendance, current_user, session, marks, utcnow(), success=_("Attendance was saved."))
         return redirect(url_for("training.attendance", session_id=session_id))
     return render_template("training/attendance.html", training_session=session, event=session.event, now=utcnow(),

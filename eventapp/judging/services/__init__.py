@@ -18,7 +18,7 @@ from .assignments import (
     uncovered,
 )
 from .entries import EntryFile, entry_file, entry_files, entry_map
-from .invitations import JUDGE_INVITATION_DAYS, accept_judge_invitation, invite_judge
+from .invitations import JUDGE_INVITATION_DAYS, accept_judge_invitation, invite_judge, join_event
 from .results import (
     AWARDS,
     HONOURABLE_MENTIONS,
@@ -48,6 +48,7 @@ from .rounds import (
     entry_candidates,
     entry_team_ids,
     entry_teams,
+    event_judges,
     event_rubrics,
     get_round_for_organiser,
     get_rubric_for_organiser,
@@ -103,6 +104,7 @@ __all__ = [
     "profile_of",
     "add_judges",
     "add_all_judges",
+    "event_judges",
     "judges_of",
     "conflict_pairs",
     "conflict_candidates",
@@ -152,4 +154,5 @@ __all__ = [
     "JUDGE_INVITATION_DAYS",
     "invite_judge",
     "accept_judge_invitation",
+    "join_event",
 ]

@@ -27,6 +27,7 @@ from ..models import (
     Round,
     RoundEntry,
     RoundJudge,
+    Score,
     conflict_token,
     entry_code,
 )
@@ -107,10 +108,31 @@ def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime)
             db.session.add(new)
             db.session.flush()
             handed.append(new)
-            signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignment_ids=[new.id])
+        moved = _even_out_loads(actor, round_, judges, conflicts, now)
+        changed = [a.id for a in handed if a.round_id == round_.id] + [a.id for a in moved]
+        if changed:
+            signals.send_after_commit(signals.judge_assigned, round_, actor=actor, now=now, assignment_ids=changed)
     audit.record(actor, "judging.conflict_declared", team, {"judge": judge.name, "reason": reason,
                                                             "handed_to": [a.user_id for a in handed]}, now=now)
     return handed
+
+
+def _even_out_loads(actor, round_: Round, judges: list, conflicts: set, now: datetime) -> list[Assignment]:
+    """Hand not-yet-scored assignments along chains of judges until the round's loads are as even as they
+    can be (they differ by at most one whenever that is possible); scored assignments never move."""
+    assignments = {(a.user_id, a.team_id): a for a in db.session.scalars(
+        select(Assignment).where(Assignment.round_id == round_.id))}
+    scored_ids = set(db.session.scalars(select(Score.assignment_id).join(Assignment).where(
+        Assignment.round_id == round_.id)))
+    scored = {pair for pair, a in assignments.items() if a.is_submitted or a.ever_submitted or a.id in scored_ids}
+    moved = []
+    for judge_id, team_id, to_judge_id in assigning.rebalance(assignments, judges, conflicts, scored):
+        assignment = assignments[(judge_id, team_id)]
+        assignment.user_id, assignment.assigned_at = to_judge_id, now
+        audit.record(actor, "assignment.moved", assignment.team, {"judge": [judge_id, to_judge_id]}, now=now)
+        moved.append(assignment)
+    db.session.flush()
+    return moved
 
 
 def declare_own_conflict(actor, token: str, reason: str, now: datetime) -> list[Assignment]:

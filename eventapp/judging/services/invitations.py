@@ -1,10 +1,11 @@
-"""Inviting judges by email: a signed link that makes its holder a judge."""
+"""Inviting judges by email: a signed link that makes its holder a judge of the event."""
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from ...audit import services as audit
 from ...auth.models import RoleGrant
@@ -13,9 +14,11 @@ from ...core.errors import Invalid, NotAllowed, NotFound
 from ...core.extensions import db
 from ...core.roles import JUDGE, require_organiser
 from ...events.models import Event
+from ..models import EventJudge
 
 audit.register_actions({
     "judging.judge_invited": _l("Judge invited"),
+    "judging.judge_joined": _l("Judge accepted the invitation"),
 })
 
 
@@ -43,6 +46,7 @@ def invite_judge(actor, event: Event, email: str, link_for, now: datetime) -> st
 
 
 def accept_judge_invitation(actor, token: str, now: datetime) -> Event:
+    """The invited person (signed in with the invited email) becomes a judge, and a judge of that event."""
     try:
         claims = _invitation_serializer().loads(token, max_age=JUDGE_INVITATION_DAYS * 24 * 3600)
     except BadSignature as error:  # SignatureExpired is a BadSignature too
@@ -56,4 +60,15 @@ def accept_judge_invitation(actor, token: str, now: datetime) -> Event:
     if not actor.is_judge:
         actor.role_grants.append(RoleGrant(role=JUDGE))
         audit.record(actor, "role.granted", actor, {"role": JUDGE, "by": "invitation"}, now=now)
+    join_event(actor, event, now)
     return event
+
+
+def join_event(judge, event: Event, now: datetime) -> bool:
+    """Make a judge's account a judge of the event (once); whether it was not one yet."""
+    if db.session.scalar(select(EventJudge.id).where(EventJudge.event_id == event.id,
+                                                     EventJudge.user_id == judge.id)) is not None:
+        return False
+    db.session.add(EventJudge(event_id=event.id, user_id=judge.id, accepted_at=now))
+    audit.record(judge, "judging.judge_joined", event, {"judge": judge.name}, now=now)
+    return True

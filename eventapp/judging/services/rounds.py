@@ -19,7 +19,18 @@ from ...events.models import Event
 from ...teams.models import APPROVED, SUBMITTED, ProgressMap, Team
 from .. import scoring
 from ..enums import CombiningMethod
-from ..models import FINAL, ROUND_KINDS, Criterion, JudgeProfile, Round, RoundEntry, RoundJudge, Rubric, Score
+from ..models import (
+    FINAL,
+    ROUND_KINDS,
+    Criterion,
+    EventJudge,
+    JudgeProfile,
+    Round,
+    RoundEntry,
+    RoundJudge,
+    Rubric,
+    Score,
+)
 from ..rubrics import DEFAULT_CRITERIA, DEFAULT_LEVELS, weights_look_deliberate
 
 audit.register_actions({
@@ -276,9 +287,20 @@ def add_judges(actor, round_: Round, user_ids: list[int], now: datetime) -> int:
 
 
 def add_all_judges(actor, round_: Round, now: datetime) -> int:
-    """Every account with the judge role joins the round."""
-    judge_ids = list(db.session.scalars(select(RoleGrant.user_id).where(RoleGrant.role == JUDGE)))
+    """Every judge of the round's event (who accepted an invitation to it, and is still a judge) joins the round;
+    judges of other events do not."""
+    require_organiser(actor, _l("Only organisers can choose a round's judges."))
+    judge_ids = list(db.session.scalars(select(EventJudge.user_id).where(EventJudge.event_id == round_.event_id)))
+    if not judge_ids:
+        raise Invalid(_("No judge has accepted an invitation to this event yet. Invite judges from the event's "
+                        "judging page first."))
     return add_judges(actor, round_, judge_ids, now)
+
+
+def event_judges(event: Event) -> list[User]:
+    """The judges of an event: who accepted an invitation to judge it."""
+    return list(db.session.scalars(select(User).join(EventJudge, EventJudge.user_id == User.id)
+                                   .where(EventJudge.event_id == event.id).order_by(User.name, User.id)))
 
 
 def judges_of(round_: Round) -> list[User]:
