@@ -48,7 +48,7 @@ def enqueue(task, *args, key: str | None = None) -> bool:
     sweep queues the work once the queue is back. Call it after the commit that stored the work."""
     mode = backend()
     if mode == "redis":
-        job_id = f"{key}.{secrets.token_hex(6)}" if key else None
+        job_id = f"{key}_{secrets.token_hex(6)}" if key else None
         try:
             _queue().enqueue(task, *args, job_id=job_id, job_timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
         except RedisError as error:
@@ -68,7 +68,7 @@ def is_waiting(key: str) -> bool | None:
     if backend() != "redis":
         return False
     try:
-        return any(job_id.startswith(f"{key}.") for job_id in _queue().get_job_ids())
+        return any(job_id.startswith(f"{key}_") for job_id in _queue().get_job_ids())
     except RedisError:
         return None
 
