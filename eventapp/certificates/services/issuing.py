@@ -322,7 +322,7 @@ def _claim(job_id: int, now: datetime) -> str | None:
     """Take a queued job for this run, in one UPDATE: of two workers handed the same job, one claims it.
     Returns the run's owner token (its beats are guarded by it), or None if the job is not queued."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-80:]
-    db.session.rollback()  # start afresh: no read lock held (SQLite) and no stale state (a worker runs job after job)
+    db.session.commit()  # start afresh: what the caller queued is stored, no read lock held (SQLite), no stale state
     result = db.session.execute(update(CertificateJob).where(
         CertificateJob.id == job_id, CertificateJob.status == JobStatus.QUEUED).values(
         status=JobStatus.RUNNING, owner=owner, heartbeat_at=now).execution_options(synchronize_session=False))
