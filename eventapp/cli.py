@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 from .auth import services as accounts
 from .auth.models import RoleGrant, User
 from .certificates import services as certificate_services
+from .certificates.enums import JobStatus
 from .core import jobs
 from .core.database import utcnow
 from .core.errors import DomainError
@@ -172,7 +173,9 @@ def certificates_issue(event_slug, kind, email, base_url):
         raise click.UsageError("Give --base-url https://your.site (or set BASE_URL): the QR codes open that address.")
     event, actor = _event_and_actor(event_slug, email)
     try:
-        job = certificate_services.start_job(actor, event, kind, utcnow(), base_url)
+        job = certificate_services.start_job(actor, event, kind, utcnow(), base_url).job
+        if job.status == JobStatus.RUNNING:  # interrupted: take it over (refused while its worker is alive)
+            certificate_services.resume_job(actor, job, utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

@@ -44,6 +44,10 @@ def from_environment(instance_path: Path) -> dict:
         # or "inline" (at once); by default the queue when Redis is configured, a thread otherwise.
         "JOBS_BACKEND": os.environ.get("JOBS_BACKEND") or ("redis" if redis_url else "thread"),
         "JOB_TIMEOUT_SECONDS": int(os.environ.get("JOB_TIMEOUT_SECONDS", "3600")),
+        # A running job whose worker has been silent this long was interrupted (a killed worker, a crash).
+        "JOB_STALE_SECONDS": int(os.environ.get("JOB_STALE_SECONDS", "90")),
+        # How often each worker looks for jobs that were never queued or were lost with a worker.
+        "JOB_SWEEP_SECONDS": int(os.environ.get("JOB_SWEEP_SECONDS", "30")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_path / "uploads")),
         # Public address of the site, printed in certificates' QR codes (else taken from the request).
         "BASE_URL": os.environ.get("BASE_URL", "").rstrip("/"),

@@ -116,10 +116,19 @@ class Certificate(db.Model):
         return achievement_text(self.achievement, self.award_group)
 
 
+UNFINISHED = "status IN ('queued', 'running')"
+
+
 class CertificateJob(db.Model):
     """A bulk issue of one kind for one event. Progress is written as it goes, so any page (or a
-    reload) shows it, and a job run again skips every subject that already has a valid document."""
+    reload) shows it, and a job run again skips every subject that already has a valid document.
+    At most one job of a kind is unfinished per event (a partial unique index holds it), and a run claims
+    its job (``owner``) before it makes anything, so that a job handed out twice runs once."""
     __tablename__ = "certificate_jobs"
+    __table_args__ = (
+        Index("uq_certificate_jobs_unfinished", "event_id", "kind", unique=True,
+              sqlite_where=text(UNFINISHED), postgresql_where=text(UNFINISHED)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -139,6 +148,9 @@ class CertificateJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How many documents this run found already issued (they count as done, not as work).
     skipped: Mapped[int] = mapped_column(default=0)
+    owner: Mapped[str] = mapped_column(String(80), default="")  # the run that claimed it: host, process, token
+    # How often it was resumed without a person since a person started it (once at most).
+    auto_resumes: Mapped[int] = mapped_column(default=0)
 
     event = relationship("Event")
     created_by = relationship("User")

@@ -118,8 +118,17 @@ def issue_all(event_id, kind):
     outcome = perform(services.start_job, current_user, event, kind, utcnow(), _site_address())
     if not outcome.ok:
         return redirect(url_for("certificates.overview", event_id=event_id))
-    services.enqueue(outcome.result)
-    return redirect(url_for("certificates.job", job_id=outcome.result.id))
+    started = outcome.result
+    if not started.created:
+        flash(_("These documents are already being issued: here is the bulk issue under way."), "info")
+    elif not services.enqueue(started.job):
+        _flash_queue_unavailable()
+    return redirect(url_for("certificates.job", job_id=started.job.id))
+
+
+def _flash_queue_unavailable() -> None:
+    flash(_("The job queue is unavailable just now: the bulk issue is saved and starts by itself when the queue "
+            "is back. You can also press “Run again” later."), "error")
 
 
 @bp.post("/organiser/events/<int:event_id>/certificates/<kind>/issue-one")
@@ -154,23 +163,29 @@ def export(event_id, kind):
 @bp.get("/organiser/certificate-jobs/<int:job_id>")
 @login_required
 def job(job_id):
-    found = services.get_job_for_organiser(current_user, job_id)
-    return render_template("certificates/job.html", job=found, progress=services.progress(found, utcnow()))
+    found, progress = _recovered_progress(job_id)
+    return render_template("certificates/job.html", job=found, progress=progress)
 
 
 @bp.get("/organiser/certificate-jobs/<int:job_id>/progress")
 @login_required
 def job_progress(job_id):
+    return jsonify(_recovered_progress(job_id)[1].as_json())
+
+
+def _recovered_progress(job_id: int):
+    """The job and its progress, once it is back on the queue if it was lost (see services.recover_job)."""
     found = services.get_job_for_organiser(current_user, job_id)
-    return jsonify(services.progress(found, utcnow()).as_json())
+    queue_available = services.recover_job(found, utcnow())
+    return found, services.progress(found, utcnow(), queue_available)
 
 
 @bp.post("/organiser/certificate-jobs/<int:job_id>/resume")
 @login_required
 def resume_job(job_id):
     found = services.get_job_for_organiser(current_user, job_id)
-    if perform(services.resume_job, current_user, found, utcnow()).ok:
-        services.enqueue(found)
+    if perform(services.resume_job, current_user, found, utcnow()).ok and not services.enqueue(found):
+        _flash_queue_unavailable()
     return redirect(url_for("certificates.job", job_id=job_id))
 
 

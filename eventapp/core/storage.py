@@ -98,3 +98,61 @@ def store_attachment(filename: str, content: bytes) -> tuple[str, str]:
     if kind[0].startswith("image/"):
         check_image(content)
     return kind[0], store(config["UPLOAD_DIR"], content)
+
+
+# --- staged files: kept only once the database records them ------------------------------------------------
+# A background job writes each file into its staging folder before its commit and publishes it after: a
+# job that loses its claim or its commit removes what it staged, and whoever takes the job over settles
+# what a killed process left there (publishing what was committed, removing the rest).
+
+
+def _staging(upload_dir: str, name: str) -> Path:
+    return Path(upload_dir) / ".staging" / name
+
+
+def stage(upload_dir: str, name: str, content: bytes) -> str:
+    """Write the bytes into the staging folder ``name``; return their hash (see publish and discard)."""
+    sha256 = digest(content)
+    folder = _staging(upload_dir, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f"{sha256}.{os.getpid()}.part"
+    temporary.write_bytes(content)
+    os.replace(temporary, folder / sha256)
+    return sha256
+
+
+def publish(upload_dir: str, name: str, sha256: str) -> None:
+    """Move a staged file to where path_for finds it (its row is committed)."""
+    target = path_for(upload_dir, sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(_staging(upload_dir, name) / sha256, target)
+    except FileNotFoundError:
+        if not target.exists():  # else whoever settled the folder published it first
+            raise
+
+
+def discard(upload_dir: str, name: str, sha256: str) -> None:
+    (_staging(upload_dir, name) / sha256).unlink(missing_ok=True)
+
+
+def staged(upload_dir: str, name: str) -> set[str]:
+    """The hashes of the files waiting in the staging folder ``name``."""
+    folder = _staging(upload_dir, name)
+    return {path.name for path in folder.iterdir() if "." not in path.name} if folder.is_dir() else set()
+
+
+def settle(upload_dir: str, name: str, recorded: set[str]) -> None:
+    """Publish the staged files the database records, remove every other one (and the emptied folder)."""
+    folder = _staging(upload_dir, name)
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.name in recorded:
+            publish(upload_dir, name, path.name)
+        else:
+            path.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:  # another process staged a file meanwhile
+        pass

@@ -8,6 +8,7 @@ None of them reads the request: the site's address for the QR codes comes from t
 from ._shared import document_kind, site_address
 from .issuing import (
     Issuer,
+    JobStart,
     KindDocuments,
     KindSummary,
     Progress,
@@ -26,6 +27,8 @@ from .issuing import (
     kind_summaries,
     new_serial,
     progress,
+    recover_job,
+    recover_jobs,
     reissue,
     resume_job,
     revoke,
@@ -54,11 +57,12 @@ from .templates import (
 from .verification import by_address, by_file, by_serial, normalize_serial
 
 __all__ = [
-    "Issuer", "KindDocuments", "KindSummary", "Preview", "Progress", "by_address", "by_file", "by_serial",
+    "Issuer", "JobStart", "KindDocuments", "KindSummary", "Preview", "Progress", "by_address", "by_file", "by_serial",
     "certificates_of_event", "certificates_of_team", "certificates_of_user", "default_template", "describe",
     "document_kind", "download_name", "enqueue", "file_for_download", "get_certificate_for_organiser",
     "get_job_for_organiser", "image_files", "image_names", "images_of", "is_stale", "issue_one", "jobs_of",
-    "kind_documents", "kind_summaries", "new_serial", "normalize_serial", "preview", "progress", "reissue",
+    "kind_documents", "kind_summaries", "new_serial", "normalize_serial", "preview", "progress", "recover_job",
+    "recover_jobs", "reissue",
     "remove_image", "reset_template", "resume_job", "revoke", "run_job", "save_settings", "save_template",
     "settings_of", "site_address", "start_job", "template_of", "unfinished_job", "upload_image",
     "valid_certificate", "write_zip",

@@ -1,7 +1,9 @@
 """Certificates: issuing documents (one, or all of a kind in a background job), revoking and reissuing
 them, the mails that say a document is ready, and the downloads (one PDF, or a kind's ZIP)."""
+import os
 import re
 import secrets
+import socket
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +12,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import signals
@@ -40,7 +42,6 @@ audit.register_actions({
 })
 
 SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
-JOB_STALE_AFTER = timedelta(seconds=90)  # a running job silent for this long was interrupted
 
 
 # --- issuing ------------------------------------------------------------------------------------------------
@@ -79,24 +80,26 @@ class Issuer:
                                  signatories=self.settings.signatories, images=self.images, serial=serial,
                                  verify_url=verify_url(self.base_url, code), issued_at=issued_at)
 
-    def issue(self, actor, subject: documents.Subject, now: datetime, job: CertificateJob | None = None) -> Certificate:
-        """Render, store and record one document (raises sandbox.TemplateRefused if its values break it)."""
+    def issue(self, actor, subject: documents.Subject, now: datetime,
+              job: CertificateJob | None = None) -> tuple[Certificate, bytes]:
+        """Render and record one document; the caller stores the PDF returned. The row is flushed first, so
+        that a valid document made meanwhile is refused (IntegrityError) before any file is written.
+        Raises sandbox.TemplateRefused if the subject's values break the template."""
         serial, code = new_serial(), secrets.token_urlsafe(18)
         html = sandbox.render_strict(self.template, self._context(subject, serial, code, now))
         pdf = self.renderer.pdf(html)
-        sha256 = storage.store(current_app.config["UPLOAD_DIR"], pdf)
         certificate = Certificate(
             event_id=self.event.id, kind=self.kind, subject=subject.key, team_id=subject.team_id,
             user_id=subject.user_id, serial=serial, verification_code=code, language=self.settings.language,
-            holder=subject.holder, achievement=subject.achievement, award_group=subject.group, sha256=sha256,
-            size=len(pdf), issued_at=now,
+            holder=subject.holder, achievement=subject.achievement, award_group=subject.group,
+            sha256=storage.digest(pdf), size=len(pdf), issued_at=now,
             issued_by_id=actor.id if actor else None, job_id=job.id if job else None)
         db.session.add(certificate)
         db.session.flush()
         audit.record(actor, "certificate.issued", certificate, {"kind": self.kind, "holder": subject.holder},
                      label=f"{certificate.serial} · {subject.holder}", now=now)
         signals.send_after_commit(signals.certificate_issued, certificate, actor=actor, now=now)
-        return certificate
+        return certificate, pdf
 
 
 def valid_certificate(event: Event, kind: str, subject_key: str) -> Certificate | None:
@@ -125,12 +128,14 @@ def issue_one(actor, event: Event, kind: str, subject_key: str, now: datetime, b
     return certificate
 
 
-def _issue_checked(issuer: Issuer, actor, subject, now, job=None) -> Certificate:
+def _issue_checked(issuer: Issuer, actor, subject, now) -> Certificate:
     try:
-        return issuer.issue(actor, subject, now, job)
+        certificate, pdf = issuer.issue(actor, subject, now)
     except sandbox.TemplateRefused as error:
         raise Invalid(_("The document for %(holder)s could not be made: %(problem)s",
                         holder=subject.holder, problem=describe(error.problem))) from error
+    storage.store(current_app.config["UPLOAD_DIR"], pdf)
+    return certificate
 
 
 def revoke(actor, certificate: Certificate, reason: str, now: datetime) -> Certificate:
@@ -194,8 +199,15 @@ def unfinished_job(event: Event, kind: str) -> CertificateJob | None:
         CertificateJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))).order_by(CertificateJob.id.desc()))
 
 
-def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "") -> CertificateJob:
-    """Queue the issue of every document of the kind for the event (or resume the unfinished one).
+@dataclass
+class JobStart:
+    job: CertificateJob
+    created: bool  # False: the kind's unfinished job was found (pressed twice, or on two servers at once)
+
+
+def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "") -> JobStart:
+    """Queue the issue of every document of the kind for the event, or find its unfinished job: at most
+    one job of a kind is queued or running (a partial unique index holds it, even across servers).
 
     ``base_url`` is the site's address for the QR codes (BASE_URL, or the development server's, when not given).
     Checks the template and the results first, so a job that cannot work is refused at once."""
@@ -203,94 +215,227 @@ def start_job(actor, event: Event, kind: str, now: datetime, base_url: str = "")
     base_url = base_url.rstrip("/") or site_address()
     kind = Issuer(event, kind, base_url).kind
     job = unfinished_job(event, kind)
-    if job is None:
-        job = CertificateJob(event_id=event.id, kind=kind, status=JobStatus.QUEUED, created_by_id=actor.id, created_at=now,
-                             base_url=base_url, failures=[])
-        db.session.add(job)
-        db.session.flush()
-        audit.record(actor, "certificate.job_started", job, {"kind": kind}, label=f"{event.slug} · {kind}", now=now)
-    return job
+    if job is not None:
+        return JobStart(job, created=False)
+    total, issued = _subjects_to_issue(event, kind)
+    job = CertificateJob(event_id=event.id, kind=kind, status=JobStatus.QUEUED, created_by_id=actor.id,
+                         created_at=now, base_url=base_url, failures=[], total=total, done=issued, skipped=issued)
+    try:
+        with db.session.begin_nested():
+            db.session.add(job)
+    except IntegrityError:  # another server started it a moment ago
+        return JobStart(unfinished_job(event, kind), created=False)
+    audit.record(actor, "certificate.job_started", job, {"kind": kind}, label=f"{event.slug} · {kind}", now=now)
+    return JobStart(job, created=True)
 
 
-def enqueue(job: CertificateJob) -> None:
-    """Hand the job to the background (after the transaction that created it has committed)."""
-    jobs.enqueue(run_job, job.id)
+def _subjects_to_issue(event: Event, kind: str) -> tuple[int, int]:
+    """(how many qualify, how many of them have a valid document already)."""
+    subjects = documents.subjects_of(event, kind)
+    issued = _issued_subjects(event.id, kind)
+    return len(subjects), sum(1 for subject in subjects if subject.key in issued)
+
+
+def _issued_subjects(event_id: int, kind: str) -> set[str]:
+    return set(db.session.scalars(select(Certificate.subject).where(
+        Certificate.event_id == event_id, Certificate.kind == kind, Certificate.revoked_at.is_(None))))
+
+
+def _queue_key(job_id: int) -> str:
+    return f"certificate-job-{job_id}"
+
+
+def enqueue(job: CertificateJob) -> bool:
+    """Hand the job to the background, after the transaction that queued it has committed. False when
+    the queue is unavailable: the job waits, and is queued by the next sweep (recover_jobs)."""
+    return jobs.enqueue(run_job, job.id, key=_queue_key(job.id))
+
+
+def stale_after() -> timedelta:
+    """A running job silent for this long was interrupted (its worker was killed, or its server stopped)."""
+    return timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+
+
+def is_stale(job: CertificateJob, now: datetime) -> bool:
+    return job.status == JobStatus.RUNNING and (job.heartbeat_at is None or now - job.heartbeat_at > stale_after())
+
+
+def _requeue(job_id: int, now: datetime, automatic: bool) -> bool:
+    """Put a job back in the queued state, unless it runs (its worker beat lately); True if it was put back.
+    One UPDATE, so two people (or a sweep and a person) resuming at once resume it once. An automatic resume
+    happens once per run a person started: a job interrupted twice waits for a person."""
+    silent = or_(CertificateJob.heartbeat_at.is_(None), CertificateJob.heartbeat_at < now - stale_after())
+    conditions = [CertificateJob.id == job_id, or_(CertificateJob.status != JobStatus.RUNNING, silent)]
+    if automatic:
+        conditions += [CertificateJob.status == JobStatus.RUNNING, CertificateJob.auto_resumes == 0]
+    try:
+        with db.session.begin_nested():
+            result = db.session.execute(update(CertificateJob).where(*conditions).values(
+                status=JobStatus.QUEUED, owner="", message="", finished_at=None,
+                auto_resumes=CertificateJob.auto_resumes + 1 if automatic else 0)
+                .execution_options(synchronize_session=False))
+    except IntegrityError as error:  # a newer job of the kind is unfinished: at most one at a time
+        raise ConflictError(_("Another bulk issue of these documents is waiting or running: follow that one.")) \
+            from error
+    finally:
+        db.session.expire_all()
+    return result.rowcount == 1
 
 
 def resume_job(actor, job: CertificateJob, now: datetime) -> CertificateJob:
-    """Start again an interrupted or finished-with-failures job: it skips what it already issued."""
+    """Start again an interrupted, unqueued or finished-with-failures job: it skips what it already issued."""
     require_certificate_organiser(actor)
-    if job.status == JobStatus.RUNNING and not is_stale(job, now):
+    if not _requeue(job.id, now, automatic=False):
         raise ConflictError(_("This job is still running."))
-    job.status, job.message, job.failures, job.failed, job.finished_at = JobStatus.QUEUED, "", [], 0, None
     audit.record(actor, "certificate.job_resumed", job, {"kind": job.kind}, label=f"{job.event_id} · {job.kind}",
                  now=now)
     return job
 
 
-def is_stale(job: CertificateJob, now: datetime) -> bool:
-    return job.status == JobStatus.RUNNING and (job.heartbeat_at is None or now - job.heartbeat_at > JOB_STALE_AFTER)
+def recover_job(job: CertificateJob, now: datetime) -> bool:
+    """Put the job back on the queue if it should be there and is not: queued while the queue was down
+    (or lost with it), or running in a worker that went silent (once, see _requeue). Commits what it changes.
+    False when the queue cannot be reached (the job waits for it)."""
+    if is_stale(job, now) and _requeue(job.id, now, automatic=True):
+        audit.record(None, "certificate.job_resumed", job, {"kind": job.kind, "automatic": True},
+                     label=f"{job.event_id} · {job.kind}", now=now)
+        db.session.commit()
+    if job.status != JobStatus.QUEUED:
+        return True
+    waiting = jobs.is_waiting(_queue_key(job.id))
+    if waiting is None:
+        return False
+    return waiting or enqueue(job)
+
+
+def recover_jobs(now: datetime) -> None:
+    """Every unfinished job: recover_job (the workers' sweep)."""
+    for job in db.session.scalars(select(CertificateJob).where(
+            CertificateJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))).all():
+        if not recover_job(job, now):
+            return  # the queue is down: the next sweep tries again
+
+
+jobs.register_sweep(recover_jobs)
+
+
+def _claim(job_id: int, now: datetime) -> str | None:
+    """Take a queued job for this run, in one UPDATE: of two workers handed the same job, one claims it.
+    Returns the run's owner token (its beats are guarded by it), or None if the job is not queued."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-80:]
+    db.session.commit()  # start afresh: what the caller queued is stored, no read lock held (SQLite), no stale state
+    result = db.session.execute(update(CertificateJob).where(
+        CertificateJob.id == job_id, CertificateJob.status == JobStatus.QUEUED).values(
+        status=JobStatus.RUNNING, owner=owner, heartbeat_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+    return owner if result.rowcount == 1 else None
+
+
+def _beat(job: CertificateJob, owner: str, now: datetime, done: int = 0, failed: int = 0) -> bool:
+    """Count progress if the job is still this run's (not taken over after a silence, not resumed by a
+    person); False if it is not, and the run must stop. Locks the job's row until the commit."""
+    result = db.session.execute(update(CertificateJob).where(
+        CertificateJob.id == job.id, CertificateJob.owner == owner, CertificateJob.status == JobStatus.RUNNING).values(
+        heartbeat_at=now, done=CertificateJob.done + done, failed=CertificateJob.failed + failed)
+        .execution_options(synchronize_session=False))
+    db.session.expire(job)
+    return result.rowcount == 1
+
+
+def _staging_folder(job: CertificateJob) -> str:
+    return f"certificate-job-{job.id}"
+
+
+def _settle_files(job: CertificateJob) -> None:
+    """Publish the files a killed run staged and committed; remove those it staged but never recorded."""
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    waiting = storage.staged(upload_dir, _staging_folder(job))
+    recorded = set(db.session.scalars(select(Certificate.sha256).where(Certificate.sha256.in_(waiting)))) \
+        if waiting else set()
+    storage.settle(upload_dir, _staging_folder(job), recorded)
 
 
 def run_job(job_id: int, on_progress=None) -> None:
-    """Issue every missing document of the job's kind, one commit per document, so that an interruption
-    loses at most the document being made, and running the job again issues nothing twice."""
-    db.session.expire_all()  # a worker process runs job after job: read this one afresh
-    job = db.session.get(CertificateJob, job_id)
-    if job is None or job.finished:
+    """Claim the job, then issue every missing document of its kind, one commit per document, so that an
+    interruption loses at most the document being made, and running the job again issues nothing twice.
+    A job handed out twice runs once: the second run finds it claimed and returns."""
+    owner = _claim(job_id, utcnow())
+    if owner is None:
         return
-    now = utcnow()
-    job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, job.started_at or now, now
-    db.session.commit()
+    job = db.session.get(CertificateJob, job_id)
+    _settle_files(job)
+    job.started_at = job.started_at or utcnow()
     try:
         issuer = Issuer(job.event, job.kind, job.base_url or site_address())
     except (Invalid, ConflictError) as error:
-        _finish(job, JobStatus.FAILED, str(error))
+        _finish(job, owner, JobStatus.FAILED, str(error))
         return
     actor = job.created_by
     subjects = documents.subjects_of(job.event, job.kind)
-    issued = set(db.session.scalars(select(Certificate.subject).where(
-        Certificate.event_id == job.event_id, Certificate.kind == job.kind, Certificate.revoked_at.is_(None))))
+    issued = _issued_subjects(job.event_id, job.kind)
     job.total = len(subjects)
-    job.done = sum(1 for subject in subjects if subject.key in issued)
-    job.skipped = job.done
+    job.done = job.skipped = sum(1 for subject in subjects if subject.key in issued)
+    job.failed, job.failures = 0, []
     db.session.commit()
     if on_progress:
         on_progress(job)
     for subject in subjects:
         if subject.key in issued:
             continue
-        _issue_in_job(issuer, actor, subject, job)
+        if not _issue_in_job(issuer, actor, subject, job, owner):
+            current_app.logger.warning("Job %s was taken over by another run: this one stops", job_id)
+            return
         if on_progress:
             on_progress(job)
-    _finish(job, JobStatus.DONE, "")
+    _finish(job, owner, JobStatus.DONE, "")
 
 
-def _issue_in_job(issuer: Issuer, actor, subject: documents.Subject, job: CertificateJob) -> None:
+def _issue_in_job(issuer: Issuer, actor, subject: documents.Subject, job: CertificateJob, owner: str) -> bool:
+    """Issue one document of the job; False if the job is no longer this run's (nothing is then kept).
+    Its file is staged only once the row is flushed and the claim confirmed, and published after the commit."""
     now = utcnow()
+    upload_dir, folder = current_app.config["UPLOAD_DIR"], _staging_folder(job)
     try:
-        certificate = issuer.issue(actor, subject, now, job)
-        job.done += 1
-        job.heartbeat_at = now
-        db.session.commit()
-        _announce([certificate])
-    except IntegrityError:  # another run issued it meanwhile: nothing twice
+        certificate, pdf = issuer.issue(actor, subject, now, job)
+    except IntegrityError:  # issued meanwhile (by hand): nothing twice
         db.session.rollback()
-        job.done += 1
-        db.session.commit()
+        return _commit_if(_beat(job, owner, now, done=1))
     except Exception as error:  # one bad document must not lose the others
         db.session.rollback()
         problem = describe(error.problem) if isinstance(error, sandbox.TemplateRefused) else str(error)
         current_app.logger.warning("Certificate for %s failed in job %s: %s", subject.key, job.id, problem)
-        job.failed += 1
+        if not _beat(job, owner, now, failed=1):
+            return _commit_if(False)
         job.failures = [*job.failures, {"subject": subject.key, "holder": subject.holder, "error": problem}]
-        job.heartbeat_at = now
+        return _commit_if(True)
+    if not _beat(job, owner, now, done=1):
+        return _commit_if(False)
+    sha256 = storage.stage(upload_dir, folder, pdf)
+    try:
         db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage.discard(upload_dir, folder, sha256)
+        raise
+    storage.publish(upload_dir, folder, sha256)
+    _announce([certificate])
+    return True
 
 
-def _finish(job: CertificateJob, status: JobStatus, message: str) -> None:
-    job.status, job.message, job.finished_at = status, message, utcnow()
+def _commit_if(still_ours: bool) -> bool:
+    """Commit the document's transaction if the job is still this run's, else roll it back."""
+    if still_ours:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return still_ours
+
+
+def _finish(job: CertificateJob, owner: str, status: JobStatus, message: str) -> None:
+    db.session.execute(update(CertificateJob).where(CertificateJob.id == job.id, CertificateJob.owner == owner).values(
+        status=status, message=message, finished_at=utcnow(), owner="").execution_options(synchronize_session=False))
     db.session.commit()
+    _settle_files(job)
 
 
 @dataclass
@@ -302,12 +447,23 @@ class Progress:
     seconds_left: int | None
     message: str
     failures: list[dict]
+    queue_unavailable: bool  # queued, but the queue cannot be reached: it starts when the queue is back
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def may_run_again(self) -> bool:
+        return self.status in (JobStatus.INTERRUPTED, JobStatus.FAILED) or self.queue_unavailable or (
+            self.status == JobStatus.DONE and self.failed > 0)
 
     def as_json(self) -> dict:
-        return {**self.__dict__}
+        return {**self.__dict__, "status_label": self.status.label, "finished": self.finished,
+                "may_run_again": self.may_run_again}
 
 
-def progress(job: CertificateJob, now: datetime) -> Progress:
+def progress(job: CertificateJob, now: datetime, queue_available: bool = True) -> Progress:
     """Where a job stands, with an estimate of the time left from this run's pace."""
     status = JobStatus.INTERRUPTED if is_stale(job, now) else job.status
     seconds_left = None
@@ -316,7 +472,8 @@ def progress(job: CertificateJob, now: datetime) -> Progress:
     if job.status == JobStatus.RUNNING and made > 0 and job.started_at and job.heartbeat_at and remaining > 0:
         pace = (job.heartbeat_at - job.started_at).total_seconds() / made
         seconds_left = max(1, round(pace * remaining))
-    return Progress(status, job.done, job.total, job.failed, seconds_left, job.message, job.failures)
+    return Progress(status, job.done, job.total, job.failed, seconds_left, job.message, job.failures,
+                    queue_unavailable=status == JobStatus.QUEUED and not queue_available)
 
 
 def jobs_of(event: Event) -> list[CertificateJob]:

@@ -125,10 +125,15 @@
     form.addEventListener("submit", function () { clearTimeout(timer); });
   }
 
-  // A bulk issue's progress bar: read the job's state every two seconds; reload when it stops running.
+  // A bulk issue's progress: read the job's state every two seconds and show it in place (counts, state,
+  // message, the "Run again" button, the link to the documents); stop once the job has finished.
   function followJob(box) {
     var lang = document.documentElement.lang;
     var bar = box.querySelector("progress");
+    var page = box.closest("section") || document;
+    function reveal(selector, shown) {
+      page.querySelectorAll(selector).forEach(function (el) { el.hidden = !shown; });
+    }
     function show(state) {
       bar.max = state.total || 1;
       bar.value = state.done + state.failed;
@@ -138,18 +143,25 @@
       var left = state.seconds_left;
       box.querySelector("[data-field=seconds_left]").textContent = left == null ? "—" :
         digits(pad(Math.floor(left / 3600)) + ":" + pad(Math.floor(left % 3600 / 60)) + ":" + pad(left % 60), lang);
+      box.dataset.status = state.status;
+      box.querySelector("[data-status-label]").textContent = state.status_label;
+      var message = page.querySelector("[data-field=message]");
+      if (message) { message.textContent = state.message; }
+      reveal("[data-when-message]", !!state.message);
+      reveal("[data-when-queue-unavailable]", state.queue_unavailable);
+      reveal("[data-when-may-run-again]", state.may_run_again);
+      reveal("[data-when-done]", state.status === "done");
     }
     function poll() {
       fetch(box.dataset.progress, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) { return response.json(); })
         .then(function (state) {
           show(state);
-          if (state.status !== box.dataset.status) { window.location.reload(); return; }
-          setTimeout(poll, 2000);
+          if (!state.finished) { setTimeout(poll, state.status === "running" ? 2000 : 5000); }
         })
         .catch(function () { setTimeout(poll, 5000); });
     }
-    if (box.dataset.status === "queued" || box.dataset.status === "running") { setTimeout(poll, 1000); }
+    if (box.dataset.status !== "done" && box.dataset.status !== "failed") { setTimeout(poll, 1000); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
