@@ -59,6 +59,8 @@
     var body = table.tBodies[0];
     var button = document.querySelector("[data-add-row='" + table.dataset.rows + "']");
     var next = body.rows.length;
+    // The buttons work only here: hidden until now.
+    body.querySelectorAll("[data-remove-row]").forEach(function (remove) { remove.hidden = false; });
     if (button) {
       button.hidden = false;
       button.addEventListener("click", function () {
@@ -87,7 +89,8 @@
     area.setAttribute("role", "textbox");
     area.setAttribute("aria-multiline", "true");
     area.setAttribute("aria-label", box.querySelector("label").textContent);
-    area.innerHTML = source.value;
+    // The textarea holds the words as plain text (for a browser without JavaScript), data-html the HTML.
+    area.innerHTML = "html" in source.dataset ? source.dataset.html : source.value;
     var bar = document.createElement("div");
     bar.className = "editor__bar";
     [["bold", "B"], ["italic", "I"], ["insertUnorderedList", "•"], ["insertOrderedList", "1."]].forEach(function (tool) {
