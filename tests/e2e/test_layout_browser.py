@@ -64,3 +64,37 @@ def test_with_javascript_the_editor_has_the_formatted_text_and_the_row_buttons(b
     expect(page.locator("[data-add-row=indicators]")).to_be_visible()
     expect(page.locator("[data-remove-row]").first).to_be_visible()
     context.close()
+
+
+@pytest.mark.parametrize("language, with_script", [("fa", True), ("en", False)])
+def test_on_a_phone_the_menu_shows_every_link_of_an_organiser_and_admin_unclipped(make, browser, live_server,
+                                                                                 language, with_script):
+    everyone = make.user(name="زهرا احمدی", email="all@example.com", roles=["organiser", "admin", "judge"])
+    context = browser.new_context(viewport=PHONE, java_script_enabled=with_script)
+    context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
+    page = context.new_page()
+    sign_in_page(page, live_server, everyone.email)
+    links = page.locator("nav.nav a")
+    assert links.count() == 9  # events, observatory, teams, judging, 4 of the organisers', accounts
+    for link in links.all():
+        expect(link).to_be_hidden()
+
+    page.locator(".menu__toggle").click()
+    for link in links.all():
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], (link.inner_text(), box)
+        assert link.evaluate("a => a.scrollWidth <= a.clientWidth && a.scrollHeight <= a.clientHeight + 1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
+
+
+def test_on_a_wide_screen_the_links_stand_in_the_bar_without_a_menu_button(make, browser, live_server):
+    organiser = make.user(name="زهرا احمدی", email="all@example.com", roles=["organiser", "admin"])
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in_page(page, live_server, organiser.email)
+    expect(page.locator(".menu__toggle")).to_be_hidden()
+    for link in page.locator("nav.nav a").all():
+        expect(link).to_be_visible()
+    context.close()

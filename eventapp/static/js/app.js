@@ -155,8 +155,17 @@
     if (box.dataset.status === "queued" || box.dataset.status === "running") { setTimeout(poll, 1000); }
   }
 
+  // The top bar's menu: open on a wide screen, where its links fit in the bar (folded on a phone).
+  function linkMenu(menu) {
+    var wide = window.matchMedia("(min-width: 48rem)");
+    function fit() { menu.open = wide.matches; }
+    wide.addEventListener("change", fit);
+    fit();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
+    document.querySelectorAll("[data-menu]").forEach(linkMenu);
     document.querySelectorAll("[data-places]").forEach(linkPlaces);
     document.querySelectorAll("table[data-rows]").forEach(linkRows);
     document.querySelectorAll("[data-editor]").forEach(linkEditor);
