@@ -95,3 +95,24 @@ def test_main_pages_have_no_serious_accessibility_findings_in_either_language(li
                 findings += [f"{language} {path}: {finding}" for finding in serious_findings(page)]
         context.close()
     assert not findings, "\n".join(findings)
+
+
+CHART_PAGES = ("/observatory", "/events/{finished}/observatory", "/pipeline/projects/{project}")
+
+
+def test_chart_text_is_at_least_12_px_on_a_phone_in_either_language(live_server, browser, demo):
+    """The server-drawn SVG charts scale to their box: on a 360 px phone their text still reads at 12 px."""
+    context = browser.new_context(viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    sign_in_page(page, live_server, DEMO_ACCOUNTS["organiser"][0], DEMO_PASSWORD)
+    small = []
+    for language in LANGUAGES:
+        context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
+        for path in (address.format(finished=demo.finished, project=demo.project_id) for address in CHART_PAGES):
+            page.goto(live_server + path)
+            sizes = page.eval_on_selector_all("svg.chart text", """texts => texts.map(text =>
+                [text.textContent, parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a])""")
+            assert sizes, f"no chart on {path}"
+            small += [f"{language} {path}: {words!r} at {size:.1f} px" for words, size in sizes if size < 12]
+    context.close()
+    assert not small, "\n".join(small)
