@@ -73,7 +73,8 @@ def pages_by_person(demo) -> dict[str | None, list[str]]:
 def serious_findings(page) -> list[str]:
     """What axe-core finds serious or critical on the page: one line per rule, with its first element."""
     page.add_script_tag(path=str(AXE))
-    results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA)
+    results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+                            WCAG_21_AA)
     return [f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])}×): {violation['nodes'][0]['target']} "
             f"{violation['nodes'][0].get('failureSummary', '')[:300]!r}"
             for violation in results["violations"] if violation["impact"] in BLOCKING]
