@@ -18,6 +18,7 @@ from eventapp.auth.models import User
 from eventapp.core.database import utcnow
 from eventapp.core.errors import Conflict, DeadlinePassed, Invalid
 from eventapp.core.extensions import db
+from eventapp.core.text import text_of_html
 from eventapp.teams import richtext, services
 from eventapp.teams.models import MapRevision, ProgressMap, Team
 from eventapp.teams.services.maps import STALE_DRAFT
@@ -679,3 +680,12 @@ def test_the_maps_export_opens_with_one_row_per_map(app, make, organiser, client
     assert [row[2] for row in maps[1:]] == ["نقشه پیشرفت روستای نمونه"]
     assert [row[2] for row in indicators[1:]] == ["اشتغال جوانان"]
     assert [row[2] for row in actions[1:]] == ["کارگاه آموزش"]
+
+
+def test_a_sections_words_without_its_markup_are_saved_back_as_the_same_paragraphs():
+    """What the editor's textarea shows a browser without JavaScript, and what it sends back on save."""
+    section = "<p>قنات &amp; آب</p><p>یک<br>دو</p><ul><li>الف</li><li>ب</li></ul><h3>پایان</h3>"
+    words = text_of_html(section)
+    assert words == "قنات & آب\n\nیک\nدو\n\nالف\nب\n\nپایان"
+    assert richtext.plain_text(richtext.clean_html(words)) == richtext.plain_text(section)
+    assert text_of_html(words) == words  # text without markup is left as typed

@@ -2,9 +2,10 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import Field, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email
-from wtforms.widgets import TextInput
+from wtforms.widgets import TextArea, TextInput, html_params
 
 from .i18n import (
     current_language,
@@ -14,7 +15,7 @@ from .i18n import (
     parse_input_date,
     parse_input_datetime,
 )
-from .text import normalize_letters, normalize_text
+from .text import normalize_letters, normalize_text, text_of_html
 from .web import bounded_int
 
 
@@ -22,9 +23,22 @@ def _normalise(value):
     return normalize_text(value) if isinstance(value, str) else value
 
 
+class RichTextArea(TextArea):
+    """The rich text's source: its words as plain text inside (what a browser without JavaScript shows and sends
+    back; plain text becomes paragraphs on save), its HTML in ``data-html`` for the editor's JavaScript."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs["data-html"] = field._value()
+        return Markup("<textarea %s>\r\n%s</textarea>") % (
+            Markup(html_params(name=field.name, **kwargs)), text_of_html(field._value()))
+
+
 class RichTextField(TextAreaField):
     """HTML from the editor: letters are made Persian, digits and markup are left as written
     (services sanitise the markup)."""
+
+    widget = RichTextArea()
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)

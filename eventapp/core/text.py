@@ -3,7 +3,10 @@
 What people type arrives with Persian (۰-۹), Arabic-Indic (٠-٩) or Latin digits and with the
 Arabic or Persian forms of ی and ک. We store one form: Persian letters and Latin digits, so that
 equality, uniqueness and search do not depend on the keyboard that was used.
+
+Also the words of the small HTML of rich text, as plain text (text_of_html).
 """
+import html
 import re
 import unicodedata
 
@@ -86,3 +89,18 @@ def valid_national_id(code: str) -> bool:
     check = int(code[9])
     return check == remainder if remainder < 2 else check == 11 - remainder
 
+
+_HTML_TAG = re.compile(r"<[^>]+>")
+_LINE_END = re.compile(r"<br\s*/?>|</li>", re.IGNORECASE)
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|blockquote|ul|ol)>", re.IGNORECASE)
+
+
+def text_of_html(value: str) -> str:
+    """The words of rich text's HTML as plain text: blocks apart by a blank line, a line break or a list item a
+    line (the plain text that rich text is made of again on save). Text without any tag is returned as it is."""
+    value = value or ""
+    if not _HTML_TAG.search(value):
+        return value
+    text = _BLOCK_END.sub("\n\n", _LINE_END.sub("\n", value))
+    lines = [line.strip() for line in html.unescape(_HTML_TAG.sub("", text)).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -29,17 +29,19 @@ INK, MUTED, LINE, WHITE = "#1d2a32", "#5d6b74", "#dfe5e8", "#ffffff"
 BAR = DOT = "#0f4c5c"
 BASELINE, TARGET = MUTED, "#e36414"
 
-# The bar chart's geometry, in viewBox units (about pixels at the width of a phone).
-BAR_WIDTH = 340
-BAR_ROW = 20
+# The charts' geometry, in viewBox units. A chart is drawn about as wide as it shows on a 360 px phone (its box
+# is 288 px there, the page's and the panel's padding off), so that a unit is a little over a pixel there and
+# its text, all of one size, reads at 13 px or more (wider screens show it larger; the stylesheet bounds that).
+BAR_WIDTH = 280
+BAR_ROW = 21
 BAR_HEIGHT = 13
-FONT = 12
+FONT = 13
 PAD = 6
 CHAR = 0.55 * FONT  # a guess at the advance of one character: SVG text cannot be measured here
 
 # The line chart's geometry.
-LINE_WIDTH = 360
-LINE_HEIGHT = 200
+LINE_WIDTH = 280
+LINE_HEIGHT = 180
 
 
 # --- numbers, dates and text ------------------------------------------------------------------------------
@@ -101,8 +103,7 @@ def _fit(text: str, width: float) -> str:
     return text if len(text) <= room else text[:max(1, room - 1)].rstrip() + ELLIPSIS
 
 
-def _text(x: float, y: float, content: str, align: str, rtl: bool, css: str, fill: str = INK,
-          size: int = FONT) -> str:
+def _text(x: float, y: float, content: str, align: str, rtl: bool, css: str, fill: str = INK) -> str:
     """A ``<text>`` whose ``align`` ("left", "right", "middle") edge sits at x, whatever its direction.
 
     ``text-anchor`` follows the text's direction (start is the right edge in right-to-left text), so
@@ -116,7 +117,7 @@ def _text(x: float, y: float, content: str, align: str, rtl: bool, css: str, fil
         anchor = "start" if rtl else "end"
     direction = "rtl" if rtl else "ltr"
     return (f'<text x="{_c(x)}" y="{_c(y)}" text-anchor="{anchor}" direction="{direction}" '
-            f'font-size="{size}" fill="{fill}" class="{css}">{_x(content)}</text>')
+            f'font-size="{FONT}" fill="{fill}" class="{css}">{_x(content)}</text>')
 
 
 def _open(width: float, height: float, css: str, title: str, description: str) -> list[str]:
@@ -199,7 +200,7 @@ def bar_chart(rows: Sequence[tuple[str, float]], *, language: str, title: str, u
         parts.append("</g>")
     if unit:
         parts.append(_text(x(label_width + PAD), PAD + len(rows) * BAR_ROW + BAR_ROW / 2 + FONT * 0.35, unit,
-                           "right" if rtl else "left", rtl, "chart__unit", MUTED, FONT - 1))
+                           "right" if rtl else "left", rtl, "chart__unit", MUTED))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -262,9 +263,9 @@ def indicator_chart(baseline: float | None, target: float | None, readings: Sequ
                  f'stroke-width="1" class="chart__axis"/>')
     for value in ticks:
         parts.append(_text(left - 4, y(value) + FONT * 0.35, number(value, language), "right", False,
-                           "chart__tick", MUTED, FONT - 1))
+                           "chart__tick", MUTED))
     if unit:
-        parts.append(_text(PAD, PAD + FONT - 2, unit, "left", rtl, "chart__unit", MUTED, FONT - 1))
+        parts.append(_text(PAD, PAD + FONT - 2, unit, "left", rtl, "chart__unit", MUTED))
 
     # The baseline and the target: dashed lines, labelled above the line (below it at the top of the
     # plot), the baseline's at the right end, the target's at the left, where the readings that start
@@ -276,7 +277,7 @@ def indicator_chart(baseline: float | None, target: float | None, readings: Sequ
         parts.append(f'<line x1="{_c(left)}" y1="{_c(level)}" x2="{_c(right)}" y2="{_c(level)}" stroke="{colour}" '
                      f'stroke-width="1.5" stroke-dasharray="5 4" class="chart__{css}"/>')
         parts.append(_text(at, min(above, bottom - 2), f"{label}: {number(value, language)}", align, rtl,
-                           f"chart__{css}-label", colour, FONT - 1))
+                           f"chart__{css}-label", colour))
 
     # The verified readings joined by a line, then every reading as a dot.
     verified = [(x(day), y(value)) for day, value, is_verified in points if is_verified]
@@ -295,12 +296,12 @@ def indicator_chart(baseline: float | None, target: float | None, readings: Sequ
     axis_text = bottom + FONT + 4
     if points and days:
         parts.append(_text(x(first_day), axis_text, day_label(first_day, language), "left", False,
-                           "chart__tick", MUTED, FONT - 1))
+                           "chart__tick", MUTED))
         parts.append(_text(x(last_day), axis_text, day_label(last_day, language), "right", False,
-                           "chart__tick", MUTED, FONT - 1))
+                           "chart__tick", MUTED))
     elif points:
         parts.append(_text(x(first_day), axis_text, day_label(first_day, language), "middle", False,
-                           "chart__tick", MUTED, FONT - 1))
+                           "chart__tick", MUTED))
     elif empty:
         parts.append(_text((left + right) / 2, (top + bottom) / 2, empty, "middle", rtl, "chart__empty", MUTED))
     parts.append("</svg>")

@@ -9,6 +9,8 @@ import re
 
 import nh3
 
+from ..core.text import text_of_html
+
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "h3", "h4", "blockquote", "a"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 _TAG = re.compile(r"<[^>]+>")
@@ -30,6 +32,4 @@ def clean_html(value: str) -> str:
 
 def plain_text(value: str) -> str:
     """The words of a cleaned section, one paragraph a line, for differences and exports."""
-    text = re.sub(r"</(p|li|h3|h4|blockquote)>|<br\s*/?>", "\n", value or "")
-    text = html.unescape(_TAG.sub("", text))
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    return "\n".join(line for line in text_of_html(value).splitlines() if line.strip())

@@ -59,6 +59,8 @@
     var body = table.tBodies[0];
     var button = document.querySelector("[data-add-row='" + table.dataset.rows + "']");
     var next = body.rows.length;
+    // The buttons work only here: hidden until now.
+    body.querySelectorAll("[data-remove-row]").forEach(function (remove) { remove.hidden = false; });
     if (button) {
       button.hidden = false;
       button.addEventListener("click", function () {
@@ -87,7 +89,8 @@
     area.setAttribute("role", "textbox");
     area.setAttribute("aria-multiline", "true");
     area.setAttribute("aria-label", box.querySelector("label").textContent);
-    area.innerHTML = source.value;
+    // The textarea holds the words as plain text (for a browser without JavaScript), data-html the HTML.
+    area.innerHTML = "html" in source.dataset ? source.dataset.html : source.value;
     var bar = document.createElement("div");
     bar.className = "editor__bar";
     [["bold", "B"], ["italic", "I"], ["insertUnorderedList", "•"], ["insertOrderedList", "1."]].forEach(function (tool) {
@@ -164,8 +167,17 @@
     if (box.dataset.status !== "done" && box.dataset.status !== "failed") { setTimeout(poll, 1000); }
   }
 
+  // The top bar's menu: open on a wide screen, where its links fit in the bar (folded on a phone).
+  function linkMenu(menu) {
+    var wide = window.matchMedia("(min-width: 48rem)");
+    function fit() { menu.open = wide.matches; }
+    wide.addEventListener("change", fit);
+    fit();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
+    document.querySelectorAll("[data-menu]").forEach(linkMenu);
     document.querySelectorAll("[data-places]").forEach(linkPlaces);
     document.querySelectorAll("table[data-rows]").forEach(linkRows);
     document.querySelectorAll("[data-editor]").forEach(linkEditor);
