@@ -1,6 +1,7 @@
 """Every main page, in both languages and with realistic data, is valid HTML for the Nu HTML checker
 (vnu-jar, run once over all of them with the machine's Java): 0 errors, warnings allowed."""
 import json
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -142,7 +143,17 @@ def test_every_main_page_is_valid_html_in_both_languages(app, make, organiser, c
     errors = [message for message in checker(list(files)) if message["type"] == "error"]
     report = [f"{files[Path(message['url'].removeprefix('file:'))]}: line {message.get('lastLine')}: "
               f"{message['message']} {message.get('extract', '')!r}" for message in errors]
+    report += [f"{name}: {problem}" for path, name in files.items() if (problem := skipped_heading(path.read_text()))]
     assert not report, "\n".join(report)
+
+
+def skipped_heading(html: str) -> str | None:
+    """The first heading more than one level below the one before it (h1 then h3), if any."""
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", html)]
+    for before, level in zip([0, *levels], levels):
+        if level > before + 1:
+            return f"skipped heading level: h{before} then h{level}" if before else f"the first heading is h{level}"
+    return None
 
 
 def _anonymous(app, language):

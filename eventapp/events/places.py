@@ -78,6 +78,6 @@ def county_choices(language: str) -> list[SelectChoice]:
 
 def fill_place_choices(form, language: str) -> None:
     """Province and county choices of a form with ``province`` and ``county`` select fields."""
-    blank = [SelectChoice(0, "—")]
+    blank = [SelectChoice("", "—")]  # a required select's placeholder has an empty value
     form.province.choices = blank + province_choices(language)
     form.county.choices = blank + county_choices(language)
