@@ -158,8 +158,7 @@ def test_every_text_input_and_text_area_takes_the_direction_of_what_is_typed(app
 def test_the_organisers_and_admins_text_fields_take_the_direction_of_what_is_typed(app, published, organiser, make):
     event, _, _ = published
     admin = make.user(name="Admin", email="admin@example.com", roles=["admin"])
-    pages = {organiser: [f"/organiser/events/{event.id}/teams", "/organiser/pipeline/list",
-                         f"/organiser/events/{event.id}/edit"],
+    pages = {organiser: [f"/organiser/events/{event.id}/teams", f"/organiser/events/{event.id}/edit"],
              admin: ["/admin/users"]}
     for user, paths in pages.items():
         client = client_of(app, user, "en")
