@@ -32,6 +32,7 @@ from .core.i18n import (
     localize_digits,
     select_locale,
 )
+from .core.markup import machine_datetime, user_text
 from .core.security import add_security_headers
 from .core.web import BoundedIntConverter, reject_nul_bytes
 from .events import views as events_views
@@ -103,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_templates(app: Flask) -> None:
     app.jinja_env.filters.update(
         datetime=format_datetime, date=format_date, day=format_day, digits=localize_digits, number=format_number,
-        countdown=countdown,
+        countdown=countdown, iso=machine_datetime, user_text=user_text,
     )
     app.jinja_env.globals.update(Award=Award, CombiningMethod=CombiningMethod)
 

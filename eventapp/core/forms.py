@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import Field, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import Field, FloatField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, Email
 from wtforms.widgets import TextArea, TextInput, html_params
 
@@ -68,13 +69,43 @@ def _bounded_coerce(coerce):
             raise ValueError(_("This number is out of range."))
         return number
     return coerce_within_int64
+def optional_id(value) -> int | None:
+    """The coercion of a select whose placeholder option has an empty value: "" is no choice (None)."""
+    return None if value in ("", None) else int(value)
+
+
+class FieldMarkup:
+    """How every field is rendered (a Meta mixin): text typed by people takes its own direction
+    (``dir="auto"``: Persian right to left, Latin left to right, in a page of either language) unless the
+    template names one; an attribute given as None is left out; the CSRF token has no id, so that several
+    forms can share a page."""
+
+    def render_field(self, field, render_kw):
+        render_kw = {name: value for name, value in render_kw.items() if value is not None}
+        if isinstance(field, CSRFTokenField):
+            render_kw["id"] = False
+        elif _takes_typed_text(field):
+            render_kw.setdefault("dir", "auto")
+        return super().render_field(field, render_kw)
+
+
+def _takes_typed_text(field) -> bool:
+    widget = field.widget
+    return isinstance(widget, TextArea) or getattr(widget, "input_type", None) in ("text", "search")
+
+
+class SubForm(Form):
+    """A form repeated inside another (a row of a list of subforms): rendered as every form is."""
+
+    class Meta(FieldMarkup):
+        pass
 
 
 class BaseForm(FlaskForm):
     """A CSRF-protected form whose text fields store Persian letters and Latin digits, refuse NUL
     characters, and whose whole numbers (typed or chosen) fit in 64 bits."""
 
-    class Meta:
+    class Meta(FieldMarkup):
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
             filters = options.get("filters", unbound_field.kwargs.get("filters", ()))

@@ -23,6 +23,9 @@ _TO_PERSIAN_LETTERS = str.maketrans(
         "ك": "ک",  # Arabic kaf
     }
 )
+# Letters of the Arabic script (Persian is written in it), in their basic and presentation-form blocks.
+_ARABIC_SCRIPT_LETTER = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
+                                   r"\ufb50-\ufdff\ufe70-\ufefc]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
 TATWEEL = "\u0640"  # kashida: decoration, not text
 ZERO_WIDTH_SPACE = "\u200b"
@@ -34,6 +37,12 @@ def latin_digits(text: str) -> str:
 
 def persian_digits(text: str) -> str:
     return text.translate(_TO_PERSIAN_DIGITS)
+
+
+def has_persian_script(text: str) -> bool:
+    """Whether ``text`` has a letter of the Arabic script, the one Persian is written in (digits and
+    punctuation alone do not count)."""
+    return _ARABIC_SCRIPT_LETTER.search(text) is not None
 
 
 def normalize_text(text: str) -> str:

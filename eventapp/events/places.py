@@ -81,6 +81,6 @@ def county_choices(language: str, province: int | None = None) -> list[SelectCho
 def fill_place_choices(form, language: str, province: int | None = None) -> None:
     """Province and county choices of a form with ``province`` and ``county`` select fields: every province, or
     only ``province`` (a provincial event's) and its counties."""
-    blank = [SelectChoice(0, "—")]
+    blank = [SelectChoice("", "—")]  # a required select's placeholder has an empty value
     form.province.choices = (blank if province is None else []) + province_choices(language, only=province)
     form.county.choices = blank + county_choices(language, province)

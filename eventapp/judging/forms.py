@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..core.forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
+from ..core.forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField, SubForm, optional_id
 from ..core.text import latin_digits
 from .enums import CombiningMethod, RoundKind
 
@@ -31,7 +31,7 @@ class ProfileForm(BaseForm):
 
 class RoundForm(BaseForm):
     kind = SelectField(_l("Kind of round"), choices=RoundKind.choices)
-    rubric = SelectField(_l("Rubric"), coerce=int, validators=[DataRequired(message=_l("Choose a rubric."))])
+    rubric = SelectField(_l("Rubric"), coerce=optional_id, validators=[DataRequired(message=_l("Choose a rubric."))])
     starts_at = LocalDateTimeField(_l("Scoring opens"), validators=[DataRequired(message=_l("Enter when scoring opens."))])
     ends_at = LocalDateTimeField(_l("Scoring closes"), validators=[DataRequired(message=_l("Enter when scoring closes."))])
     judges_per_entry = LocalIntegerField(_l("Judges per entry"), default=3, validators=[DataRequired()])
@@ -58,7 +58,7 @@ class SelectTopForm(BaseForm):
     count = LocalIntegerField(_l("How many teams go on"), default=20, validators=[DataRequired()])
 
 
-class CriterionForm(Form):
+class CriterionForm(SubForm):
     title_fa = StringField(_l("Title in Persian"), validators=[Length(max=200)])
     title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
     description_fa = TextAreaField(_l("Description"), validators=[Length(max=2000)])

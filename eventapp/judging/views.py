@@ -153,10 +153,12 @@ def create_rubric(event_id):
 def _round_form(event, round_=None) -> RoundForm:
     form = RoundForm(obj=round_ if request.method == "GET" else None)
     rubrics = services.event_rubrics(event)
-    form.rubric.choices = [SelectChoice(r.id, r.title) for r in rubrics]
+    form.rubric.choices = [SelectChoice("", "—")] + [SelectChoice(r.id, r.title) for r in rubrics]
     criteria = [SelectChoice(0, "—")] + [SelectChoice(c.id, f"{c.title} ({r.title})") for r in rubrics for c in r.criteria]
     for name in RoundForm.TIE_BREAKERS:
         form[name].choices = criteria
+    if request.method == "GET" and round_ is None and rubrics:
+        form.rubric.data = rubrics[0].id
     if request.method == "GET" and round_ is not None:
         form.rubric.data = round_.rubric_id
         for name, criterion_id in zip(RoundForm.TIE_BREAKERS, round_.tie_breakers):

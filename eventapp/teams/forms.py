@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..core.forms import BaseForm, LocalDateField, LocalFloatField, RichTextField
+from ..core.forms import BaseForm, LocalDateField, LocalFloatField, RichTextField, SubForm, optional_id
 from .enums import OrganisationType, TeamStatus
 from .models import MAP_SECTIONS
 
@@ -11,8 +11,8 @@ from .models import MAP_SECTIONS
 class PlaceFields:
     """A province and a county of it; views fill the choices (counties grouped by province)."""
 
-    province = SelectField(_l("Province"), coerce=int, validators=[DataRequired(message=_l("Choose the province."))])
-    county = SelectField(_l("County"), coerce=int, validators=[DataRequired(message=_l("Choose the county."))])
+    province = SelectField(_l("Province"), coerce=optional_id, validators=[DataRequired(message=_l("Choose the province."))])
+    county = SelectField(_l("County"), coerce=optional_id, validators=[DataRequired(message=_l("Choose the county."))])
 
 
 class TeamForm(PlaceFields, BaseForm):
@@ -48,7 +48,7 @@ class ReasonForm(BaseForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
 
 
-class IndicatorForm(Form):
+class IndicatorForm(SubForm):
     name = StringField(_l("Indicator"), validators=[Length(max=200)])
     unit = StringField(_l("Unit"), validators=[Length(max=60)])
     baseline = LocalFloatField(_l("Baseline"), validators=[Optional()])
@@ -56,7 +56,7 @@ class IndicatorForm(Form):
     target_date = LocalDateField(_l("Target date"), validators=[Optional()])
 
 
-class ActionForm(Form):
+class ActionForm(SubForm):
     what = StringField(_l("Action"), validators=[Length(max=300)])
     responsible = StringField(_l("Who is responsible"), validators=[Length(max=200)])
     starts_on = LocalDateField(_l("Start"), validators=[Optional()])
@@ -67,8 +67,8 @@ class ActionForm(Form):
 class MapForm(BaseForm):
     version = HiddenField()
     title = StringField(_l("Title of the map"), validators=[Length(max=200)])
-    province = SelectField(_l("Target province"), coerce=int, validators=[Optional()])
-    county = SelectField(_l("Target county"), coerce=int, validators=[Optional()])
+    province = SelectField(_l("Target province"), coerce=optional_id, validators=[Optional()])
+    county = SelectField(_l("Target county"), coerce=optional_id, validators=[Optional()])
     district = StringField(_l("District or village"), validators=[Length(max=200)])
     latitude = LocalFloatField(_l("Latitude (optional)"), validators=[Optional()])
     longitude = LocalFloatField(_l("Longitude (optional)"), validators=[Optional()])

@@ -174,7 +174,7 @@ def _map_form(progress_map) -> MapForm:
     else:
         form = MapForm(obj=progress_map)
         if progress_map is not None:
-            form.province.data, form.county.data = progress_map.province_id or 0, progress_map.county_id or 0
+            form.province.data, form.county.data = progress_map.province_id, progress_map.county_id
             form.version.data = progress_map.version
             form.indicators.append_entry()
             form.actions.append_entry()

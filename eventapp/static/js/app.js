@@ -32,7 +32,7 @@
     if (!province || !county) { return; }
     function filter() {
       county.querySelectorAll("option[data-province]").forEach(function (option) {
-        var hidden = province.value !== "0" && option.dataset.province !== province.value;
+        var hidden = province.value !== "" && option.dataset.province !== province.value;
         option.hidden = hidden;
         option.disabled = hidden;
       });
@@ -40,7 +40,7 @@
         group.hidden = !group.querySelector("option:not([hidden])");
       });
       var chosen = county.selectedOptions[0];
-      if (chosen && chosen.disabled) { county.value = "0"; }
+      if (chosen && chosen.disabled) { county.value = ""; }
     }
     province.addEventListener("change", filter);
     filter();
