@@ -2,6 +2,7 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import Field, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email
 from wtforms.widgets import TextInput
@@ -14,7 +15,21 @@ from .i18n import (
     parse_input_date,
     parse_input_datetime,
 )
-from .text import normalize_letters, normalize_text
+from .text import RICH_TEXT_ATTRIBUTE, normalize_letters, normalize_text
+
+
+class HintWithCode:
+    """A field's hint that names something to type as it is written (``code``): shown as code, which a Persian
+    page neither translates nor gives Persian digits. ``message`` holds ``%(code)s``."""
+
+    def __init__(self, message, code: str):
+        self.message, self.code = message, code
+
+    def __html__(self) -> str:
+        return escape(str(self.message)) % {"code": Markup('<code dir="ltr">%s</code>') % self.code}
+
+    def __str__(self) -> str:
+        return str(self.message) % {"code": self.code}
 
 
 def _normalise(value):
@@ -23,7 +38,12 @@ def _normalise(value):
 
 class RichTextField(TextAreaField):
     """HTML from the editor: letters are made Persian, digits and markup are left as written
-    (services sanitise the markup)."""
+    (services sanitise the markup). Marked as rich text, so that a Persian page localises the text of its HTML,
+    never its markup."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault(RICH_TEXT_ATTRIBUTE, True)
+        return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
@@ -39,6 +59,8 @@ class BaseForm(FlaskForm):
             field_class = unbound_field.field_class
             if issubclass(field_class, (StringField, TextAreaField)) and not issubclass(field_class, RichTextField):
                 options["filters"] = (_normalise, *options.get("filters", ()))
+            if options["name"].split("-")[0].endswith("_en"):  # title_en, name_en-3: written in English
+                options["render_kw"] = {"lang": "en", **(options.get("render_kw") or {})}
             return unbound_field.bind(form=form, **options)
 
 
