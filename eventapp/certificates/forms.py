@@ -1,15 +1,15 @@
 """Forms of the certificate pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..core.forms import BaseForm
+from ..core.forms import BaseForm, SubForm
 from .enums import DocumentLanguage
 from .models import MAX_SIGNATORIES
 
 
-class SignatoryForm(Form):
+class SignatoryForm(SubForm):
     name_fa = StringField(_l("Name (Persian)"), validators=[Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
     position_fa = StringField(_l("Position (Persian)"), validators=[Length(max=120)])
@@ -28,8 +28,9 @@ class ImageForm(BaseForm):
 
 
 class TemplateForm(BaseForm):
-    html = TextAreaField(_l("HTML"), validators=[Length(max=200_000)])
-    css = TextAreaField(_l("CSS"), validators=[Length(max=200_000)])
+    # Code, kept as written on a Persian page (no Persian digits in it: translate="no").
+    html = TextAreaField(_l("HTML"), validators=[Length(max=200_000)], render_kw={"translate": "no"})
+    css = TextAreaField(_l("CSS"), validators=[Length(max=200_000)], render_kw={"translate": "no"})
 
 
 class ReasonForm(BaseForm):

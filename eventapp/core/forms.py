@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import Field, FloatField, IntegerField, StringField, TextAreaField
+from wtforms import Field, FloatField, Form, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email
 from wtforms.widgets import TextInput
 
@@ -51,17 +51,31 @@ class RichTextField(TextAreaField):
             self.data = normalize_letters(self.data)
 
 
+class _Fields:
+    """How every form binds its fields: text fields store Persian letters and Latin digits; fields named
+    ``*_en`` (title_en, name_en-3) hold English, and say so (lang="en": a Persian page keeps them as written)."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        if issubclass(field_class, (StringField, TextAreaField)) and not issubclass(field_class, RichTextField):
+            options["filters"] = (_normalise, *options.get("filters", ()))
+        if options["name"].split("-")[0].endswith("_en"):
+            options["render_kw"] = {"lang": "en", **(options.get("render_kw") or {})}
+        return unbound_field.bind(form=form, **options)
+
+
 class BaseForm(FlaskForm):
     """A CSRF-protected form whose text fields store Persian letters and Latin digits."""
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            field_class = unbound_field.field_class
-            if issubclass(field_class, (StringField, TextAreaField)) and not issubclass(field_class, RichTextField):
-                options["filters"] = (_normalise, *options.get("filters", ()))
-            if options["name"].split("-")[0].endswith("_en"):  # title_en, name_en-3: written in English
-                options["render_kw"] = {"lang": "en", **(options.get("render_kw") or {})}
-            return unbound_field.bind(form=form, **options)
+    class Meta(_Fields):
+        pass
+
+
+class SubForm(Form):
+    """A form inside a form (a row of a FieldList): its fields bound as every form's are."""
+
+    class Meta(_Fields):
+        pass
 
 
 class LocalDateTimeField(Field):

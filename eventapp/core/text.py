@@ -137,50 +137,59 @@ def _localised_tag(name: str, source: str, attributes: dict[str, str]) -> str:
     return _ATTRIBUTE.sub(localise, source)
 
 
-def _keeps_as_written(name: str, attributes: dict[str, str]) -> bool:
-    return (name in _KEPT_ELEMENTS or attributes.get("translate", "").lower() == "no"
-            or not attributes.get("lang", "fa").lower().startswith("fa"))
+def _localises(name: str, attributes: dict[str, str], inherited: bool) -> bool:
+    """Whether an element's own attributes and content get Persian digits, given its parent's answer."""
+    if name in _KEPT_ELEMENTS or attributes.get("translate", "").lower() == "no":
+        return False
+    if "lang" in attributes:
+        return attributes["lang"].lower().startswith("fa")
+    return inherited
 
 
 def persian_digits_in_html(markup: str) -> str:
     """The page (or fragment) with Persian digits wherever a person reads them, and only there (see above)."""
     pieces, position = [], 0
-    kept, depth = None, 0  # the element being kept as written, and how deeply elements of its name are nested
+    # The elements that set whether their content is localised (a lang, translate="no", code...), innermost
+    # last, as [name, localises, how deeply elements of that name are nested in it].
+    scopes = [["", True, 1]]
     for match in _MARKUP.finditer(markup):
         text = markup[position:match.start()]
-        pieces.append(text if kept else _persian_digits_in_text(text))
+        localising = scopes[-1][1]
+        pieces.append(_persian_digits_in_text(text) if localising else text)
         position = match.end()
         closing, name, source = match.group(1), (match.group(2) or "").lower(), match.group(3)
-        if not name or closing:  # a comment, a doctype, or an end tag
+        if not name:  # a comment, a doctype, an instruction
             pieces.append(match.group(0))
-            if name == kept:
-                depth -= 1
-                kept = kept if depth else None
+            continue
+        if closing:
+            pieces.append(match.group(0))
+            if name == scopes[-1][0]:
+                scopes[-1][2] -= 1
+                if not scopes[-1][2]:
+                    scopes.pop()
             continue
         attributes = _attributes(source)
-        if kept:
-            pieces.append(match.group(0))
-            depth += name == kept
-        elif _keeps_as_written(name, attributes):
-            pieces.append(match.group(0))
-            if name not in _RAW_TEXT_ELEMENTS and name not in _VOID_ELEMENTS:
-                kept, depth = name, 1
-        else:
-            pieces.append(f"<{match.group(2)}{_localised_tag(name, source, attributes)}>")
+        localises = _localises(name, attributes, localising)
+        pieces.append(f"<{match.group(2)}{_localised_tag(name, source, attributes)}>" if localises else match.group(0))
         if name in _RAW_TEXT_ELEMENTS:
             end = markup.find(f"</{name}", position)
             end = len(markup) if end < 0 else end
-            pieces.append(_raw_text(name, markup[position:end], attributes, localise=not kept))
+            pieces.append(_raw_text(name, markup[position:end], attributes, localises))
             position = end
+        elif name not in _VOID_ELEMENTS and not source.rstrip().endswith("/"):
+            if localises != localising or "lang" in attributes:
+                scopes.append([name, localises, 1])
+            elif name == scopes[-1][0]:
+                scopes[-1][2] += 1
     tail = markup[position:]
-    pieces.append(tail if kept else _persian_digits_in_text(tail))
+    pieces.append(_persian_digits_in_text(tail) if scopes[-1][1] else tail)
     return "".join(pieces)
 
 
 def _raw_text(name: str, content: str, attributes: dict[str, str], localise: bool) -> str:
     """A script's or style's content as it is; a text area's with Persian digits, in the text of its HTML when
     it holds rich text."""
-    if name != "textarea" or not localise or _keeps_as_written(name, attributes):
+    if name != "textarea" or not localise:
         return content
     if RICH_TEXT_ATTRIBUTE in attributes:
         return html.escape(persian_digits_in_html(html.unescape(content)), quote=False)

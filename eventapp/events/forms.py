@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..core.forms import BaseForm, HintWithCode, LocalDateTimeField, LocalIntegerField
+from ..core.forms import BaseForm, HintWithCode, LocalDateTimeField, LocalIntegerField, SubForm
 from .enums import Scope
 from .phases import PHASES
 
 
-class PhaseForm(Form):
+class PhaseForm(SubForm):
     """The dates of one phase (a sub-form: the outer form carries the CSRF token)."""
 
     starts_at = LocalDateTimeField(_l("Starts"), validators=[Optional()])

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..core.forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField
+from ..core.forms import BaseForm, LocalDateTimeField, LocalFloatField, LocalIntegerField, SubForm
 from ..core.text import latin_digits
 from .enums import CombiningMethod, RoundKind
 
@@ -58,14 +58,16 @@ class SelectTopForm(BaseForm):
     count = LocalIntegerField(_l("How many teams go on"), default=20, validators=[DataRequired()])
 
 
-class CriterionForm(Form):
+class CriterionForm(SubForm):
     title_fa = StringField(_l("Title in Persian"), validators=[Length(max=200)])
     title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
     description_fa = TextAreaField(_l("Description"), validators=[Length(max=2000)])
     weight = LocalFloatField(_l("Weight"), validators=[Optional()])
     scale_min = LocalIntegerField(_l("Lowest score"), default=0, validators=[Optional()])
     scale_max = LocalIntegerField(_l("Highest score"), default=10, validators=[Optional()])
-    levels = TextAreaField(_l("Levels, one a line: score | Persian | English"), validators=[Length(max=5000)])
+    # A little format to type, in two languages: kept as written on a Persian page (translate="no").
+    levels = TextAreaField(_l("Levels, one a line: score | Persian | English"), validators=[Length(max=5000)],
+                           render_kw={"translate": "no"})
 
     def validate_levels(self, field):
         if not (self.title_fa.data or "").strip():

@@ -275,7 +275,8 @@ def export(round_id, what, kind):
     name = f"{what}-{round_.event.slug}-{round_.kind}.{kind}"
     if kind == "csv":
         return download(csv_bytes(headers, rows), name)
-    return download(xlsx_bytes({what: (headers, rows)}, right_to_left=current_language() == "fa"), name)
+    sheet = _("Scores") if what == "scores" else _("Leaderboard")  # a sheet's name is read: in the page's language
+    return download(xlsx_bytes({sheet: (headers, rows)}, right_to_left=current_language() == "fa"), name)
 
 
 @bp.get("/organiser/rounds/<int:round_id>/quality")

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..core.forms import BaseForm, LocalDateField, LocalFloatField, RichTextField
+from ..core.forms import BaseForm, LocalDateField, LocalFloatField, RichTextField, SubForm
 from .enums import OrganisationType, TeamStatus
 from .models import MAP_SECTIONS
 
@@ -48,7 +48,7 @@ class ReasonForm(BaseForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
 
 
-class IndicatorForm(Form):
+class IndicatorForm(SubForm):
     name = StringField(_l("Indicator"), validators=[Length(max=200)])
     unit = StringField(_l("Unit"), validators=[Length(max=60)])
     baseline = LocalFloatField(_l("Baseline"), validators=[Optional()])
@@ -56,7 +56,7 @@ class IndicatorForm(Form):
     target_date = LocalDateField(_l("Target date"), validators=[Optional()])
 
 
-class ActionForm(Form):
+class ActionForm(SubForm):
     what = StringField(_l("Action"), validators=[Length(max=300)])
     responsible = StringField(_l("Who is responsible"), validators=[Length(max=200)])
     starts_on = LocalDateField(_l("Start"), validators=[Optional()])
