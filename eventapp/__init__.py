@@ -29,6 +29,7 @@ from .core.i18n import (
     format_day,
     format_number,
     is_rtl,
+    localise_page,
     localize_digits,
     select_locale,
 )
@@ -74,6 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_templates(app)
     _register_errors(app)
+    app.after_request(localise_page)
     app.after_request(add_security_headers)
 
     register_commands(app)

@@ -138,7 +138,7 @@ def test_the_edit_form_shows_jalali_and_more_places_move_the_waiting_list_up(app
     client = login(organiser)
     page = client.get(f"/organiser/training/{session_id}/edit")
     assert page.status_code == 200
-    assert 'value="1405/09/10 16:00"' in page.get_data(as_text=True)
+    assert 'value="۱۴۰۵/۰۹/۱۰ ۱۶:۰۰"' in page.get_data(as_text=True)
 
     form = {**PERSIAN_FORM, "title": "آموزش نقشهٔ پیشرفت", "place": "یزد، حسینیه", "audience": "approved",
             "capacity": "2", "starts_at": "1405/09/10 16:00", "ends_at": "1405/09/10 18:00"}

@@ -28,8 +28,9 @@ class ImageForm(BaseForm):
 
 
 class TemplateForm(BaseForm):
-    html = TextAreaField(_l("HTML"), validators=[Length(max=200_000)])
-    css = TextAreaField(_l("CSS"), validators=[Length(max=200_000)])
+    # Code, kept as written on a Persian page (no Persian digits in it: translate="no").
+    html = TextAreaField(_l("HTML"), validators=[Length(max=200_000)], render_kw={"translate": "no"})
+    css = TextAreaField(_l("CSS"), validators=[Length(max=200_000)], render_kw={"translate": "no"})
 
 
 class ReasonForm(BaseForm):

@@ -16,6 +16,8 @@ import pydyf
 import segno
 from markupsafe import Markup
 
+from ..core.text import persian_digits_in_html
+
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # else a line per step of every document
 from weasyprint import CSS, HTML  # noqa: E402  (after quieting its logger, which it uses on import)
 from weasyprint.images import RasterImage  # noqa: E402
@@ -103,6 +105,8 @@ class Renderer:
         self.cache = {}  # WeasyPrint's image cache: each image is decoded once per batch
 
     def pdf(self, html: str) -> bytes:
-        document = HTML(string=html, url_fetcher=self.fetcher, base_url="asset:")
+        """The document; its Persian pages (not those marked lang="en") in Persian digits, whatever the
+        values it shows were typed with (a team's name, an event's title)."""
+        document = HTML(string=persian_digits_in_html(html), url_fetcher=self.fetcher, base_url="asset:")
         return document.write_pdf(stylesheets=self.stylesheets, font_config=self.font_config,
                                   pdf_variant=PDF_VARIANT, cache=self.cache)

@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field, FloatField, Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, Email
@@ -16,8 +16,22 @@ from .i18n import (
     parse_input_date,
     parse_input_datetime,
 )
-from .text import normalize_letters, normalize_text, text_of_html
+from .text import RICH_TEXT_ATTRIBUTE, normalize_letters, normalize_text, text_of_html
 from .web import bounded_int
+
+
+class HintWithCode:
+    """A field's hint that names something to type as it is written (``code``): shown as code, which a Persian
+    page neither translates nor gives Persian digits. ``message`` holds ``%(code)s``."""
+
+    def __init__(self, message, code: str):
+        self.message, self.code = message, code
+
+    def __html__(self) -> str:
+        return escape(str(self.message)) % {"code": Markup('<code dir="ltr">%s</code>') % self.code}
+
+    def __str__(self) -> str:
+        return str(self.message) % {"code": self.code}
 
 
 def _normalise(value):
@@ -37,7 +51,12 @@ class RichTextArea(TextArea):
 
 class RichTextField(TextAreaField):
     """HTML from the editor: letters are made Persian, digits and markup are left as written
-    (services sanitise the markup)."""
+    (services sanitise the markup). Marked as rich text, so that a Persian page localises the text of its HTML,
+    never its markup."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault(RICH_TEXT_ATTRIBUTE, True)
+        return super().__call__(**kwargs)
 
     widget = RichTextArea()
 
@@ -69,16 +88,42 @@ def _bounded_coerce(coerce):
             raise ValueError(_("This number is out of range."))
         return number
     return coerce_within_int64
+
+
 def optional_id(value) -> int | None:
     """The coercion of a select whose placeholder option has an empty value: "" is no choice (None)."""
     return None if value in ("", None) else int(value)
 
 
-class FieldMarkup:
-    """How every field is rendered (a Meta mixin): text typed by people takes its own direction
-    (``dir="auto"``: Persian right to left, Latin left to right, in a page of either language) unless the
-    template names one; an attribute given as None is left out; the CSRF token has no id, so that several
-    forms can share a page."""
+def _takes_typed_text(field) -> bool:
+    widget = field.widget
+    return isinstance(widget, TextArea) or getattr(widget, "input_type", None) in ("text", "search")
+
+
+class _Fields:
+    """How every form binds and renders its fields (a Meta mixin).
+
+    Bound: text fields store Persian letters and Latin digits and refuse NUL characters; whole numbers (typed
+    or chosen) fit in 64 bits; fields named ``*_en`` (title_en, name_en-3) hold English, and say so
+    (lang="en": a Persian page keeps them as written).
+    Rendered: text typed by people takes its own direction (``dir="auto"``) unless the template names one; an
+    attribute given as None is left out; the CSRF token has no id, so that several forms can share a page."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        filters = options.get("filters", unbound_field.kwargs.get("filters", ()))
+        if issubclass(field_class, (StringField, TextAreaField)):
+            normalise = () if issubclass(field_class, RichTextField) else (_normalise,)
+            options["filters"] = (_refuse_nul, *normalise, *filters)
+        elif issubclass(field_class, IntegerField):
+            options["filters"] = (*filters, _within_int64)
+        elif issubclass(field_class, SelectField):  # radio buttons and multiple choices too
+            if unbound_field.kwargs.get("coerce") is int:
+                options["coerce"] = _bounded_coerce(int)
+        if options["name"].split("-")[0].endswith("_en"):
+            render_kw = options.get("render_kw", unbound_field.kwargs.get("render_kw")) or {}
+            options["render_kw"] = {"lang": "en", **render_kw}
+        return unbound_field.bind(form=form, **options)
 
     def render_field(self, field, render_kw):
         render_kw = {name: value for name, value in render_kw.items() if value is not None}
@@ -89,36 +134,18 @@ class FieldMarkup:
         return super().render_field(field, render_kw)
 
 
-def _takes_typed_text(field) -> bool:
-    widget = field.widget
-    return isinstance(widget, TextArea) or getattr(widget, "input_type", None) in ("text", "search")
+class BaseForm(FlaskForm):
+    """A CSRF-protected form whose fields are bound and rendered as ``_Fields`` says."""
 
-
-class SubForm(Form):
-    """A form repeated inside another (a row of a list of subforms): rendered as every form is."""
-
-    class Meta(FieldMarkup):
+    class Meta(_Fields):
         pass
 
 
-class BaseForm(FlaskForm):
-    """A CSRF-protected form whose text fields store Persian letters and Latin digits, refuse NUL
-    characters, and whose whole numbers (typed or chosen) fit in 64 bits."""
+class SubForm(Form):
+    """A form inside a form (a row of a FieldList): its fields bound and rendered as every form's are."""
 
-    class Meta(FieldMarkup):
-        def bind_field(self, form, unbound_field, options):
-            field_class = unbound_field.field_class
-            filters = options.get("filters", unbound_field.kwargs.get("filters", ()))
-            if issubclass(field_class, (StringField, TextAreaField)):
-                normalise = () if issubclass(field_class, RichTextField) else (_normalise,)
-                options["filters"] = (_refuse_nul, *normalise, *filters)
-            elif issubclass(field_class, IntegerField):
-                options["filters"] = (*filters, _within_int64)
-            elif issubclass(field_class, SelectField):  # radio buttons and multiple choices too
-                if unbound_field.kwargs.get("coerce") is int:
-                    options["coerce"] = _bounded_coerce(int)
-            return unbound_field.bind(form=form, **options)
-
+    class Meta(_Fields):
+        pass
 
 class LocalDateTimeField(Field):
     """A date and time in Tehran, typed as Jalali in Persian and Gregorian in English.

@@ -9,7 +9,7 @@ from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
-from .text import persian_digits
+from .text import persian_digits, persian_digits_in_html
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 LANGUAGE_COOKIE = "lang"
@@ -44,6 +44,15 @@ def is_rtl() -> bool:
 def localize_digits(value) -> str:
     text = str(value)
     return persian_digits(text) if current_language() == "fa" else text
+
+
+def localise_page(response):
+    """A Persian page shows Persian digits wherever a person reads them: in what the templates wrote, what
+    people typed (stored with Latin digits), flashes and messages alike (after_request)."""
+    if (current_language() == "fa" and response.mimetype == "text/html" and not response.direct_passthrough
+            and not response.is_streamed):
+        response.set_data(persian_digits_in_html(response.get_data(as_text=True)))
+    return response
 
 
 def to_tehran(moment: datetime) -> datetime:

@@ -113,3 +113,109 @@ def text_of_html(value: str) -> str:
     text = _BLOCK_END.sub("\n\n", _LINE_END.sub("\n", value))
     lines = [line.strip() for line in html.unescape(_HTML_TAG.sub("", text)).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# --- Persian digits in a page ------------------------------------------------------------------------------
+# What a person reads in a page gets Persian digits: the text between tags and the attributes below. What
+# machines read keeps its digits (URLs, ids, names, hidden and option values, data attributes), and so does
+# what is kept as written: scripts, styles, code, and elements marked translate="no" or in another language.
+_MARKUP = re.compile(r"<!--.*?-->|<![^>]*>|<\?[^>]*>|<(/?)([A-Za-z][A-Za-z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+                     re.S)
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:(\s*=\s*)("[^"]*"|'[^']*'|[^\s>"']+))?""")
+# Inside text, these keep their digits: character references (&#1234;), web and e-mail addresses, and words
+# of Latin letters and digits (a code, a file or paper size: A4, UTF-8, report2.pdf).
+_KEPT_IN_TEXT = re.compile(r"&[A-Za-z][A-Za-z0-9]*;|&#[0-9]+;|&#[xX][0-9a-fA-F]+;|\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<]+"
+                           r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+                           r"|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_.:/-]*[A-Za-z])[A-Za-z0-9_.:/-]*[0-9][A-Za-z0-9_.:/-]*")
+_READ_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "aria-description", "aria-roledescription",
+                    "aria-valuetext", "label"}
+_SHOWN_VALUE_INPUTS = {"text", "search", "tel", "submit", "button", "reset"}  # inputs whose value is read
+_KEPT_ELEMENTS = {"script", "style", "code", "kbd", "samp", "pre", "var"}
+_VOID_ELEMENTS = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_RAW_TEXT_ELEMENTS = {"script", "style", "textarea"}  # their content is text up to their end tag, never markup
+RICH_TEXT_ATTRIBUTE = "data-rich-text"  # a textarea holding HTML (the map editor's): its text is localised
+
+
+def _persian_digits_in_text(text: str) -> str:
+    pieces, position = [], 0
+    for kept in _KEPT_IN_TEXT.finditer(text):
+        pieces += [persian_digits(text[position:kept.start()]), kept.group(0)]
+        position = kept.end()
+    return "".join([*pieces, persian_digits(text[position:])])
+
+
+def _attributes(source: str) -> dict[str, str]:
+    return {match.group(1).lower(): (match.group(3) or "").strip("\"'") for match in _ATTRIBUTE.finditer(source)}
+
+
+def _localised_tag(name: str, source: str, attributes: dict[str, str]) -> str:
+    """The attributes of a start tag, with Persian digits in those a person reads."""
+    read = _READ_ATTRIBUTES
+    if name == "input" and attributes.get("type", "text").lower() in _SHOWN_VALUE_INPUTS:
+        read = read | {"value"}
+
+    def localise(match):
+        if match.group(1).lower() not in read or not match.group(3):
+            return match.group(0)
+        return match.group(1) + match.group(2) + _persian_digits_in_text(match.group(3))
+
+    return _ATTRIBUTE.sub(localise, source)
+
+
+def _localises(name: str, attributes: dict[str, str], inherited: bool) -> bool:
+    """Whether an element's own attributes and content get Persian digits, given its parent's answer."""
+    if name in _KEPT_ELEMENTS or attributes.get("translate", "").lower() == "no":
+        return False
+    if "lang" in attributes:
+        return attributes["lang"].lower().startswith("fa")
+    return inherited
+
+
+def persian_digits_in_html(markup: str) -> str:
+    """The page (or fragment) with Persian digits wherever a person reads them, and only there (see above)."""
+    pieces, position = [], 0
+    # The elements that set whether their content is localised (a lang, translate="no", code...), innermost
+    # last, as [name, localises, how deeply elements of that name are nested in it].
+    scopes = [["", True, 1]]
+    for match in _MARKUP.finditer(markup):
+        text = markup[position:match.start()]
+        localising = scopes[-1][1]
+        pieces.append(_persian_digits_in_text(text) if localising else text)
+        position = match.end()
+        closing, name, source = match.group(1), (match.group(2) or "").lower(), match.group(3)
+        if not name:  # a comment, a doctype, an instruction
+            pieces.append(match.group(0))
+            continue
+        if closing:
+            pieces.append(match.group(0))
+            if name == scopes[-1][0]:
+                scopes[-1][2] -= 1
+                if not scopes[-1][2]:
+                    scopes.pop()
+            continue
+        attributes = _attributes(source)
+        localises = _localises(name, attributes, localising)
+        pieces.append(f"<{match.group(2)}{_localised_tag(name, source, attributes)}>" if localises else match.group(0))
+        if name in _RAW_TEXT_ELEMENTS:
+            end = markup.find(f"</{name}", position)
+            end = len(markup) if end < 0 else end
+            pieces.append(_raw_text(name, markup[position:end], attributes, localises))
+            position = end
+        elif name not in _VOID_ELEMENTS and not source.rstrip().endswith("/"):
+            if localises != localising or "lang" in attributes:
+                scopes.append([name, localises, 1])
+            elif name == scopes[-1][0]:
+                scopes[-1][2] += 1
+    tail = markup[position:]
+    pieces.append(_persian_digits_in_text(tail) if scopes[-1][1] else tail)
+    return "".join(pieces)
+
+
+def _raw_text(name: str, content: str, attributes: dict[str, str], localise: bool) -> str:
+    """A script's or style's content as it is; a text area's with Persian digits, in the text of its HTML when
+    it holds rich text."""
+    if name != "textarea" or not localise:
+        return content
+    if RICH_TEXT_ATTRIBUTE in attributes:
+        return html.escape(persian_digits_in_html(html.unescape(content)), quote=False)
+    return _persian_digits_in_text(content)

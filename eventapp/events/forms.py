@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..core.forms import BaseForm, LocalDateTimeField, LocalIntegerField, SubForm
+from ..core.forms import BaseForm, HintWithCode, LocalDateTimeField, LocalIntegerField, SubForm
 from .enums import Scope
 from .phases import PHASES
 
@@ -21,7 +21,8 @@ class EventForm(BaseForm):
         DataRequired(message=_l("Enter the English title.")), Length(max=200)])
     slug = StringField(
         _l("Short name in addresses"),
-        description=_l("Lower-case Latin letters, digits and hyphens, e.g. dawn-1405-yazd."),
+        description=HintWithCode(_l("Lower-case Latin letters, digits and hyphens, e.g. %(code)s."), "dawn-1405-yazd"),
+        render_kw={"translate": "no"},
         validators=[DataRequired(message=_l("Enter a short name for the event's address.")),
                     Regexp(r"^[a-z0-9][a-z0-9-]{2,59}$",
                            message=_l("Use 3 to 60 lower-case Latin letters, digits and hyphens."))],

@@ -19,6 +19,7 @@ audit.register_actions({
     "event.created": _l("Event created"),
     "event.updated": _l("Event updated"),
 })
+audit.register_fields({kind.value: kind for kind in PhaseKind}, values={"scope": Scope.label_of})
 
 
 @dataclass

@@ -65,7 +65,9 @@ class CriterionForm(SubForm):
     weight = LocalFloatField(_l("Weight"), validators=[Optional()])
     scale_min = LocalIntegerField(_l("Lowest score"), default=0, validators=[Optional()])
     scale_max = LocalIntegerField(_l("Highest score"), default=10, validators=[Optional()])
-    levels = TextAreaField(_l("Levels, one a line: score | Persian | English"), validators=[Length(max=5000)])
+    # A little format to type, in two languages: kept as written on a Persian page (translate="no").
+    levels = TextAreaField(_l("Levels, one a line: score | Persian | English"), validators=[Length(max=5000)],
+                           render_kw={"translate": "no"})
 
     def validate_levels(self, field):
         if not (self.title_fa.data or "").strip():

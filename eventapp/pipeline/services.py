@@ -54,6 +54,15 @@ audit.register_actions({
     "pipeline.references_imported": _l("Reference figures imported"),
 })
 
+
+def _stage_name(key: str) -> str:
+    """A stage's name in the reader's language, from the key the audit log records."""
+    stage = db.session.scalar(select(Stage).where(Stage.key == key))
+    return stage.name if stage is not None else key
+
+
+audit.register_fields(values={"stage": _stage_name})
+
 # The stages a new series starts with (organisers rename and reorder them).
 DEFAULT_STAGES = (
     ("selected", "برگزیده", "Selected", StageKind.ACTIVE),

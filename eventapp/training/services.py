@@ -23,6 +23,7 @@ from ..core.text import normalize_text, persian_sort_key
 from ..events import services as events
 from ..events.models import Event
 from ..teams.models import APPROVED, Team, TeamMember
+from .enums import Audience
 from .models import APPROVED_TEAMS, AUDIENCES, CONFIRMED, SELECTED_TEAMS, WAITLISTED, TrainingSession, TrainingSignup
 
 audit.register_actions({
@@ -31,6 +32,7 @@ audit.register_actions({
     "training.cancelled": _l("Training session cancelled"),
     "training.attendance": _l("Training attendance recorded"),
 })
+audit.register_fields(values={"audience": Audience.label_of})
 
 
 MAX_CAPACITY = 10000

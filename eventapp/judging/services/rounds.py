@@ -18,7 +18,7 @@ from ...core.text import normalize_text
 from ...events.models import Event
 from ...teams.models import APPROVED, SUBMITTED, ProgressMap, Team
 from .. import scoring
-from ..enums import CombiningMethod
+from ..enums import Award, CombiningMethod, RoundKind
 from ..models import (
     FINAL,
     ROUND_KINDS,
@@ -39,6 +39,8 @@ audit.register_actions({
     "round.entries_added": _l("Entries added to a round"),
     "round.judges_added": _l("Judges added to a round"),
 })
+audit.register_fields(values={"kind": RoundKind.label_of, "round": RoundKind.label_of,
+                             "method": CombiningMethod.label_of, "award": Award.label_of})
 
 
 # --- rubrics --------------------------------------------------------------------------------------

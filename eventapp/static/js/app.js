@@ -91,19 +91,13 @@
     area.setAttribute("aria-label", box.querySelector("label").textContent);
     // The textarea holds the words as plain text (for a browser without JavaScript), data-html the HTML.
     area.innerHTML = "html" in source.dataset ? source.dataset.html : source.value;
-    var bar = document.createElement("div");
-    bar.className = "editor__bar";
-    [["bold", "B"], ["italic", "I"], ["insertUnorderedList", "•"], ["insertOrderedList", "1."]].forEach(function (tool) {
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "editor__tool";
-      button.textContent = tool[1];
-      button.title = tool[0];
-      button.addEventListener("click", function () { area.focus(); document.execCommand(tool[0]); });
-      bar.appendChild(button);
+    // The toolbar comes with the page, its labels in the page's language; it shows once it works.
+    var bar = box.querySelector(".editor__bar");
+    bar.querySelectorAll("[data-command]").forEach(function (button) {
+      button.addEventListener("click", function () { area.focus(); document.execCommand(button.dataset.command); });
     });
+    bar.hidden = false;
     source.hidden = true;
-    box.appendChild(bar);
     box.appendChild(area);
     source.form.addEventListener("submit", function () { source.value = area.innerHTML; });
   }

@@ -47,6 +47,7 @@ audit.register_actions({
     "team.member_left": _l("Member left"),
     "team.leader_changed": _l("Leader changed"),
 })
+audit.register_fields(values={"status": TeamStatus.label_of})
 
 INVITATION_DAYS = 14
 
