@@ -1,7 +1,7 @@
 """bulk issuing jobs: one unfinished job of a kind per event, claimed by the run that makes its documents
 
-Revision ID: 0009_jobs_claim
-Revises: 0008
+Revision ID: 0011_jobs_claim
+Revises: 0010_event_judges
 Create Date: 2026-12-04 14:50:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0009_jobs_claim'
-down_revision = '0008'
+revision = '0011_jobs_claim'
+down_revision = '0010_event_judges'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """event judges: who accepted an invitation to judge an event ("Add all judges" adds only them)
 
-Revision ID: 0009_assign_event_judges
-Revises: 0008
+Revision ID: 0010_event_judges
+Revises: 0009_results
 Create Date: 2026-12-04 14:50:00
 
 Existing data: judges who were invited to an event (the audit's "judging.judge_invited", by email) and hold
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0009_assign_event_judges'
-down_revision = '0008'
+revision = '0010_event_judges'
+down_revision = '0009_results'
 branch_labels = None
 depends_on = None
 
