@@ -140,7 +140,7 @@ def declare_own_conflict(actor, token: str, reason: str, now: datetime) -> list[
     team's token in their conflict form."""
     require_judge(actor)
     team = next((team for team in conflict_candidates(actor)
-                 if hmac.compare_digest(conflict_token(actor.id, team.id), token)), None)
+                 if hmac.compare_digest(conflict_token(actor.id, team.id).encode(), token.encode())), None)
     if team is None:
         raise NotFound(_("There is no such team in your rounds."))
     return declare_conflict(actor, team, actor, reason, now)
