@@ -58,7 +58,7 @@ def test_a_disconnected_final_round_is_not_published_without_choosing_groups(app
     client.set_cookie("lang", "en")
     response = client.post(f"/organiser/rounds/{split.round_id}/publish", follow_redirects=True)
     text = page_text(response)
-    assert "fall apart into 2 groups that share no judge (of 3, 3 entries)" in text
+    assert "fall apart into 2 groups that share no judge (of 3 and 3 entries)" in text
     assert "Add judges who score entries of more than one group" in text
     assert "The results were published." not in text
     assert _publications(app, split.round_id) == []

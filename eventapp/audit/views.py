@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..core.i18n import format_datetime, format_day, format_number
+from ..core.i18n import format_datetime, format_day, format_list, format_number
 from ..core.web import arg_int
 from . import services
 
@@ -29,7 +29,7 @@ def audit_value(value, field: str = "") -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
-        return "، ".join(audit_value(item, field) for item in value) if value else "—"
+        return format_list(audit_value(item, field) for item in value) if value else "—"
     if isinstance(value, str):
         if (label := services.value_label(field, value)) is not None:
             return label

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import jdatetime
+from babel.lists import format_list as babel_format_list
 from flask import current_app, has_request_context, request
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
@@ -44,6 +45,12 @@ def is_rtl() -> bool:
 def localize_digits(value) -> str:
     text = str(value)
     return persian_digits(text) if current_language() == "fa" else text
+
+
+def format_list(items) -> str:
+    """Items as the language lists them in a sentence: "a, b, and c", «الف، ب، و ج»."""
+    items = [str(item) for item in items]
+    return babel_format_list(items, locale=current_language()) if items else ""
 
 
 def localise_page(response):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..audit import services as audit
 from ..core.errors import Invalid, NotFound
 from ..core.extensions import db
+from ..core.i18n import format_list
 from ..core.roles import require_organiser
 from ..core.text import normalize_text
 from . import phases as schedule
@@ -74,7 +75,7 @@ def _validate(details: EventDetails, event: Event | None) -> None:
         errors["slug"] = _("Another event already uses this short name.")
     unknown = set(details.windows) - set(schedule.PHASES)
     if unknown:
-        errors["windows"] = _("Unknown phase: %(phase)s", phase=", ".join(sorted(unknown)))
+        errors["windows"] = _("Unknown phase: %(phase)s", phase=format_list(sorted(unknown)))
     windows = []
     for kind, (start, end) in details.windows.items():
         if start is None or end is None:

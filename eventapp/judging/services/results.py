@@ -13,7 +13,7 @@ from ...auth.models import User
 from ...core.errors import Conflict as ConflictError
 from ...core.errors import Invalid, NotFound
 from ...core.extensions import db
-from ...core.i18n import current_language, format_number
+from ...core.i18n import format_list, format_number
 from ...core.roles import require_organiser
 from ...events.models import Event
 from ...teams import services as team_services
@@ -149,7 +149,7 @@ def _comments(submitted: dict) -> dict[int, list[ResultComment]]:
 
 
 def _disconnected(board: Leaderboard) -> str:
-    sizes = ("، " if current_language() == "fa" else ", ").join(format_number(size) for size in board.group_sizes())
+    sizes = format_list(format_number(size) for size in board.group_sizes())
     return _("The judges and entries of this round fall apart into %(num)s groups that share no judge (of "
              "%(sizes)s entries): their results cannot be compared in one ranking. Add judges who score entries of "
              "more than one group, or choose to publish a ranking per group.",

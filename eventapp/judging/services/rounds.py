@@ -12,7 +12,7 @@ from ...auth.models import RoleGrant, User
 from ...core.errors import Conflict as ConflictError
 from ...core.errors import Invalid, NotAllowed, NotFound
 from ...core.extensions import db
-from ...core.i18n import format_number
+from ...core.i18n import format_list, format_number
 from ...core.roles import JUDGE, require_organiser
 from ...core.text import normalize_text
 from ...events.models import Event
@@ -219,7 +219,7 @@ def add_entries(actor, round_: Round, team_ids: list[int], now: datetime) -> int
     teams = db.session.scalars(select(Team).where(Team.id.in_(team_ids), Team.event_id == round_.event_id)).all()
     refused = [team.name for team in teams if team.status != APPROVED]
     if refused:
-        raise ConflictError(_("Only approved teams can enter a round: %(teams)s.", teams="، ".join(refused)))
+        raise ConflictError(_("Only approved teams can enter a round: %(teams)s.", teams=format_list(refused)))
     added = [RoundEntry(round_id=round_.id, team_id=team.id) for team in teams if team.id not in present]
     db.session.add_all(added)
     if added:

@@ -14,6 +14,7 @@ from ...auth.models import User
 from ...core.errors import Conflict as ConflictError
 from ...core.errors import DeadlinePassed, DomainError, Invalid, NotAllowed, NotFound
 from ...core.extensions import db
+from ...core.i18n import format_list
 from ...core.roles import require_organiser
 from ...core.text import normalize_text
 from ...teams.models import Team
@@ -148,7 +149,7 @@ def submit_scores(actor, assignment: Assignment, outlier_comment: str, now: date
     missing = [c.title for c in assignment.round.rubric.criteria if c.id not in scored]
     if missing:
         raise Invalid(_("Score every criterion before submitting. Still missing: %(criteria)s.",
-                        criteria="، ".join(missing)))
+                        criteria=format_list(missing)))
     comment = normalize_text(outlier_comment)
     if needs_outlier_comment(assignment) and not comment:
         raise Invalid(_("Your total is far from those of the other judges of this entry. Check your scores, "

@@ -14,6 +14,7 @@ from ... import signals
 from ...audit import services as audit
 from ...core.errors import Conflict, DeadlinePassed, Invalid
 from ...core.extensions import db
+from ...core.i18n import format_list
 from ...core.roles import require_organiser
 from ...core.text import normalize_text
 from ...events.models import County, Event
@@ -183,7 +184,7 @@ def submit_map(actor, team: Team, now: datetime) -> MapRevision:
                                "Your draft is saved."))
     missing = _missing_for_submission(progress_map, team)
     if missing:
-        raise Invalid(_("The map cannot be submitted yet. It still needs: %(missing)s.", missing="، ".join(missing)))
+        raise Invalid(_("The map cannot be submitted yet. It still needs: %(missing)s.", missing=format_list(missing)))
     number = 1 + (db.session.scalar(select(func.max(MapRevision.number)).where(MapRevision.map_id == progress_map.id)) or 0)
     revision = MapRevision(map_id=progress_map.id, number=number, snapshot=snapshot(progress_map),
                            submitted_at=now, submitted_by_id=actor.id)
