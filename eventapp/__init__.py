@@ -2,9 +2,10 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,7 +19,7 @@ from .auth import views as auth_views
 from .auth.services import load_session_user
 from .certificates import views as certificates_views
 from .cli import register_commands
-from .core import health
+from .core import health, jobs
 from .core.errors import DomainError
 from .core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from .core.i18n import (
@@ -40,6 +41,11 @@ from .events import views as events_views
 from .judging import receivers as judging_receivers
 from .judging import views as judging_views
 from .judging.enums import Award, CombiningMethod
+from .notifications import receivers as notifications_receivers
+from .notifications import services as notifications_services
+from .notifications import views as notifications_views
+from .notifications.delivery import requeue as requeue_notifications
+from .notifications.scheduling import schedule_next_tick, start_ticker
 from .pipeline import observatory_views
 from .pipeline import receivers as pipeline_receivers
 from .pipeline import views as pipeline_views
@@ -48,8 +54,8 @@ from .teams import views as teams_views
 from .training import views as training_views
 
 # Imported for what they connect to the signals (eventapp/signals.py): judges read their entries' maps,
-# published winners become pipeline projects.
-RECEIVERS = (judging_receivers, pipeline_receivers)
+# published winners become pipeline projects, and people are told what happened.
+RECEIVERS = (judging_receivers, pipeline_receivers, notifications_receivers)
 
 PROJECT_ROOT = settings.PROJECT_ROOT
 
@@ -77,6 +83,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_errors(app)
     app.after_request(localise_page)
     app.after_request(add_security_headers)
+    _schedule_notifications(app)
 
     register_commands(app)
     return app
@@ -99,7 +106,7 @@ def _bind_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (health.bp, auth_views.bp, events_views.bp, portal_views.bp, teams_views.bp, training_views.bp,
                       judging_views.bp, certificates_views.bp, pipeline_views.bp, observatory_views.bp,
-                      api_views.bp, api_admin.bp, audit_views.bp):
+                      api_views.bp, api_admin.bp, audit_views.bp, notifications_views.bp):
         app.register_blueprint(blueprint)
 
 
@@ -113,6 +120,31 @@ def _register_templates(app: Flask) -> None:
     @app.context_processor
     def language_context():
         return {"lang": current_language(), "rtl": is_rtl(), "current_path": request.full_path.rstrip("?")}
+
+    @app.context_processor
+    def inbox_context():
+        def unread_notifications() -> int:  # asked by the top bar, once per page
+            if "unread_notifications" not in g:
+                g.unread_notifications = notifications_services.unread_count(current_user)
+            return g.unread_notifications
+        return {"unread_notifications": unread_notifications}
+
+
+def _schedule_notifications(app: Flask) -> None:
+    """Who finds what is due (notifications/scheduling.py): RQ's scheduler in every queue worker when Redis is
+    the backend (and the workers' sweep queues what waits); otherwise a ticker thread that the web process
+    starts with its first request (not in tests: they run the tick themselves)."""
+    jobs.register_sweep(requeue_notifications)
+    jobs.on_worker_start(schedule_next_tick)
+    if app.config["JOBS_BACKEND"] != "thread" or app.testing or not app.config["NOTIFY_TICKER"]:
+        return
+    started = []
+
+    @app.before_request
+    def start_the_ticker():
+        if not started:
+            started.append(True)
+            start_ticker(app)
 
 
 def _register_errors(app: Flask) -> None:

@@ -22,7 +22,7 @@ from .events.services import get_event
 from .judging import exports as judging_exports
 from .judging import services as judging
 from .judging.models import Round
-from .pipeline import services as pipeline_services
+from .notifications import scheduling
 
 
 def register_commands(app: Flask) -> None:
@@ -33,6 +33,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(certificates)
     app.cli.add_command(jobs_group)
     app.cli.add_command(pipeline)
+    app.cli.add_command(notifications)
 
 
 @click.command("create-user")
@@ -240,8 +241,22 @@ def pipeline():
 
 @pipeline.command("digest")
 def pipeline_digest():
-    """Email each project owner their overdue, silent and due-this-week projects (weekly, from cron)."""
+    """Tell each project owner their overdue, silent and due-this-week projects (once a week; the
+    notifications' tick does it too)."""
 
-    sent = pipeline_services.send_digests(utcnow())
-    db.session.commit()
-    click.echo(f"Digest emails sent: {sent}.")
+    sent = scheduling.send_weekly_digests(utcnow())
+    click.echo(f"Digests sent: {sent}.")
+
+
+@click.group(cls=AppGroup)
+def notifications():
+    """Notifications: reminders, scheduled announcements and retries."""
+
+
+@notifications.command("send-due")
+def notifications_send_due():
+    """Store and send what has come due (for cron, where neither a worker nor the web process's ticker runs)."""
+
+    counts = scheduling.tick(utcnow())
+    click.echo(f"Queued: {sum(number for key, number in counts.items() if key != 'retried')} new, "
+               f"{counts.get('retried', 0)} retried.")

@@ -61,6 +61,23 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
         "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Dawn of Progress <no-reply@localhost>"),
+        "MAIL_TIMEOUT_SECONDS": int(os.environ.get("MAIL_TIMEOUT_SECONDS", "30")),
+        # Notifications (eventapp/notifications): how many outbox rows one job sends through one SMTP connection,
+        # how often a failed one is tried again (after 1, 2, 4... minutes), and when a sender that claimed rows
+        # and went silent (a killed worker) is taken to have died.
+        "NOTIFY_BATCH_SIZE": int(os.environ.get("NOTIFY_BATCH_SIZE", "500")),
+        "NOTIFY_MAX_ATTEMPTS": int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6")),
+        "NOTIFY_RETRY_SECONDS": int(os.environ.get("NOTIFY_RETRY_SECONDS", "60")),
+        "NOTIFY_STALE_SECONDS": int(os.environ.get("NOTIFY_STALE_SECONDS", "900")),
+        # How often the scheduler looks for what is due (reminders, scheduled announcements, retries).
+        "NOTIFY_TICK_SECONDS": int(os.environ.get("NOTIFY_TICK_SECONDS", "60")),
+        # The in-process ticker of the embedded default (off where cron runs `flask notifications send-due`).
+        "NOTIFY_TICKER": _bool("NOTIFY_TICKER", True),
+        # Text messages (core/sms.py): "log" (written to the log) or "http" (a provider's REST API).
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "http" if os.environ.get("SMS_URL") else "log"),
+        "SMS_URL": os.environ.get("SMS_URL") or None,
+        "SMS_API_KEY": os.environ.get("SMS_API_KEY") or None,
+        "SMS_SENDER": os.environ.get("SMS_SENDER", ""),
         # Sessions and cookies.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -92,6 +109,16 @@ def from_environment(instance_path: Path) -> dict:
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "100 per hour"),
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "50 per hour"),
         "PASSWORD_RESET_MAILS_PER_HOUR": int(os.environ.get("PASSWORD_RESET_MAILS_PER_HOUR", "3")),
+        # Sign-in (and verifying a number) by a code sent by SMS: a code lives OTP_TTL_SECONDS and dies after
+        # OTP_MAX_ATTEMPTS wrong tries; codes asked for are counted in the database per number and per address over
+        # OTP_WINDOW_SECONDS (across app servers), known numbers and unknown ones alike.
+        "OTP_TTL_SECONDS": int(os.environ.get("OTP_TTL_SECONDS", "120")),
+        "OTP_MAX_ATTEMPTS": int(os.environ.get("OTP_MAX_ATTEMPTS", "5")),
+        "OTP_WINDOW_SECONDS": int(os.environ.get("OTP_WINDOW_SECONDS", "600")),
+        "OTP_MAX_CODES_PER_NUMBER": int(os.environ.get("OTP_MAX_CODES_PER_NUMBER", "3")),
+        "OTP_MAX_CODES_PER_ADDRESS": int(os.environ.get("OTP_MAX_CODES_PER_ADDRESS", "20")),
+        # The mobile sign-in and verification forms' posts per address (Flask-Limiter), behind the counts above.
+        "MOBILE_SIGNIN_RATE_LIMIT": os.environ.get("MOBILE_SIGNIN_RATE_LIMIT", "100 per hour"),
         # Flask-Limiter: shared through Redis when there is one. When Redis does not answer, the limits are
         # counted per process in memory (and Flask-Limiter logs "Rate limit storage unreachable") until it
         # answers again: a request is never refused because Redis is down. The short timeouts keep a Redis
@@ -119,6 +146,8 @@ class ConfigurationError(RuntimeError):
 
 
 def check(config: dict) -> None:
+    if config["SMS_BACKEND"] not in ("log", "http") or (config["SMS_BACKEND"] == "http" and not config["SMS_URL"]):
+        raise ConfigurationError("SMS_BACKEND must be log, or http with SMS_URL set.")
     if config["ENV_NAME"] != "production":
         return
     if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):

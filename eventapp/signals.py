@@ -1,4 +1,5 @@
-"""The platform's signals: what happened, for the areas (and, next, the notifications) that react to it.
+"""The platform's signals: what happened, for the areas that react to it — and the notifications, which tell
+people of most of them (``notifications/receivers.py``: who is told what).
 
 Every signal is sent **after the commit** of the work it describes (``send_after_commit``), never for work
 that was rolled back, with the thing it is about as the sender and these keyword arguments:

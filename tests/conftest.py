@@ -14,6 +14,7 @@ from eventapp.events.places import sync_places
 
 from . import factories
 from .helpers import client_of, make_app, signed_in
+from .servers import redis_url, silent_smtp_server, sms_server, smtp_server  # noqa: F401 (fixtures)
 
 REFERENCE_TABLES = {"provinces", "counties"}
 # What serves requests (the test client, the live server): a test that uses it is not rolled back.

@@ -200,17 +200,9 @@ def test_a_job_started_while_the_queue_is_down_is_kept_and_the_organiser_told(ap
 
 
 @pytest.fixture
-def redis_url(app, monkeypatch):
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to run queue workers")
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-    monkeypatch.setitem(app.config, "JOBS_BACKEND", "redis")
-    monkeypatch.setitem(app.config, "REDIS_URL", url)
+def redis_url(redis_url, app, monkeypatch):
     monkeypatch.setitem(app.config, "JOB_STALE_SECONDS", STALE_SECONDS)
-    return url
+    return redis_url
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from eventapp.core.extensions import db
 from eventapp.events.models import Province
 from eventapp.judging import services as judging
 from eventapp.judging.models import Round
+from eventapp.notifications import scheduling
 from eventapp.pipeline import services
 from eventapp.pipeline.enums import TrackingStatus
 from eventapp.pipeline.models import (
@@ -504,10 +505,11 @@ def test_attention_lists_what_is_overdue_or_silent_at_active_stages_only(app, wa
 
 def test_the_digest_goes_to_owners_with_something_flagged_only(app, watched, outbox):
     with app.app_context():
-        assert services.send_digests(utcnow()) == 1
+        assert scheduling.send_weekly_digests(utcnow()) == 1
+        assert scheduling.send_weekly_digests(utcnow()) == 0  # once a week
     [message] = outbox
     assert message["To"] == watched.owner.email
-    body = message.get_content()
+    body = message.get_body(("plain",)).get_content()
     for expected in ("ساخت استخر ذخیره آب", "طرح overdue", "طرح step", "طرح silent"):
         assert expected in body, expected
     for absent in ("طرح held", "طرح quiet", "طرح fresh", "طرح done", "طرح unowned"):
@@ -517,13 +519,13 @@ def test_the_digest_goes_to_owners_with_something_flagged_only(app, watched, out
 def test_the_digest_command_sends_the_weekly_emails(app, watched, outbox):
     result = app.test_cli_runner().invoke(args=["pipeline", "digest"])
     assert result.exit_code == 0, result.output
-    assert "Digest emails sent: 1." in result.output and len(outbox) == 1 and outbox[0]["To"] == watched.owner.email
+    assert "Digests sent: 1." in result.output and len(outbox) == 1 and outbox[0]["To"] == watched.owner.email
 
 
 def test_the_digest_command_with_nothing_flagged_sends_nothing(app, outbox):
     result = app.test_cli_runner().invoke(args=["pipeline", "digest"])
     assert result.exit_code == 0, result.output
-    assert "Digest emails sent: 0." in result.output and outbox == []
+    assert "Digests sent: 0." in result.output and outbox == []
 
 
 # --- the list and its filters -------------------------------------------------------------------------------------

@@ -1,31 +1,40 @@
-"""Accounts: registration, sign-in with throttling, password reset, and roles."""
+"""Accounts: registration, sign-in with throttling (by password, or by a code sent by SMS), verifying a
+mobile number, password reset, and roles."""
 import hashlib
+import hmac
+import logging
+import re
 import secrets
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..audit import services as audit
-from ..core import mail
+from ..core import mail, sms
 from ..core.database import contains
-from ..core.errors import Invalid, NotFound, TooManyAttempts
+from ..core.errors import Conflict, Invalid, NotAllowed, NotFound, TooManyAttempts
 from ..core.extensions import db
-from ..core.i18n import localize_digits
+from ..core.i18n import current_language, localize_digits
 from ..core.roles import GRANTED_ROLES, MANAGED_ROLES, MEMBER, require_admin
-from ..core.text import normalize_text
+from ..core.text import latin_digits, normalize_mobile, normalize_text
 from . import passwords
-from .models import PasswordResetToken, RoleGrant, SignInFailure, User
+from .models import OneTimeCode, PasswordResetToken, RoleGrant, SignInFailure, User
+
+log = logging.getLogger("eventapp.auth")
 
 audit.register_actions({
     "role.granted": _l("Role granted"),
     "role.removed": _l("Role removed"),
     "user.created": _l("Account created from the command line"),
     "password.reset": _l("Password reset"),
+    "user.signed_in_by_mobile": _l("Signed in with a code sent by SMS"),
+    "user.mobile_verified": _l("Mobile number verified"),
 })
 
 
@@ -77,8 +86,16 @@ def _window_start(now: datetime) -> datetime:
     return now - timedelta(seconds=current_app.config["SIGNIN_WINDOW_SECONDS"])
 
 
+def _minutes_until_free(oldest: datetime, window_seconds: int, now: datetime) -> int:
+    """Whole minutes (at least one) until the oldest counted event leaves the window."""
+    wait = oldest + timedelta(seconds=window_seconds) - now
+    return max(1, -(-int(wait.total_seconds()) // 60))
+
+
 def _check_throttle(email: str, address: str, now: datetime) -> None:
-    """Refuse before the password is even checked when an account or an address has failed too often."""
+    """Refuse before the password is even checked when an account or an address has failed too often.
+
+    ``email`` names the account tried: its email, or the mobile number a code was typed for."""
     config = current_app.config
     since = _window_start(now)
     limits = (
@@ -90,8 +107,7 @@ def _check_throttle(email: str, address: str, now: datetime) -> None:
             select(func.count(), func.min(SignInFailure.at)).where(condition, SignInFailure.at > since)
         ).one()
         if count >= limit:
-            wait = oldest + timedelta(seconds=config["SIGNIN_WINDOW_SECONDS"]) - now
-            minutes = max(1, -(-int(wait.total_seconds()) // 60))
+            minutes = _minutes_until_free(oldest, config["SIGNIN_WINDOW_SECONDS"], now)
             raise TooManyAttempts(localize_digits(ngettext(
                 "Too many failed sign-in attempts. Try again in %(num)d minute.",
                 "Too many failed sign-in attempts. Try again in %(num)d minutes.",
@@ -141,6 +157,220 @@ def load_session_user(session_id: str) -> User | None:
     if user is None or user.session_version != int(version):
         return None
     return user
+
+
+# --- sign-in and verification by a code sent by SMS ---------------------------------------------
+
+SIGNIN, VERIFY = "signin", "verify"
+CODE_PURPOSES = (SIGNIN, VERIFY)
+CODE_DIGITS = 6
+WRONG_CODE = _l("The code is wrong or has expired. Ask for a new code.")
+NOT_A_MOBILE = _l("Enter an Iranian mobile number of 11 digits starting with 09.")
+SMS_FAILED = _l("We could not send the code just now. Try again in a minute.")
+NUMBER_TAKEN = _l("Another account has already verified this mobile number. If it is yours, sign in to that "
+                  "account with it.")
+
+
+def _code_hash(mobile: str, purpose: str, code: str) -> str:
+    """HMAC-SHA256 of the code, keyed with SECRET_KEY and bound to the number and purpose: a copy of the table
+    does not give the codes away (a million codes are quickly tried against a plain hash)."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, f"{purpose}:{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _typed_code(code: str | None) -> str:
+    """The code as typed, in Latin digits without spaces (Persian and Arabic digits accepted), or ''."""
+    typed = re.sub(r"\s", "", latin_digits(code or ""))
+    return typed if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", typed) else ""
+
+
+def _iranian_mobile(mobile: str | None) -> str:
+    normalised = normalize_mobile(mobile or "")
+    if not normalised:
+        raise Invalid(str(NOT_A_MOBILE), fields={"mobile": str(NOT_A_MOBILE)})
+    return normalised
+
+
+def code_minutes() -> int:
+    """How long a code lives, in whole minutes (rounded up), as the messages say it."""
+    return max(1, -(-current_app.config["OTP_TTL_SECONDS"] // 60))
+
+
+def _check_code_throttle(mobile: str, address: str, now: datetime) -> None:
+    """Refuse a new code when this number or this address asked for too many within the window (counted on the
+    recorded requests, in the database: the limit holds across app servers)."""
+    config = current_app.config
+    window = config["OTP_WINDOW_SECONDS"]
+    since = now - timedelta(seconds=window)
+    limits = (
+        (OneTimeCode.mobile == mobile, config["OTP_MAX_CODES_PER_NUMBER"]),
+        (OneTimeCode.address == address, config["OTP_MAX_CODES_PER_ADDRESS"]),
+    )
+    for condition, limit in limits:
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(OneTimeCode.created_at)).where(condition, OneTimeCode.created_at > since)
+        ).one()
+        if count >= limit:
+            minutes = _minutes_until_free(oldest, window, now)
+            raise TooManyAttempts(localize_digits(ngettext(
+                "Too many codes were asked for. Try again in %(num)d minute.",
+                "Too many codes were asked for. Try again in %(num)d minutes.",
+                minutes,
+            )))
+
+
+def _verified_holder(mobile: str) -> User | None:
+    return db.session.scalar(select(User).where(User.mobile == mobile, User.mobile_verified_at.is_not(None)))
+
+
+def _account_for_signin(mobile: str) -> User | None:
+    """The account a sign-in code for ``mobile`` is for: the one that verified the number (if it is active);
+    else the only active account that gave it, unverified; else none."""
+    holder = _verified_holder(mobile)
+    if holder is not None:
+        return holder if holder.is_active else None
+    candidates = db.session.scalars(select(User).where(User.mobile == mobile, User.active.is_(True))).all()
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _account_to_verify(user: User | None, mobile: str) -> User:
+    """The signed-in account verifying its own number, which no other account has verified."""
+    if user is None or normalize_mobile(user.mobile or "") != mobile:
+        raise NotAllowed(_("You can verify only the mobile number of your own account."))
+    if user.mobile_verified_at is not None:
+        raise Invalid(_("Your mobile number is already verified."))
+    holder = _verified_holder(mobile)
+    if holder is not None and holder.id != user.id:
+        raise Conflict(str(NUMBER_TAKEN))
+    return user
+
+
+def _code_text(account: User, purpose: str, code: str) -> str:
+    """The text message, short, in the account's language (else the page's), with that language's digits."""
+    language = account.locale if account.locale in current_app.config["LANGUAGES"] else current_language()
+    minutes = code_minutes()
+    with force_locale(language):
+        if purpose == SIGNIN:
+            text = ngettext("Your Dawn of Progress sign-in code: %(code)s (valid for %(num)d minute)",
+                            "Your Dawn of Progress sign-in code: %(code)s (valid for %(num)d minutes)",
+                            minutes, code=code)
+        else:
+            text = ngettext("Your Dawn of Progress verification code: %(code)s (valid for %(num)d minute)",
+                            "Your Dawn of Progress verification code: %(code)s (valid for %(num)d minutes)",
+                            minutes, code=code)
+        return localize_digits(text)
+
+
+def request_code(mobile: str, purpose: str, address: str, now: datetime, user: User | None = None) -> str:
+    """Send a new code by SMS to ``mobile`` (any way it is typed: Persian digits, +98...) and return the number
+    in its national form 09xxxxxxxxx.
+
+    ``signin``: for the account that number finds (see _account_for_signin). A number that finds no account is
+    recorded and answered just the same, but no SMS goes to it: the answer never tells whether a number has an
+    account. ``verify``: for ``user``, the signed-in account, to its own number.
+
+    A new code cancels the unused ones of the number and purpose. Raises Invalid (not an Iranian mobile),
+    TooManyAttempts (too many codes for the number or the address), Conflict (the SMS could not be sent, or for
+    ``verify`` another account verified the number).
+    """
+    if purpose not in CODE_PURPOSES:
+        raise ValueError(f"unknown code purpose: {purpose}")
+    mobile = _iranian_mobile(mobile)
+    account = _account_to_verify(user, mobile) if purpose == VERIFY else _account_for_signin(mobile)
+    _check_code_throttle(mobile, address, now)
+    config = current_app.config
+    kept = max(config["OTP_WINDOW_SECONDS"], config["OTP_TTL_SECONDS"])
+    db.session.execute(delete(OneTimeCode).where(OneTimeCode.created_at <= now - timedelta(seconds=kept)))
+    earlier = update(OneTimeCode).where(
+        OneTimeCode.mobile == mobile, OneTimeCode.purpose == purpose, OneTimeCode.used_at.is_(None),
+        OneTimeCode.expires_at > now)
+    if purpose == VERIFY:  # another account that gave the same number keeps its own code
+        earlier = earlier.where(OneTimeCode.user_id == account.id)
+    db.session.execute(earlier.values(expires_at=now))
+    code = "".join(secrets.choice("0123456789") for _digit in range(CODE_DIGITS))
+    # For a number without an account, the hash of no code of six digits: nothing typed ever matches it.
+    secret = code if account is not None else secrets.token_hex(16)
+    db.session.add(OneTimeCode(
+        mobile=mobile, purpose=purpose, user_id=account.id if account is not None else None,
+        code_hash=_code_hash(mobile, purpose, secret), address=address[:45], created_at=now,
+        expires_at=now + timedelta(seconds=config["OTP_TTL_SECONDS"]), failed_attempts=0,
+    ))
+    db.session.flush()
+    if account is not None:
+        try:
+            sms.send(mobile, _code_text(account, purpose, code))
+        except sms.SmsError as error:
+            log.warning("The %s code for account %s could not be sent: %s", purpose, account.id, error)
+            raise Conflict(str(SMS_FAILED)) from error
+    return mobile
+
+
+def _record_wrong_code(mobile: str, attempted: OneTimeCode | None, address: str, now: datetime) -> None:
+    """A wrong code counts against the code it was typed for and as a failed sign-in of the number and the
+    address, each in a transaction of its own: it stays counted when the refused request is rolled back."""
+    if attempted is not None:
+        with db.engine.begin() as connection:
+            connection.execute(update(OneTimeCode).where(OneTimeCode.id == attempted.id)
+                               .values(failed_attempts=OneTimeCode.failed_attempts + 1))
+    _record_failure(mobile, address, now)
+
+
+def _claim_number(account: User, mobile: str, now: datetime) -> None:
+    """Mark the number verified for ``account``; another account that verified it first wins (the unique index
+    settles a race)."""
+    holder = _verified_holder(mobile)
+    if holder is not None and holder.id != account.id:
+        raise Conflict(str(NUMBER_TAKEN))
+    try:
+        with db.session.begin_nested():
+            account.mobile_verified_at = now
+            db.session.flush()
+    except IntegrityError as error:
+        raise Conflict(str(NUMBER_TAKEN)) from error
+
+
+def verify_code(mobile: str, code: str, purpose: str, address: str, now: datetime, user: User | None = None) -> User:
+    """Spend the code sent to ``mobile`` and return its account, now with the number verified.
+
+    The code may be typed with Persian or Arabic digits. A wrong, expired, used, replaced or unknown code is
+    refused with one message, counts as a failed sign-in (per number and per address, as a wrong password
+    does), and kills the code after OTP_MAX_ATTEMPTS tries. ``verify`` takes only a code sent to ``user``.
+    """
+    if purpose not in CODE_PURPOSES:
+        raise ValueError(f"unknown code purpose: {purpose}")
+    mobile = normalize_mobile(mobile or "")
+    if not mobile or (purpose == VERIFY and user is None):
+        raise Invalid(str(WRONG_CODE))
+    _check_throttle(mobile, address, now)
+    query = select(OneTimeCode).where(
+        OneTimeCode.mobile == mobile, OneTimeCode.purpose == purpose, OneTimeCode.used_at.is_(None),
+        OneTimeCode.expires_at > now, OneTimeCode.failed_attempts < current_app.config["OTP_MAX_ATTEMPTS"],
+    )
+    if purpose == VERIFY:
+        query = query.where(OneTimeCode.user_id == user.id)
+    attempted = db.session.scalar(query.order_by(OneTimeCode.id.desc()).limit(1))
+    typed = _typed_code(code)
+    matches = (attempted is not None and bool(typed)
+               and hmac.compare_digest(attempted.code_hash, _code_hash(mobile, purpose, typed)))
+    if not matches:
+        _record_wrong_code(mobile, attempted, address, now)
+        raise Invalid(str(WRONG_CODE))
+    # The guarded update makes the code work once even when two requests race with it.
+    spent = db.session.execute(
+        update(OneTimeCode).where(OneTimeCode.id == attempted.id, OneTimeCode.used_at.is_(None)).values(used_at=now)
+    ).rowcount
+    account = db.session.get(User, attempted.user_id) if attempted.user_id is not None else None
+    if not spent or account is None or not account.is_active or normalize_mobile(account.mobile or "") != mobile:
+        raise Invalid(str(WRONG_CODE))
+    if account.mobile_verified_at is None:
+        _claim_number(account, mobile, now)
+        if purpose == VERIFY:
+            audit.record(account, "user.mobile_verified", account, now=now)
+    db.session.execute(delete(SignInFailure).where(SignInFailure.email == mobile))
+    if purpose == SIGNIN:
+        audit.record(account, "user.signed_in_by_mobile", account, now=now)
+    return account
 
 
 # --- password reset ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ CONNECT_TIMEOUT_SECONDS = 3  # a Redis that is down is told at once, not after t
 
 log = logging.getLogger(__name__)
 _sweeps = []
+_on_worker_start = []
 
 
 def backend() -> str:
@@ -62,6 +63,27 @@ def enqueue(task, *args, key: str | None = None) -> bool:
     return True
 
 
+def enqueue_in(delay, task, *args, key: str) -> bool:
+    """Have RQ's scheduler (run by every ``flask jobs worker``) queue ``task(*args)`` after ``delay``, under the
+    fixed job id ``key``: scheduling it again replaces the one waiting. Only with the Redis backend."""
+    try:
+        _queue().enqueue_in(delay, task, *args, job_id=key, job_timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
+    except RedisError as error:
+        log.warning("The job queue is unavailable (%s): %s is not scheduled", error, task.__name__)
+        return False
+    return True
+
+
+def enqueue_at(moment, task, *args) -> bool:
+    """Have RQ's scheduler queue ``task(*args)`` at ``moment`` (Redis backend only; False if it is down)."""
+    try:
+        _queue().enqueue_at(moment, task, *args, job_timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
+    except RedisError as error:
+        log.warning("The job queue is unavailable (%s): %s is not scheduled", error, task.__name__)
+        return False
+    return True
+
+
 def is_waiting(key: str) -> bool | None:
     """Whether a task queued with ``key`` still waits in the queue; None when the queue cannot be reached.
     Without a queue (thread, inline) nothing waits: a task runs as soon as it is handed over."""
@@ -82,6 +104,12 @@ def register_sweep(sweep) -> None:
     """``sweep(now)`` puts back the area's lost work (it runs in an app context and commits itself)."""
     if sweep not in _sweeps:
         _sweeps.append(sweep)
+
+
+def on_worker_start(function) -> None:
+    """``function()`` runs in each worker as it starts (in its app context): e.g. scheduling a periodic job."""
+    if function not in _on_worker_start:
+        _on_worker_start.append(function)
 
 
 def run_sweeps() -> None:
@@ -106,12 +134,14 @@ def work(burst: bool = False) -> None:
     if backend() != "redis":
         raise RuntimeError("Set REDIS_URL to use a queue worker.")
     run_sweeps()
+    for start in _on_worker_start:
+        start()
     stopped = threading.Event()
     app = current_app._get_current_object()
     threading.Thread(target=_sweep_every, args=(app, current_app.config["JOB_SWEEP_SECONDS"], stopped),
                      daemon=True).start()
     queue = _queue()
     try:
-        SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+        SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
     finally:
         stopped.set()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from .. import signals
 from ..audit import services as audit
 from ..auth.models import RoleGrant, User
-from ..core import mail, storage
+from ..core import storage
 from ..core.database import utcnow
 from ..core.errors import Conflict, Invalid, NotAllowed, NotFound
 from ..core.extensions import db
@@ -448,8 +448,7 @@ def attention(actor, now: datetime, owner_id: int | None = None) -> Attention:
     if actor is not None:
         require_pipeline_organiser(actor)
     day = to_tehran(now).date()
-    active = select(Stage.id).where(Stage.kind == StageKind.ACTIVE)
-    scope = [Project.stage_id.in_(active)] + ([Project.owner_id == owner_id] if owner_id else [])
+    scope = [Project.stage_id.in_(active_stage_ids())] + ([Project.owner_id == owner_id] if owner_id else [])
     milestones = db.session.scalars(select(Milestone).join(Project).options(selectinload(Milestone.project)).where(
         Milestone.due_on < day, Milestone.done_on.is_(None), *scope).order_by(Milestone.due_on)).all()
     steps = db.session.scalars(select(Project).where(Project.next_step_due < day, *scope)
@@ -463,27 +462,29 @@ def projects_of_team(team: Team) -> list[Project]:
     return list(db.session.scalars(select(Project).where(Project.team_id == team.id)))
 
 
-def send_digests(now: datetime) -> int:
-    """The weekly email to each project owner: their flagged projects and the steps due this week."""
-    owners = db.session.scalars(select(User).where(User.id.in_(
-        select(Project.owner_id).where(Project.owner_id.is_not(None))))).all()
-    sent = 0
-    for owner in owners:
-        flagged = attention(None, now, owner.id)
+def active_stage_ids():
+    """The stages where a project is being carried out (a subquery)."""
+    return select(Stage.id).where(Stage.kind == StageKind.ACTIVE)
+
+
+def digest_items(now: datetime) -> dict[int, list[dict]]:
+    """What each project owner's weekly digest lists: their flagged projects and the steps due this week, as plain
+    values (``what``: overdue_milestone, overdue_step, silent or due_this_week; ``title``; ``project``; ``days``)."""
+    owners = db.session.scalars(select(Project.owner_id).where(Project.owner_id.is_not(None)).distinct()).all()
+    today = to_tehran(now).date()
+    items = {}
+    for owner_id in owners:
+        flagged = attention(None, now, owner_id)
         soon = db.session.scalars(select(Project).where(
-            Project.owner_id == owner.id, Project.next_step_due >= to_tehran(now).date(),
-            Project.next_step_due <= to_tehran(now).date() + timedelta(days=7))).all()
-        lines = ([_("Overdue milestone: %(title)s (%(project)s)", title=m.title, project=m.project.title)
-                  for m in flagged.overdue_milestones]
-                 + [_("Overdue next step: %(step)s (%(project)s)", step=p.next_step, project=p.title)
-                    for p in flagged.overdue_steps]
-                 + [_("No update for %(days)s days: %(project)s", days=STALE_AFTER_DAYS, project=p.title)
-                    for p in flagged.silent]
-                 + [_("Due this week: %(step)s (%(project)s)", step=p.next_step, project=p.title) for p in soon])
-        if lines:
-            mail.send(owner.email, _("Your pipeline projects this week"), "\n".join(lines))
-            sent += 1
-    return sent
+            Project.owner_id == owner_id, Project.next_step_due >= today,
+            Project.next_step_due <= today + timedelta(days=7))).all()
+        items[owner_id] = (
+            [{"what": "overdue_milestone", "title": m.title, "project": m.project.title}
+             for m in flagged.overdue_milestones]
+            + [{"what": "overdue_step", "title": p.next_step, "project": p.title} for p in flagged.overdue_steps]
+            + [{"what": "silent", "title": "", "project": p.title, "days": STALE_AFTER_DAYS} for p in flagged.silent]
+            + [{"what": "due_this_week", "title": p.next_step, "project": p.title} for p in soon])
+    return items
 
 
 def stage_counts(event_id: int | None = None) -> dict[int, int]:

@@ -5,9 +5,11 @@ from flask_login import current_user, login_required
 from ..certificates import services as certificates
 from ..core.database import utcnow
 from ..core.forms import EmailForm
+from ..core.i18n import current_language
 from ..events import services as events
 from ..judging import services as judging
 from ..judging.forms import ConflictForm
+from ..notifications import announcements
 from ..pipeline import services as pipeline
 from ..teams import services as teams
 from ..teams.forms import MemberForm, ReasonForm
@@ -21,7 +23,8 @@ def event(slug):
     event = events.get_event(slug)
     now = utcnow()
     return render_template("portal/event.html", event=event, overview=events.overview(event, now), now=now,
-                           my_team=teams.team_in_event(current_user, event))
+                           my_team=teams.team_in_event(current_user, event),
+                           announcements=announcements.of_event(event, current_user, current_language()))
 
 
 @bp.get("/teams/<int:team_id>")

@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import signals
 from ...audit import services as audit
-from ...auth.models import User
-from ...core import jobs, mail, storage
+from ...core import jobs, storage
 from ...core.database import utcnow
 from ...core.errors import Conflict as ConflictError
 from ...core.errors import Invalid, NotFound
@@ -124,7 +123,6 @@ def issue_one(actor, event: Event, kind: str, subject_key: str, now: datetime, b
         raise ConflictError(_("A valid document of this kind was already issued. Reissue it to replace it."))
     issuer = Issuer(event, kind, base_url.rstrip("/") or site_address())
     certificate = _issue_checked(issuer, actor, _subject(event, kind, subject_key), now)
-    _announce([certificate])
     return certificate
 
 
@@ -163,31 +161,7 @@ def reissue(actor, certificate: Certificate, reason: str, now: datetime, base_ur
     certificate.replaced_by_id = replacement.id
     audit.record(actor, "certificate.reissued", certificate, {"replaced_by": replacement.serial},
                  label=f"{certificate.serial} · {certificate.holder}", now=now)
-    _announce([replacement])
     return replacement
-
-
-def _announce(certificates: list[Certificate]) -> None:
-    """Tell each team (its contact address and members with accounts) that a document is ready."""
-    for certificate in certificates:
-        if certificate.team_id is None:
-            if certificate.user_id is not None:
-                user = db.session.get(User, certificate.user_id)
-                _send_ready(user.email, certificate)
-            continue
-        team = db.session.get(Team, certificate.team_id)
-        addresses = {team.contact_email, *db.session.scalars(
-            select(User.email).join(TeamMember, TeamMember.user_id == User.id).where(TeamMember.team_id == team.id))}
-        for address in sorted(filter(None, addresses)):
-            _send_ready(address, certificate)
-
-
-def _send_ready(address: str, certificate: Certificate) -> None:
-    kind = certificate.kind.label
-    mail.send(address, _("Your %(kind)s is ready", kind=kind),
-              _("The %(kind)s of %(holder)s for %(event)s is ready. Download it from your team's page "
-                "(or your judge's page) on the site. Its serial is %(serial)s.",
-                kind=kind, holder=certificate.holder, event=certificate.event.title_fa, serial=certificate.serial))
 
 
 # --- bulk issuing ---------------------------------------------------------------------------------------------
@@ -418,7 +392,6 @@ def _issue_in_job(issuer: Issuer, actor, subject: documents.Subject, job: Certif
         storage.discard(upload_dir, folder, sha256)
         raise
     storage.publish(upload_dir, folder, sha256)
-    _announce([certificate])
     return True
 
 
