@@ -228,9 +228,13 @@ def test_a_mail_server_that_times_out_loses_nothing(app, make, silent_smtp_serve
 def test_an_sms_provider_answering_500_is_retried_and_the_email_still_goes(app, make, crew, organiser, login,
                                                                          sms_server, smtp_server):
     sms_server.status = 500
-    decide(login(organiser), crew.team_id, "approved")
+    client = login(organiser)
+    decide(client, crew.team_id, "approved")
     texts = [row for row in deliveries(app) if row.channel == Channel.SMS]
     assert texts and all(row.status == DeliveryStatus.PENDING and "500" in row.last_error for row in texts)
+    client.set_cookie("lang", "en")
+    page = visible(client.get(f"/organiser/events/{crew.event.id}/notifications"))
+    assert "tried 1 time; tried again at" in page and "the SMS provider answered 500" in page
     assert len(smtp_server.messages) == 2
     sms_server.status = 200
     with app.app_context():

@@ -66,22 +66,25 @@ def deliver_batch(delivery_ids: list[int]) -> dict:
     db.session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == PENDING)
                        .values(status=SENDING, claimed_by=run, claimed_at=now))
     db.session.commit()
+    # Columns, not ORM objects: the commit after each message then has nothing of the batch to expire.
     rows = db.session.execute(
-        select(Delivery.id, Delivery.channel, Delivery.address, Delivery.attempts, Notification, User.locale)
+        select(Delivery.id, Delivery.channel, Delivery.address, Delivery.attempts, Notification.id.label("note_id"),
+               Notification.kind, Notification.params, Notification.link, Notification.announcement_id, User.locale)
         .join(Notification, Delivery.notification_id == Notification.id)
         .join(User, Notification.recipient_id == User.id)
         .where(Delivery.claimed_by == run, Delivery.status == SENDING).order_by(Delivery.id)).all()
-    extras = messages.extras_for([row.Notification for row in rows])
-    claimed = [Outgoing(row.id, row.channel, row.address, row.attempts, Kind(row.Notification.kind),
-                        dict(row.Notification.params or {}), row.Notification.link, messages.language_for(row.locale),
-                        extras.get(row.Notification.id)) for row in rows]
+    extras = messages.extras_for(rows, id_of=lambda row: row.note_id)
+    claimed = [Outgoing(row.id, row.channel, row.address, row.attempts, Kind(row.kind), dict(row.params or {}),
+                        row.link, messages.language_for(row.locale), extras.get(row.note_id)) for row in rows]
     counts = {"sent": 0, "failed": 0, "retry": 0}
     emails = [item for item in claimed if item.channel == Channel.EMAIL]
     if emails:
         _send_emails(emails, counts)
-    for item in claimed:
-        if item.channel == Channel.SMS:
-            _send_one(item, _send_sms, counts)
+    texts = [item for item in claimed if item.channel == Channel.SMS]
+    if texts:
+        with sms.connection() as gateway:  # one HTTP connection, kept alive, for the batch's texts
+            for item in texts:
+                _send_one(item, lambda item: _send_sms(gateway, item), counts)
     return counts
 
 
@@ -113,26 +116,25 @@ def _send_emails(items: list[Outgoing], counts: dict) -> None:
         except Exception as error:  # a message that cannot be made (a template's error) fails alone, for good
             log.exception("Notification delivery %s could not be rendered", item.delivery_id)
             _failed(item, f"the message could not be made: {error!r}", counts, permanent=True)
-    remaining = list(built)
+    done = 0
     try:
         with mail.connection() as outgoing:
-            while remaining:
-                item, message = remaining[0]
+            for item, message in built:
                 _send_one(item, lambda _: outgoing.send(message), counts)
-                remaining.pop(0)
+                done += 1
     except (smtplib.SMTPException, OSError) as error:  # the connection failed: the rest wait for a retry
-        log.warning("The mail server failed (%s): %d messages wait for a retry", error, len(remaining))
-        for item, _ in remaining:
+        log.warning("The mail server failed (%s): %d messages wait for a retry", error, len(built) - done)
+        for item, _ in built[done:]:
             _failed(item, f"the mail server: {error!r}", counts, permanent=False)
 
 
-def _send_sms(item: Outgoing) -> None:
+def _send_sms(gateway, item: Outgoing) -> None:
     try:
         text = _message(item).sms
     except Exception as error:  # as for mail: fails alone, for good
         log.exception("Notification delivery %s could not be rendered", item.delivery_id)
         raise Unrenderable(repr(error)) from error
-    sms.send(item.address, text)
+    gateway.send(item.address, text)
 
 
 class Unrenderable(Exception):

@@ -107,16 +107,16 @@ def render(kind: str, params: dict, link: str, language: str, extra: dict | None
     return Message(subject=subject, html=Markup(body), text=text, sms=sms)
 
 
-def extras_for(notifications) -> dict[int, dict]:
-    """What each notification's template needs besides its params, by notification id: the announcement an
-    announcement's notification shows (one query for a page or a batch)."""
+def extras_for(notifications, id_of=lambda notification: notification.id) -> dict[int, dict]:
+    """What each notification's template needs besides its params, by notification id (``id_of``): the
+    announcement an announcement's notification shows (one query for a page or a batch)."""
     ids = {notification.announcement_id for notification in notifications if notification.announcement_id}
     if not ids:
         return {}
     announcements = {row.id: AnnouncementText(row.title_fa, row.title_en, row.body_fa, row.body_en,
                                               row.event.title_fa, row.event.title_en or row.event.title_fa)
                      for row in db.session.scalars(select(Announcement).where(Announcement.id.in_(ids)))}
-    return {notification.id: {"announcement": announcements[notification.announcement_id]}
+    return {id_of(notification): {"announcement": announcements[notification.announcement_id]}
             for notification in notifications if notification.announcement_id in announcements}
 
 

@@ -89,13 +89,12 @@ def notify(kind: Kind, entries: Iterable[Entry], now: datetime) -> list[int]:
     rows = [{"kind": kind, "subject": entry.subject, "recipient_id": entry.recipient_id, "event_id": entry.event_id,
              "announcement_id": entry.announcement_id, "params": entry.params, "link": absolute(entry.link),
              "created_at": now} for entry in entries.values()]
-    new = {}
-    for start in range(0, len(rows), CHUNK):
-        statement = _insert(Notification).values(rows[start:start + CHUNK]).on_conflict_do_nothing(
-            index_elements=["kind", "subject", "recipient_id"]).returning(
-            Notification.id, Notification.subject, Notification.recipient_id)
-        new.update({(subject, recipient_id): notification_id
-                    for notification_id, subject, recipient_id in db.session.execute(statement)})
+    # One statement for all the rows (SQLAlchemy sends it in batches, compiled once), skipping what is stored.
+    statement = _insert(Notification).on_conflict_do_nothing(
+        index_elements=["kind", "subject", "recipient_id"]).returning(
+        Notification.id, Notification.subject, Notification.recipient_id)
+    new = {(subject, recipient_id): notification_id
+           for notification_id, subject, recipient_id in db.session.execute(statement, rows)}
     if not new:
         return []
     channels = channels_for({recipient_id for _, recipient_id in new}, kind)
@@ -105,12 +104,11 @@ def notify(kind: Kind, entries: Iterable[Entry], now: datetime) -> list[int]:
         addresses = {Channel.EMAIL: recipient.email, Channel.SMS: normalize_mobile(recipient.mobile or "")}
         deliveries += [{"notification_id": notification_id, "channel": channel, "address": addresses[channel],
                         "next_attempt_at": queue_grace(now)} for channel in sorted(channels[recipient_id]) if addresses[channel]]
-    ids = []
-    for start in range(0, len(deliveries), CHUNK):
-        statement = _insert(Delivery).values(deliveries[start:start + CHUNK]).on_conflict_do_nothing(
-            index_elements=["notification_id", "channel"]).returning(Delivery.id)
-        ids += db.session.scalars(statement).all()
-    return ids
+    if not deliveries:
+        return []
+    statement = _insert(Delivery).on_conflict_do_nothing(index_elements=["notification_id", "channel"]).returning(
+        Delivery.id)
+    return list(db.session.scalars(statement, deliveries))
 
 
 def members_of(team_ids: Iterable[int]) -> dict[int, list[int]]:

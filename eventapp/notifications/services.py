@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..audit import services as audit
 from ..core.errors import Invalid, NotFound
@@ -187,11 +187,12 @@ def statistics(actor, event: Event) -> tuple[dict, dict]:
 
 
 def failures(actor, event: Event, limit: int = 50) -> list:
-    """The latest failed deliveries of the event, with the server's answer."""
+    """The latest deliveries of the event that failed for good or wait for a retry, with the server's answer."""
     _require(actor)
     return db.session.execute(select(Delivery, Notification).join(
         Notification, Delivery.notification_id == Notification.id).where(
-        Notification.event_id == event.id, Delivery.status == DeliveryStatus.FAILED)
+        Notification.event_id == event.id, or_(Delivery.status == DeliveryStatus.FAILED, and_(
+            Delivery.status == DeliveryStatus.PENDING, Delivery.last_error != "")))
         .order_by(Delivery.id.desc()).limit(limit)).all()
 
 
