@@ -20,8 +20,9 @@ from .auth.services import load_session_user
 from .certificates import views as certificates_views
 from .cli import register_commands
 from .core import health, jobs
+from .core import static as static_files
 from .core.errors import DomainError
-from .core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from .core.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from .core.i18n import (
     countdown,
     current_language,
@@ -81,6 +82,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_templates(app)
     _register_errors(app)
+    app.url_defaults(static_files.add_digest)
+    app.after_request(static_files.cache_static)
     app.after_request(localise_page)
     app.after_request(add_security_headers)
     _schedule_notifications(app)
@@ -90,6 +93,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _bind_extensions(app: Flask) -> None:
+    compress.init_app(app)  # first, so that its after_request runs last: on the finished response
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)

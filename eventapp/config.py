@@ -131,6 +131,11 @@ def from_environment(instance_path: Path) -> dict:
         # Requests to the partners' API, per token (per address without one).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),
         "PAGE_SIZE": 25,
+        # Compression (Flask-Compress): brotli for browsers that take it, else gzip; what is compressible only.
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_STREAMS": False,
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/plain", "text/csv", "text/javascript",
+                               "application/javascript", "application/json", "image/svg+xml", "application/xml"],
         # Attachments of a progress map.
         "MAX_ATTACHMENTS": int(os.environ.get("MAX_ATTACHMENTS", "5")),
         "MAX_ATTACHMENT_BYTES": int(os.environ.get("MAX_ATTACHMENT_MB", "10")) * 1024 * 1024,

@@ -26,7 +26,8 @@ from eventapp.auth.models import User
 from eventapp.certificates import documents, sandbox, services
 from eventapp.certificates.enums import DocumentKind, JobStatus
 from eventapp.certificates.models import Certificate, CertificateJob
-from eventapp.certificates.rendering import Renderer, RestrictedFetcher
+from eventapp.certificates.rendering import Renderer
+from eventapp.certificates.weasy import RestrictedFetcher
 from eventapp.core import storage
 from eventapp.core.database import utcnow
 from eventapp.core.errors import Conflict as ConflictError

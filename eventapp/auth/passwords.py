@@ -27,9 +27,11 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# Verified against when an email is unknown, so that a wrong email costs as much time as a
-# wrong password and the response time does not tell which accounts exist.
-DUMMY_HASH = hash_password("not a real password")
+@cache
+def dummy_hash() -> str:
+    """Verified against when an email is unknown, so that a wrong email costs as much time as a wrong
+    password and the response time does not tell which accounts exist (made at the first use, not at import)."""
+    return hash_password("not a real password")
 
 
 # --- common passwords (ASVS 2.1.7) -----------------------------------------------------------

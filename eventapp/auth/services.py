@@ -124,7 +124,7 @@ def authenticate(email: str, password: str, address: str, now: datetime) -> User
     email = email.strip().lower()
     _check_throttle(email, address, now)
     user = find_by_email(email)
-    ok = passwords.verify_password(user.password_hash if user else passwords.DUMMY_HASH, password)
+    ok = passwords.verify_password(user.password_hash if user else passwords.dummy_hash(), password)
     if not ok or user is None or not user.is_active:
         _record_failure(email, address, now)
         raise Invalid(_("The email or the password is not right."))

@@ -4,8 +4,6 @@ import io
 from collections.abc import Iterable, Sequence
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A cell that starts with one of these is a formula to a spreadsheet program (CSV injection).
@@ -30,6 +28,9 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]], right_to_left: bool = True) -> bytes:
     """One worksheet per entry of ``sheets``: {title: (headers, rows)}."""
+    from openpyxl import Workbook  # where it is used: the app starts without openpyxl
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     for title, (headers, rows) in sheets.items():
         sheet = workbook.create_sheet(title=title[:31])

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
 from ..audit import services as audit
@@ -274,6 +273,8 @@ def _read_workbook(content: bytes):
                                         "rows of figures.", size=format_number(MAX_IMPORT_UNPACKED_BYTES // 2**20),
                                         count=format_number(MAX_IMPORT_ROWS))))
     try:
+        from openpyxl import load_workbook  # where it is used: the app starts without openpyxl
+
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise ValueError(str(error)) from error
