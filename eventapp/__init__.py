@@ -19,7 +19,7 @@ from .auth import views as auth_views
 from .auth.services import load_session_user
 from .certificates import views as certificates_views
 from .cli import register_commands
-from .core import health, jobs
+from .core import health, jobs, page_cache
 from .core import static as static_files
 from .core.errors import DomainError
 from .core.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -97,6 +97,7 @@ def _bind_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    page_cache.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -131,6 +131,10 @@ def from_environment(instance_path: Path) -> dict:
         # Requests to the partners' API, per token (per address without one).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),
         "PAGE_SIZE": 25,
+        # Public pages for visitors who are not signed in (core/page_cache.py): kept this long at most, and never
+        # past a change (0 turns the cache off); in the process, at most PAGE_CACHE_ENTRIES pages.
+        "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
+        "PAGE_CACHE_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "2000")),
         # Compression (Flask-Compress): brotli for browsers that take it, else gzip; what is compressible only.
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_STREAMS": False,

@@ -1,5 +1,6 @@
 """Extensions are created here and bound to the app in create_app()."""
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -51,4 +52,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 compress = Compress()
+cache = Cache()  # bound by core.page_cache.init_app: Redis when REDIS_URL is set, else the process
 limiter = Limiter(key_func=get_remote_address)

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 from babel.lists import format_list as babel_format_list
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import get_locale, ngettext
@@ -55,9 +55,10 @@ def format_list(items) -> str:
 
 def localise_page(response):
     """A Persian page shows Persian digits wherever a person reads them: in what the templates wrote, what
-    people typed (stored with Latin digits), flashes and messages alike (after_request)."""
+    people typed (stored with Latin digits), flashes and messages alike (after_request); a page from the page cache
+    has them already (``g.page_localised``, core/page_cache.py)."""
     if (current_language() == "fa" and response.mimetype == "text/html" and not response.direct_passthrough
-            and not response.is_streamed):
+            and not response.is_streamed and not g.get("page_localised")):
         response.set_data(persian_digits_in_html(response.get_data(as_text=True)))
     return response
 

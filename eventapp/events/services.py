@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit import services as audit
+from ..core import page_cache
 from ..core.errors import Invalid, NotFound
 from ..core.extensions import db
 from ..core.i18n import format_list
@@ -171,8 +172,11 @@ def organiser_events_page(actor, page: int, per_page: int):
 def overview(event: Event, now: datetime) -> dict:
     """What the event pages show: status, open phases and the next deadline."""
     windows = event.windows
+    deadline = schedule.next_deadline(windows, now)
+    if deadline is not None:
+        page_cache.expire_by(deadline.at)  # a cached page showing this changes by itself then
     return {
         "status": schedule.status(windows, now),
         "open": schedule.open_phases(windows, now),
-        "next": schedule.next_deadline(windows, now),
+        "next": deadline,
     }

@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..core.database import utcnow
 from ..core.i18n import current_language
+from ..core.page_cache import cached_page
 from ..core.web import arg_int, perform
 from . import services
 from .enums import PhaseKind
@@ -16,6 +17,7 @@ bp = Blueprint("events", __name__)
 
 
 @bp.get("/")
+@cached_page
 def index():
     pagination = services.events_page(arg_int("page", 1), current_app.config["PAGE_SIZE"])
     now = utcnow()

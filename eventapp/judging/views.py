@@ -11,6 +11,7 @@ from ..core.database import utcnow
 from ..core.exports import csv_bytes, download
 from ..core.forms import EmailForm
 from ..core.i18n import current_language, localize_digits
+from ..core.page_cache import cached_page
 from ..core.web import bounded_int, form_int, form_ints, perform
 from ..events import services as events
 from ..events.places import province_choices
@@ -291,6 +292,7 @@ def select_top(round_id):
 
 
 @bp.get("/events/<slug>/results")
+@cached_page
 def public_results(slug):
     event = events.get_event(slug)
     return render_template("judging/public_results.html", event=event,

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from ..core.database import utcnow
 from ..core.exports import csv_bytes, download
 from ..core.i18n import current_language, format_number, localize_digits
+from ..core.page_cache import cached_page
 from ..core.text import persian_sort_key
 from ..core.web import perform
 from ..events import services as events
@@ -59,11 +60,13 @@ def _page(event: Event | None):
 
 
 @bp.get("/observatory")
+@cached_page
 def index():
     return _page(None)
 
 
 @bp.get("/events/<slug>/observatory")
+@cached_page
 def event(slug):
     return _page(events.get_event(slug))
 

@@ -6,6 +6,7 @@ from ..certificates import services as certificates
 from ..core.database import utcnow
 from ..core.forms import EmailForm
 from ..core.i18n import current_language
+from ..core.page_cache import cached_page
 from ..events import services as events
 from ..judging import services as judging
 from ..judging.forms import ConflictForm
@@ -19,6 +20,7 @@ bp = Blueprint("portal", __name__)
 
 
 @bp.get("/events/<slug>")
+@cached_page
 def event(slug):
     event = events.get_event(slug)
     now = utcnow()
