@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import event
 
 from eventapp.core.extensions import db, limiter
@@ -15,6 +16,10 @@ from eventapp.events.places import sync_places
 from . import factories
 from .helpers import client_of, make_app, signed_in
 from .servers import redis_url, silent_smtp_server, sms_server, smtp_server  # noqa: F401 (fixtures)
+
+# The machine the suite runs on is shared: a draw or an example that waited for the processor is not slow code.
+settings.register_profile("shared-machine", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile("shared-machine")
 
 REFERENCE_TABLES = {"provinces", "counties"}
 # What serves requests (the test client, the live server): a test that uses it is not rolled back.

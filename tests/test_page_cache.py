@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 from flask import g
+from sqlalchemy import delete
 
+from eventapp.auth.models import RoleGrant
 from eventapp.core import page_cache
 from eventapp.core.database import utcnow
 from eventapp.core.extensions import db
@@ -94,11 +96,18 @@ def test_a_publication_shows_at_once_on_the_public_results(app, make, organiser,
     assert "گروه آبی" in _page(client, f"/events/{event.slug}/results")
 
 
-def test_signed_in_visitors_and_waiting_messages_get_a_fresh_page(app, make, client, member):
+def test_a_signed_in_page_is_each_persons_own(app, make, client, member, organiser):
     make.event()
     _page(client, "/")
     signed_in(client, member)
     assert member.name in _page(client, "/")
+    other = signed_in(app.test_client(), organiser)
+    page = _page(other, "/")
+    assert organiser.name in page and member.name not in page
+
+
+def test_a_waiting_message_gets_a_fresh_page_and_is_not_kept(app, make):
+    make.event()
     anonymous = app.test_client()
     with anonymous.session_transaction() as session:
         session["_flashes"] = [("success", "پیام شما")]
@@ -106,16 +115,37 @@ def test_signed_in_visitors_and_waiting_messages_get_a_fresh_page(app, make, cli
     assert "پیام شما" not in _page(app.test_client(), "/")
 
 
-def test_writes_that_no_public_page_shows_leave_the_cache_alone(app, make, member):
+def test_a_write_to_a_table_the_page_did_not_read_leaves_it_cached(app, make, member, count_queries):
+    make.event()
+    _page(app.test_client(), "/")
     with app.app_context():
-        before = page_cache.generation()
         db.session.add(Notification(recipient_id=member.id, kind=Kind.ANNOUNCEMENT, subject="x", created_at=utcnow()))
         db.session.commit()
-        assert page_cache.generation() == before
-        db.session.rollback()
+    with count_queries() as queries:
+        _page(app.test_client(), "/")
+    assert queries == []
+
+
+def test_the_unread_count_of_a_cached_page_follows_new_notifications(app, make, member):
     make.event()
+    client = signed_in(app.test_client(), member)
+    assert 'data-testid="unread-count"' not in _page(client, "/")
     with app.app_context():
-        assert page_cache.generation() != before
+        db.session.add(Notification(recipient_id=member.id, kind=Kind.ANNOUNCEMENT, subject="x", created_at=utcnow()))
+        db.session.commit()
+    assert 'data-testid="unread-count"' in _page(client, "/")
+
+
+def test_an_organiser_who_loses_the_role_no_longer_gets_the_cached_list(app, make, organiser):
+    event = make.event()
+    client = signed_in(app.test_client(), organiser)
+    address = f"/organiser/events/{event.id}/teams"
+    assert client.get(address).status_code == 200
+    assert client.get(address).status_code == 200  # from the cache
+    with app.app_context():
+        db.session.execute(delete(RoleGrant).where(RoleGrant.user_id == organiser.id))
+        db.session.commit()
+    assert client.get(address).status_code in (403, 404)
 
 
 def test_a_page_expires_by_the_next_phase_boundary(app, make):

@@ -35,7 +35,8 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
-    return str(get_locale() or "fa").split("_")[0]
+    locale = get_locale()
+    return locale.language if locale is not None else "fa"  # "fa" of fa_IR: what str(locale) starts with
 
 
 def is_rtl() -> bool:

@@ -1,22 +1,29 @@
-"""Public pages cached per language and address for visitors who are not signed in (Flask-Caching: Redis when
-``REDIS_URL`` is set, in the process otherwise).
+"""Pages cached with the tables they read, per language and address, and per person for a signed-in page
+(Flask-Caching: Redis when ``REDIS_URL`` is set, in the process otherwise).
 
-A cached page is never stale after a change: every key carries the **generation**, which moves when a
-transaction that wrote a row a public page may show commits (the session's own writes and its statements,
-caught by the SQLAlchemy session events below; the tables of ``PRIVATE_TABLES`` never show on a public page
-and move nothing). The generation lives where every app server and worker sees it: in Redis, or in a file of
-the instance folder for the embedded default (several gunicorn workers on one machine). Time alone changes a
-page too (a phase opens, a countdown moves): an entry lives ``PAGE_CACHE_SECONDS`` at most, and no longer than
-the next phase boundary the page shows (``expire_by``).
+**Never stale after a change.** While a page is rendered, every SQL statement it runs is watched, and the page
+is stored with the *generation* of each table it read. Each commit that wrote a table moves that table's
+generation (the session's flushes and its INSERT/UPDATE/DELETE statements, caught by the SQLAlchemy session
+events below). A stored page is served only while every table it read is at the generation it was read at:
+nothing has to know which page shows what, and a new query in a template is followed by itself. The
+generations live where every app server and worker sees them: in Redis, or in a file of the instance folder for
+the embedded default (several gunicorn workers on one machine).
 
-What differs from one visitor to the next stays out of the stored copy: the CSRF token of the page's forms is
-stored as a placeholder and put back per request; a visitor with a flash message waiting, or signed in, gets a
-freshly rendered page. Persian digits are put in once, when the page is stored (``g.page_localised`` tells
-``i18n.localise_page`` so).
+Time alone changes a page too (a phase opens, a countdown moves): an entry lives ``PAGE_CACHE_SECONDS`` at
+most, and no longer than the next phase boundary the page shows (``expire_by``).
+
+What differs from one request to the next stays out of the stored copy: the CSRF token of the page's forms is
+stored as a placeholder and put back per request; a request with a flash message waiting is rendered afresh;
+a signed-in person's page is theirs alone (the key holds the account, its session version and its roles) and
+counts the accounts' tables as read (the person was loaded before the page). Persian digits are put in once,
+when the page is stored (``g.page_localised`` tells ``i18n.localise_page`` so).
 """
+import fcntl
 import functools
+import json
 import logging
 import os
+import re
 import time
 import zlib
 from datetime import UTC, datetime
@@ -28,48 +35,45 @@ from flask_wtf.csrf import generate_csrf
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from ..config import REDIS_TIMEOUTS
-from .extensions import Session, cache
+from .extensions import Session, cache, db
 from .i18n import current_language
 from .text import persian_digits_in_html
 
 log = logging.getLogger(__name__)
 
-# Written often and shown on no public page: their writes leave cached pages as they are.
-PRIVATE_TABLES = frozenset({
-    "sign_in_failures", "one_time_codes", "password_reset_tokens", "audit_entries", "api_tokens",
-    "notifications", "deliveries", "delivery_attempts", "notification_preferences", "certificate_jobs",
-    "scores", "assignments", "conflicts", "judge_profiles", "map_revisions", "invitations",
-})
 _CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 _CHANGED = "page_cache_changed_tables"
+# Loaded for a signed-in person before the page is: counted as read by every page of theirs.
+_ACCOUNT_TABLES = ("users", "role_grants")
 
 
 def cached_page(view):
-    """Serve the view's page from the cache to visitors who are not signed in (GET and HEAD)."""
+    """Serve the view's page from the cache while nothing it read has changed (GET and HEAD)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if not _cacheable_request():
             return view(*args, **kwargs)
         key = _key()
-        if key is None:
-            return view(*args, **kwargs)
         stored = _cache_call(cache.get, key)
-        if stored is None:
-            response = current_app.make_response(view(*args, **kwargs))
+        page = stored["page"] if stored and _still_current(stored["tables"]) else None
+        if page is None:
+            with _reading() as tables:
+                response = current_app.make_response(view(*args, **kwargs))
             if response.status_code != 200 or response.mimetype != "text/html" or "_flashes" in session:
                 return response
-            page = response.get_data(as_text=True)
-            if current_language() == "fa":
-                page = persian_digits_in_html(page)
-            token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-            stored = page.replace(token, _CSRF_PLACEHOLDER) if token else page
-            _cache_call(cache.set, key, stored, timeout=_timeout())
+            page = _stored_page(response)
+            if current_user.is_authenticated:
+                tables.update(_ACCOUNT_TABLES)
+            generations = _generations(tables)
+            if generations is not None:
+                _cache_call(cache.set, key, {"page": page, "tables": generations}, timeout=_timeout())
         g.page_localised = True
-        if _CSRF_PLACEHOLDER in stored:
-            stored = stored.replace(_CSRF_PLACEHOLDER, generate_csrf())
-        return current_app.response_class(stored, mimetype="text/html")
+        if _CSRF_PLACEHOLDER in page:
+            page = page.replace(_CSRF_PLACEHOLDER, generate_csrf())
+        return current_app.response_class(page, mimetype="text/html")
     return wrapper
 
 
@@ -81,17 +85,18 @@ def expire_by(moment: datetime) -> None:
         g.page_cache_expires = moment
 
 
-def generation() -> str:
-    return _store().current()
+def generations(tables) -> dict[str, str]:
+    """The current generation of each table (a table never written has "")."""
+    return _store().current(sorted(tables))
 
 
-def bump() -> None:
-    """Every cached public page is out of date (called after a commit that changed what they show)."""
-    _store().bump()
+def bump(tables) -> None:
+    """These tables changed: every cached page that read one of them is out of date."""
+    _store().bump(sorted(tables))
 
 
 def init_app(app) -> None:
-    """Bind Flask-Caching to Redis or to the process, and the generation to where every server sees it."""
+    """Bind Flask-Caching to Redis or to the process, and the generations to where every server sees them."""
     redis_url = app.config.get("REDIS_URL")
     # One name per database, so that two installations (or test runs) sharing a Redis or a folder never mix.
     database = f"{zlib.crc32(app.config['SQLALCHEMY_DATABASE_URI'].encode()):08x}"
@@ -104,60 +109,96 @@ def init_app(app) -> None:
         config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=app.config["PAGE_CACHE_ENTRIES"])
     cache.init_app(app, config=config)
     if redis_url:
-        store = _RedisGeneration(Redis.from_url(redis_url, **REDIS_TIMEOUTS),
-                                 config["CACHE_KEY_PREFIX"] + "generation")
+        store = _RedisGenerations(Redis.from_url(redis_url, **REDIS_TIMEOUTS), config["CACHE_KEY_PREFIX"] + "tables")
     else:
-        store = _FileGeneration(Path(app.instance_path) / f"page-cache-{database}.generation")
-    app.extensions["page_cache_generation"] = store
+        store = _FileGenerations(Path(app.instance_path) / f"page-cache-{database}.json")
+    app.extensions["page_cache_generations"] = store
+    with app.app_context():
+        _watch_reads(db.engine)
 
 
-class _RedisGeneration:
+class _RedisGenerations:
+    """A hash of table → generation: one round trip to read those of a page, one to move those of a commit."""
+
     def __init__(self, client: Redis, key: str):
         self.client, self.key = client, key
 
-    def current(self) -> str:
-        return (self.client.get(self.key) or b"0").decode()
+    def current(self, tables: list[str]) -> dict[str, str]:
+        values = self.client.hmget(self.key, tables) if tables else []
+        return {table: (value or b"").decode() for table, value in zip(tables, values)}
 
-    def bump(self) -> None:
-        self.client.incr(self.key)
+    def bump(self, tables: list[str]) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            for table in tables:
+                pipe.hincrby(self.key, table, 1)
+            pipe.execute()
 
 
-class _FileGeneration:
-    """The generation as the content of a file of the instance folder, read by every worker of the machine."""
+class _FileGenerations:
+    """Table → generation as a JSON file of the instance folder, read by every worker of the machine. Writers
+    take a lock; the new content is written aside and moved in place, so a reader never sees half of it."""
 
     def __init__(self, path: Path):
         self.path = path
 
-    def current(self) -> str:
-        try:
-            return self.path.read_text()
-        except FileNotFoundError:
-            return ""
+    def current(self, tables: list[str]) -> dict[str, str]:
+        known = self._read()
+        return {table: known.get(table, "") for table in tables}
 
-    def bump(self) -> None:
-        # Written aside, then moved in place: a reader sees the old generation or the new one, never half of one.
-        unique = f"{time.time_ns()}-{os.getpid()}-{time.monotonic_ns()}"
-        temporary = self.path.with_name(f"{self.path.name}.{unique}")
-        temporary.write_text(unique)
-        os.replace(temporary, self.path)
+    def bump(self, tables: list[str]) -> None:
+        unique = f"{time.time_ns()}-{os.getpid()}"
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            known = self._read()
+            known.update(dict.fromkeys(tables, unique))
+            temporary = self.path.with_name(f"{self.path.name}.{unique}")
+            temporary.write_text(json.dumps(known))
+            os.replace(temporary, self.path)
+
+    def _read(self) -> dict[str, str]:
+        try:
+            return json.loads(self.path.read_text() or "{}")
+        except FileNotFoundError:
+            return {}
 
 
 def _store():
-    return current_app.extensions["page_cache_generation"]
+    return current_app.extensions["page_cache_generations"]
 
 
 def _cacheable_request() -> bool:
     return (request.method in ("GET", "HEAD") and current_app.config["PAGE_CACHE_SECONDS"] > 0
-            and "_flashes" not in session and not current_user.is_authenticated)
+            and "_flashes" not in session)
 
 
-def _key() -> str | None:
+def _key() -> str:
+    person = "-"
+    if current_user.is_authenticated:
+        roles = ",".join(sorted(str(role) for role in current_user.roles))
+        person = f"{current_user.id}.{current_user.session_version}.{roles}"
+    return f"page:{person}:{current_language()}:{request.full_path}"
+
+
+def _stored_page(response) -> str:
+    """The page as it is kept: Persian digits in, the CSRF token out."""
+    page = response.get_data(as_text=True)
+    if current_language() == "fa":
+        page = persian_digits_in_html(page)
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return page.replace(token, _CSRF_PLACEHOLDER) if token else page
+
+
+def _still_current(read: dict[str, str]) -> bool:
+    now = _generations(read)
+    return now is not None and now == read
+
+
+def _generations(tables) -> dict[str, str] | None:
     try:
-        current = generation()
-    except (RedisError, OSError):
-        log.warning("The page cache's generation could not be read: the page is rendered afresh.")
+        return generations(tables)
+    except (RedisError, OSError, ValueError):
+        log.warning("The page cache's generations could not be read: the page is rendered afresh.")
         return None
-    return f"page:{current}:{current_language()}:{request.full_path}"
 
 
 def _timeout() -> int:
@@ -177,7 +218,44 @@ def _cache_call(function, *args, **kwargs):
         return None
 
 
-# --- what a commit changed ----------------------------------------------------------------------------------
+# --- what a page read -----------------------------------------------------------------------------------------
+
+class _reading:
+    """Collects the tables named by the SQL statements run inside (``with _reading() as tables``)."""
+
+    def __enter__(self) -> set[str]:
+        self.outer = g.get("page_cache_reads")
+        g.page_cache_reads = set()
+        return g.page_cache_reads
+
+    def __exit__(self, *exc) -> None:
+        tables = g.page_cache_reads
+        g.page_cache_reads = self.outer
+        if self.outer is not None:
+            self.outer.update(tables)
+
+
+def _watch_reads(engine: Engine) -> None:
+    if event.contains(engine, "before_cursor_execute", _note_read):
+        return
+    event.listen(engine, "before_cursor_execute", _note_read)
+
+
+@functools.cache
+def _table_names(names: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
+
+
+def _note_read(conn, cursor, statement, parameters, context, executemany) -> None:
+    if not has_request_context():
+        return
+    reads = g.get("page_cache_reads")
+    if reads is not None:
+        # Every table named in the statement: a column that shares a table's name only counts one table more.
+        reads.update(_table_names(tuple(db.metadata.tables)).findall(statement))
+
+
+# --- what a commit changed ------------------------------------------------------------------------------------
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session, flush_context) -> None:
@@ -192,18 +270,21 @@ def _note_flushed(session, flush_context) -> None:
 def _note_statement(execute_state) -> None:
     if execute_state.is_insert or execute_state.is_update or execute_state.is_delete:
         table = getattr(execute_state.statement, "table", None)
-        name = getattr(table, "name", None)
-        execute_state.session.info.setdefault(_CHANGED, set()).add(name or "")
+        session_tables = execute_state.session.info.setdefault(_CHANGED, set())
+        session_tables.add(getattr(table, "name", None) or "*")
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session) -> None:
     changed = session.info.pop(_CHANGED, None)
-    if changed and changed - PRIVATE_TABLES:
-        try:
-            bump()
-        except (RedisError, OSError, RuntimeError):  # RuntimeError: outside an app (a script's own session)
-            log.exception("The page cache could not be told of a change: cached pages expire by themselves.")
+    if not changed:
+        return
+    if "*" in changed:  # a statement on something that is not one table: everything may have changed
+        changed = set(db.metadata.tables)
+    try:
+        bump(changed)
+    except (RedisError, OSError, RuntimeError):  # RuntimeError: outside an app (a script's own session)
+        log.exception("The page cache could not be told of a change: cached pages expire by themselves.")
 
 
 @event.listens_for(Session, "after_rollback")

@@ -136,7 +136,14 @@ _RAW_TEXT_ELEMENTS = {"script", "style", "textarea"}  # their content is text up
 RICH_TEXT_ATTRIBUTE = "data-rich-text"  # a textarea holding HTML (the map editor's): its text is localised
 
 
+_DIGIT = re.compile(f"[0-9{ARABIC_DIGITS}]")  # what persian_digits changes
+# Where a start tag may need more than being copied: an attribute that sets the scope, or one a person reads.
+_SCOPE_OR_READ = re.compile(r"lang|translate|title|alt|placeholder|aria-|label|value|" + RICH_TEXT_ATTRIBUTE, re.I)
+
+
 def _persian_digits_in_text(text: str) -> str:
+    if not _DIGIT.search(text):  # most text between tags: nothing to change
+        return text
     pieces, position = [], 0
     for kept in _KEPT_IN_TEXT.finditer(text):
         pieces += [persian_digits(text[position:kept.start()]), kept.group(0)]
@@ -192,6 +199,12 @@ def persian_digits_in_html(markup: str) -> str:
                 scopes[-1][2] -= 1
                 if not scopes[-1][2]:
                     scopes.pop()
+            continue
+        if name not in _KEPT_ELEMENTS and name not in _RAW_TEXT_ELEMENTS and not _SCOPE_OR_READ.search(source):
+            # No attribute that changes the scope or that a person reads: the tag is copied, the scope goes on.
+            pieces.append(match.group(0))
+            if name == scopes[-1][0] and name not in _VOID_ELEMENTS and not source.rstrip().endswith("/"):
+                scopes[-1][2] += 1
             continue
         attributes = _attributes(source)
         localises = _localises(name, attributes, localising)

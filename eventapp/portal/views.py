@@ -49,6 +49,7 @@ def team_dashboard(team_id):
 
 @bp.get("/judging")
 @login_required
+@cached_page
 def judge_dashboard():
     desk = judging.judge_desk(current_user)
     return render_template("portal/judge_dashboard.html", desk=desk, now=utcnow(), conflict_form=ConflictForm(),

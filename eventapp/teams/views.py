@@ -7,6 +7,7 @@ from ..core.database import utcnow
 from ..core.exports import csv_bytes, download, xlsx_bytes
 from ..core.forms import EmailForm
 from ..core.i18n import current_language
+from ..core.page_cache import cached_page
 from ..core.web import arg_int, bounded_int, flash_form_errors, perform, safe_next_url
 from ..events import services as events
 from ..events.models import Event
@@ -296,6 +297,7 @@ def _filters() -> services.TeamFilters:
 
 @bp.get("/organiser/events/<int:event_id>/teams")
 @login_required
+@cached_page
 def organiser_teams(event_id):
     event = _event_for_organiser(event_id)
     filters = _filters()
