@@ -102,7 +102,7 @@ def init_app(app) -> None:
     database = f"{zlib.crc32(app.config['SQLALCHEMY_DATABASE_URI'].encode()):08x}"
     config = {"CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"], "CACHE_KEY_PREFIX": f"eventapp:{database}:"}
     if not app.config["PAGE_CACHE_SECONDS"]:
-        config["CACHE_TYPE"] = "NullCache"
+        config.update(CACHE_TYPE="NullCache", CACHE_NO_NULL_WARNING=True)
     elif redis_url:
         config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url, CACHE_OPTIONS=dict(REDIS_TIMEOUTS))
     else:

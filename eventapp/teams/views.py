@@ -301,12 +301,13 @@ def _filters() -> services.TeamFilters:
 def organiser_teams(event_id):
     event = _event_for_organiser(event_id)
     filters = _filters()
-    pagination = services.teams_page(current_user, event, filters, arg_int("page", 1),
-                                     current_app.config["PAGE_SIZE"])
+    pagination, members = services.teams_page(current_user, event, filters, arg_int("page", 1),
+                                              current_app.config["PAGE_SIZE"])
     return render_template(
-        "teams/organiser_teams.html", event=event, pagination=pagination, filters=filters,
+        "teams/organiser_teams.html", event=event, pagination=pagination, members=members, filters=filters,
         statuses=TeamStatus, organisation_types=OrganisationType,
-        provinces=province_choices(current_language()), decision_form=DecisionForm(), args=_filter_args(),
+        provinces=province_choices(current_language()), args=_filter_args(),
+        decision_choices=[(choice.value, str(choice.label)) for choice in DecisionForm().status.choices],
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from ... import signals
 from ...audit import services as audit
@@ -346,9 +346,15 @@ def _filtered(event: Event, filters: TeamFilters):
 
 
 def teams_page(actor, event: Event, filters: TeamFilters, page: int, per_page: int):
+    """A page of the event's teams (their event from the session, not joined again per row), and how many members
+    each has, counted by the database: ``(pagination, {team id: members})``."""
     require_organiser(actor, _l("Only organisers can see every team."))
-    query = _filtered(event, filters).options(selectinload(Team.members)).order_by(Team.id.desc())
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    query = _filtered(event, filters).options(lazyload(Team.event)).order_by(Team.id.desc())
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    ids = [team.id for team in pagination.items]
+    members = dict(db.session.execute(select(TeamMember.team_id, func.count()).where(TeamMember.team_id.in_(ids))
+                                      .group_by(TeamMember.team_id)).all()) if ids else {}
+    return pagination, members
 
 
 def teams_for_export(actor, event: Event, filters: TeamFilters) -> list[Team]:
