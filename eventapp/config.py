@@ -38,7 +38,8 @@ def from_environment(instance_path: Path) -> dict:
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # pool_pre_ping: set by create_app for the database finally chosen (see _engine_options there).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": redis_url,
         # Background jobs: "redis" (a queue served by `flask jobs worker`), "thread" (in the web process)
         # or "inline" (at once); by default the queue when Redis is configured, a thread otherwise.

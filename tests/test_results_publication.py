@@ -18,6 +18,7 @@ from eventapp.core.extensions import db
 from eventapp.events.models import Event
 from eventapp.judging import scoring, services
 from eventapp.judging.models import Assignment, Publication, Round
+from eventapp.judging.results import PublishedResult
 from eventapp.judging.rubrics import weights_look_deliberate
 
 from . import factories
@@ -108,6 +109,16 @@ def test_a_connected_final_round_publishes_one_ranking(app, make, organiser):
         result = publication.result
         assert not result.by_group and [row.rank for row in result.rows] == [1, 2, 3, 4]
         assert {row.group for row in result.rows} == {None}
+        db.session.rollback()
+
+
+def test_the_awards_read_from_a_stored_publication_are_those_of_the_whole_result(app, make, organiser):
+    world = _event_with_final(app, make, organiser, judges=2, judges_per_entry=2, teams=6)
+    with app.app_context():
+        snapshot = services.publish(get(User, organiser.id), get(Round, world.round_id), {}, utcnow()).snapshot
+        awards = PublishedResult.from_snapshot(snapshot).awards
+        assert awards and PublishedResult.awards_in(snapshot) == awards
+        assert PublishedResult.awards_in({}) == {}
         db.session.rollback()
 
 

@@ -159,3 +159,9 @@ class PublishedResult:
     def awards(self) -> dict[int, str]:
         """Team id -> award, for the rows that have one."""
         return {row.team_id: row.award for row in self.rows if row.award}
+
+    @staticmethod
+    def awards_in(snapshot: dict) -> dict[int, str]:
+        """``from_snapshot(snapshot).awards``, read from the stored rows without building the whole result (its
+        scores are thousands of rows in a national round)."""
+        return {row["team_id"]: row["award"] for row in snapshot.get("rows") or () if row.get("award")}

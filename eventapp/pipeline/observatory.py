@@ -148,7 +148,7 @@ def _winner_ids(event_id: int | None) -> list[int]:
     if event_id:
         query = query.where(Round.event_id == event_id)
     return sorted({team_id for snapshot in db.session.scalars(query)
-                   for team_id in PublishedResult.from_snapshot(snapshot or {}).awards})
+                   for team_id in PublishedResult.awards_in(snapshot or {})})
 
 
 def _indicator_statuses(of_project: list, day: date) -> list[tuple[int | None, str]]:
