@@ -52,11 +52,13 @@ def conflict_pairs(event_id: int) -> set[tuple[int, int]]:
     return {tuple(row) for row in declared} | {tuple(row) for row in own}
 
 
-def conflict_candidates(judge: User) -> list[Team]:
-    """The teams a judge may declare a conflict with: the entries of the rounds they judge."""
+def conflict_candidates(judge: User) -> list[tuple[int, str]]:
+    """The teams a judge may declare a conflict with, as (id, name): the entries of the rounds they judge (a
+    national round has thousands: rows, not whole teams)."""
     rounds = select(RoundJudge.round_id).where(RoundJudge.user_id == judge.id)
-    return list(db.session.scalars(select(Team).join(RoundEntry, RoundEntry.team_id == Team.id)
-                                   .where(RoundEntry.round_id.in_(rounds)).distinct().order_by(Team.name)))
+    return [tuple(row) for row in db.session.execute(
+        select(Team.id, Team.name).join(RoundEntry, RoundEntry.team_id == Team.id)
+        .where(RoundEntry.round_id.in_(rounds)).distinct().order_by(Team.name))]
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class ConflictChoice:
 
 def conflict_choices(judge: User) -> list[ConflictChoice]:
     """The judge's conflict candidates in alphabetical order (never in the order of their ids)."""
-    return sorted((ConflictChoice(conflict_token(judge.id, team.id), team.name) for team in conflict_candidates(judge)),
+    return sorted((ConflictChoice(conflict_token(judge.id, team_id), name) for team_id, name in conflict_candidates(judge)),
                   key=lambda choice: (persian_sort_key(choice.name), choice.token))
 
 
@@ -139,8 +141,9 @@ def declare_own_conflict(actor, token: str, reason: str, now: datetime) -> list[
     """A judge declares a conflict with any team of their rounds, assigned to them or not, named by the
     team's token in their conflict form."""
     require_judge(actor)
-    team = next((team for team in conflict_candidates(actor)
-                 if hmac.compare_digest(conflict_token(actor.id, team.id).encode(), token.encode())), None)
+    team_id = next((team_id for team_id, _name in conflict_candidates(actor)
+                    if hmac.compare_digest(conflict_token(actor.id, team_id).encode(), token.encode())), None)
+    team = db.session.get(Team, team_id) if team_id is not None else None
     if team is None:
         raise NotFound(_("There is no such team in your rounds."))
     return declare_conflict(actor, team, actor, reason, now)
