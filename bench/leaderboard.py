@@ -12,17 +12,18 @@ of the round (the entries go in directly, so the teams need no maps). Then:
    round, assigns and adds the assignments, and the commit writes them (25,000 rows by default);
 2. writes one score per criterion of every assignment (150,000 by default: integers 0-10, each
    judge a leniency of up to ±2) and marks every assignment submitted, with Core inserts;
-3. times ``services.compute_leaderboard(round_)`` in a fresh app context and session each time
-   (median of --repeat), counting the SQL statements it runs;
-4. times and counts the same way a naive per-entry ORM loop written in this script: for each
-   entry a query for its assignments, for each assignment a lazy load of its scores, the weighted
-   totals by ``scoring.weighted_total``, a plain mean per entry and a sort. It runs once when it
-   takes 5 s or more, else --repeat times (median);
+3. times ``services.compute_leaderboard(round_)`` in a fresh app context and session each time (--repeat
+   times: median wall time, best CPU time of the process), counting the SQL statements it runs;
+4. times and counts the same way the previous implementation, written in this script as the reference
+   (``previous_leaderboard``: the pure-Python maths of ``tests/scoring_reference.py``), and a naive
+   per-entry ORM loop (for each entry a query for its assignments, for each assignment a lazy load of its
+   scores, ``scoring.weighted_total``, a plain mean and a sort), once when it takes 5 s or more;
+5. the organiser's results page, signed in: its size and time with nothing cached and cached, a search,
+   page 2 of the flagged rows, and as a baseline every row on one page;
 
-and prints the ratios naive / compute_leaderboard for time and for statements. The naive loop's
-means are checked against the leaderboard's raw means (``row.raw.value``): the two compute the
-same figure, so the comparison is of like with like (the leaderboard does much more besides: the
-judge-effect fit, ranks, bands, flags).
+and prints the CPU ratios previous / now and naive / now. The ``check:`` line compares the leaderboard with
+the previous implementation (the same ranks, ties, cut-off flags and awards; the largest difference of a
+value, band edge or raw mean) and its raw means with the naive loop's.
 
 The default database is a fresh SQLite file in a temporary folder. With a PostgreSQL URL
 (``postgresql://postgres@127.0.0.1:5432/test``) the benchmark creates a database of its own named
@@ -31,45 +32,72 @@ error: the named database is never touched. On PostgreSQL the tables are ANALYZE
 
 With --json the last line printed is one JSON object:
 {"database": "sqlite"|"postgresql", "entries": N, "judges": M, "scores": S,
- "assignment_pure_s": s, "assignment_service_s": s, "leaderboard_s": s, "leaderboard_queries": n,
- "naive_s": s, "naive_queries": n, "ratio_time": x, "ratio_queries": x}
+ "assignment_pure_s": s, "assignment_service_s": s, "leaderboard_s": s, "leaderboard_cpu_s": s,
+ "leaderboard_queries": n, "previous_s": s, "previous_cpu_s": s, "previous_queries": n, "naive_s": s,
+ "naive_cpu_s": s, "naive_queries": n, "ratio_cpu_previous": x, "ratio_cpu_naive": x, "same_ranks": bool,
+ "max_value_difference": points, "page_<cold|warm|search|flagged|all_rows>_<kb|wall|cpu>": x,
+ "page_warm_queries": n}
 """
 import argparse
 import json
+import logging
 import random
 import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _data import (  # noqa: E402
+    ORGANISER_EMAIL,
+    PASSWORD,
+    SEED,
+    add_entries,
+    add_event,
+    add_final_round,
+    add_judges,
+    add_organiser,
+    write_scores,
+)
 from databases import analyze, bench_database, insert_rows  # noqa: E402  (bench/ is the script's own folder)
 from sqlalchemy import event as sa_event  # noqa: E402
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload  # noqa: E402
 
 from eventapp import create_app  # noqa: E402
-from eventapp.auth.models import RoleGrant, User  # noqa: E402
-from eventapp.auth.passwords import hash_password  # noqa: E402
+from eventapp.auth.models import User  # noqa: E402
 from eventapp.core.database import utcnow  # noqa: E402
-from eventapp.core.extensions import db  # noqa: E402
-from eventapp.core.roles import JUDGE, ORGANISER  # noqa: E402
-from eventapp.events.models import County, Event, Phase  # noqa: E402
-from eventapp.events.phases import PHASES  # noqa: E402
+from eventapp.core.extensions import cache, db  # noqa: E402
+from eventapp.events.models import County  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
-from eventapp.judging import scoring, services  # noqa: E402
+from eventapp.judging import scoring, services, views  # noqa: E402
 from eventapp.judging.assignment import Entry, Judge, assign  # noqa: E402
-from eventapp.judging.models import FINAL, Assignment, Round, RoundEntry, RoundJudge, Score  # noqa: E402
+from eventapp.judging.models import Assignment, Round, RoundEntry  # noqa: E402
+from eventapp.judging.services import leaderboards  # noqa: E402
+from eventapp.judging.services import results as results_services  # noqa: E402
 from eventapp.teams.models import APPROVED, ORGANISATION_TYPES, Team  # noqa: E402
+from tests import scoring_reference as reference  # noqa: E402  (the maths before the arrays)
 
-SEED = 1405
-PASSWORD = "bench password"
-ORGANISER_EMAIL = "organiser@bench.example.org"
-LENIENCY = 2.0  # each judge's leniency is uniform in ±LENIENCY points of the 0-10 scale
-NOISE_SD = 1.0  # per score, in points
 NAIVE_SLOW = 5.0  # seconds: a naive run this slow is not repeated
+
+
+
+class Place(NamedTuple):
+    """A row of a leaderboard as plain values, to compare implementations."""
+    team: int
+    rank: int
+    tied: bool
+    value: float
+    raw: float  # the plain mean of the judges' totals
+    low: float
+    high: float
+    crosses: bool  # the band crosses an award cut-off
+    award: str | None
+
 
 GROUP_KINDS = ["گروه جهادی", "کانون", "انجمن", "هیئت", "قرارگاه", "مؤسسه", "جمعیت", "حلقه"]
 GROUP_NAMES = ["امید", "طلوع", "بصیرت", "سپیده", "ایثار", "نور", "رویش", "همدلی", "آبادانی", "مهر"]
@@ -82,22 +110,11 @@ def build_round(args) -> dict:
     db.create_all()
     sync_places()
     now = utcnow()
-    organiser = User(email=ORGANISER_EMAIL, name="سازمان‌دهنده آزمون", mobile="09120000000",
-                     password_hash=hash_password(PASSWORD))
-    organiser.role_grants.append(RoleGrant(role=ORGANISER))
-    event = Event(slug="bench", title_fa="رویداد ملی طلوع پیشرفت", title_en="Dawn of Progress national event")
-    # Back-to-back phases of ten days, the judging phase open now.
-    start = now - timedelta(days=5) - timedelta(days=10) * PHASES.index("judging")
-    for i, kind in enumerate(PHASES):
-        event.phases.append(Phase(kind=kind, starts_at=start + timedelta(days=10 * i),
-                                  ends_at=start + timedelta(days=10 * (i + 1)) - timedelta(seconds=1)))
-    db.session.add_all([organiser, event])
+    organiser = add_organiser()
+    # The judging phase open now.
+    event = add_event("bench", "رویداد ملی طلوع پیشرفت", "Dawn of Progress national event", "judging")
     db.session.flush()
-    rubric = services.save_rubric(organiser, event, "شاخص‌های داوری", "Judging rubric", services.default_criteria(),
-                                  now)
-    round_ = services.save_round(organiser, event, services.RoundDetails(
-        kind=FINAL, rubric_id=rubric.id, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5),
-        judges_per_entry=args.per_entry), now)
+    round_ = add_final_round(organiser, event, args.per_entry, now - timedelta(days=1), now + timedelta(days=5))
     db.session.commit()
     ids = {"organiser": organiser.id, "event": event.id, "round": round_.id}
 
@@ -114,49 +131,11 @@ def build_round(args) -> dict:
             "status": APPROVED, "status_reason": "", "screening_selected": False, "created_at": now,
         })
     team_ids = insert_rows(Team, teams, Team.id)
-
-    shared_hash = hash_password(PASSWORD)  # the judges share one hash: Argon2 is slow
-    judge_ids = insert_rows(User, [
-        {"email": f"judge{j}@bench.example.org", "name": f"داور {j + 1}", "mobile": f"0912{j:07d}",
-         "password_hash": shared_hash, "active": True, "session_version": 1, "created_at": now}
-        for j in range(args.judges)
-    ], User.id)
-    insert_rows(RoleGrant, [{"user_id": user_id, "role": JUDGE, "granted_at": now} for user_id in judge_ids])
-    insert_rows(RoundEntry, [{"round_id": round_.id, "team_id": team_id, "added_at": now} for team_id in team_ids])
-    insert_rows(RoundJudge, [{"round_id": round_.id, "user_id": user_id} for user_id in judge_ids])
+    add_judges(round_.id, args.judges)
+    add_entries(round_.id, team_ids)
     db.session.commit()
     analyze()
     return ids
-
-
-def write_scores(round_id: int) -> int:
-    """One score per criterion of every assignment, and every assignment submitted; the scores' count.
-
-    A score is round(entry quality + criterion offset + judge leniency + noise), clipped to the scale.
-    """
-    rnd = random.Random(SEED + 1)
-    now = utcnow()
-    round_ = db.session.get(Round, round_id)
-    criteria = [(c.id, c.scale_min, c.scale_max) for c in round_.rubric.criteria]
-    pairs = db.session.execute(select(Assignment.id, Assignment.user_id, Assignment.team_id)
-                               .where(Assignment.round_id == round_id).order_by(Assignment.id)).all()
-    quality, leniency = {}, {}
-    rows = []
-    for assignment_id, user_id, team_id in pairs:
-        if team_id not in quality:
-            quality[team_id] = [rnd.uniform(2.0, 8.0) + rnd.gauss(0.0, 1.0) for _ in criteria]
-        if user_id not in leniency:
-            leniency[user_id] = rnd.uniform(-LENIENCY, LENIENCY)
-        for (criterion_id, low, high), level in zip(criteria, quality[team_id]):
-            value = round(level + leniency[user_id] + rnd.gauss(0.0, NOISE_SD))
-            rows.append({"assignment_id": assignment_id, "criterion_id": criterion_id,
-                         "value": float(min(high, max(low, value))), "comment": "", "updated_at": now})
-    insert_rows(Score, rows)
-    db.session.execute(update(Assignment.__table__).where(Assignment.__table__.c.round_id == round_id)
-                       .values(submitted_at=now, ever_submitted=True))
-    db.session.commit()
-    analyze()
-    return len(rows)
 
 
 # --- the measurements --------------------------------------------------------------------------
@@ -220,20 +199,120 @@ def naive_leaderboard(round_: Round) -> list[tuple[Team, float]]:
     return results
 
 
-def measure(app, round_id: int, function) -> tuple[float, int, object]:
-    """(seconds, statements, result) of function(round_) in a fresh app context and session."""
+def previous_leaderboard(round_: Round) -> list[Place]:
+    """``compute_leaderboard`` as it was before the arrays (commit 07ce64e), kept here as the reference: the
+    scores by a lean query, a weighted total per assignment, the pure-Python maths of ``tests/scoring_reference``
+    for the method and again for the raw means, full ``Team`` objects for the names."""
+    criteria = services.scoring_criteria(round_.rubric)
+    totals, per_criterion = [], {}
+    for (team_id, judge_id), scores in results_services._submitted_scores(round_).items():
+        values = {str(criterion_id): value for criterion_id, (value, _comment) in scores.items()}
+        totals.append(scoring.Total(team_id, judge_id, scoring.weighted_total(values, criteria)))
+        for criterion_id, (value, _comment) in scores.items():
+            per_criterion.setdefault(team_id, {}).setdefault(criterion_id, []).append(value)
+    db.session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.round_id == round_.id, Assignment.submitted_at.is_(None)))
+    result = reference.combine(totals, round_.method, round_.disagreement_threshold)
+    raw = reference.combine(totals, "mean", round_.disagreement_threshold)
+    means = {team: {c: sum(v) / len(v) for c, v in by.items()} for team, by in per_criterion.items()}
+    tie_breakers = [{team: means[team].get(c, 0.0) for team in means} for c in round_.tie_breakers]
+    by_group = round_.kind == "final" and not result.connected
+    teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(list(result.entries))))}
+    places = []
+    for group in result.groups if by_group else [result.entries]:
+        ranked = reference.rank({team: result.entries[team].value for team in group}, tie_breakers)
+        awards = leaderboards._default_awards(ranked) if round_.kind == "final" else {}
+        by_rank = sorted((result.entries[team] for team in group), key=lambda entry: -entry.value)
+        count = 3 + services.HONOURABLE_MENTIONS if round_.kind == "final" else 0
+        cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:count], by_rank[1:count + 1])]
+        for place in ranked:
+            entry = result.entries[place.entry]
+            places.append(Place(teams[place.entry].id, place.rank, place.tied, entry.value, raw.entries[place.entry].value,
+                                entry.low, entry.high, scoring.band_crosses(entry, cutoffs), awards.get(place.entry)))
+    return places
+
+
+def current_leaderboard(round_: Round) -> list[Place]:
+    return [Place(row.team.id, row.rank, row.tied, row.result.value, row.result.raw_mean, row.result.low,
+                  row.result.high, row.crosses_cutoff, row.award) for row in services.compute_leaderboard(round_).rows]
+
+
+def measure(app, round_id: int, function) -> tuple[float, float, int, object]:
+    """(wall seconds, CPU seconds, statements, result) of function(round_) in a fresh app context and session; the
+    CPU time is the process's (SQLite runs in it; PostgreSQL's server does not)."""
     with app.app_context():
         round_ = db.session.get(Round, round_id)  # loaded before the clock starts
         with QueryCounter(db.engine) as counter:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             result = function(round_)
-            seconds = time.perf_counter() - started
-        # What the callers use: plain values, so that nothing loads after the session closes.
-        if isinstance(result, services.Leaderboard):
-            summary = {row.team.id: row.raw.value for row in result.rows}
-        else:
-            summary = {team.id: mean for team, mean in result}
-    return seconds, len(counter), summary
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if result and not isinstance(result[0], Place):  # the naive loop: (team, mean), plain values
+            result = {team.id: mean for team, mean in result}
+    return seconds, cpu, len(counter), result
+
+
+def repeated(app, round_id: int, function, times: int, slow: float | None = None) -> dict:
+    """Samples of ``measure``: ``times`` of them, or one when the first takes ``slow`` seconds or more."""
+    samples = {"wall": [], "cpu": [], "queries": []}
+    for _ in range(times):
+        wall, cpu, queries, result = measure(app, round_id, function)
+        samples["wall"].append(wall)
+        samples["cpu"].append(cpu)
+        samples["queries"].append(queries)
+        if slow is not None and wall >= slow:
+            break
+    samples["result"] = result
+    return samples
+
+
+def compare(current: list[Place], previous: list[Place]) -> dict:
+    """The same places, ranks, ties, flags and awards; the largest difference of the values and bands."""
+    same = [(p.team, p.rank, p.tied, p.crosses, p.award) for p in current] == [
+        (p.team, p.rank, p.tied, p.crosses, p.award) for p in previous]
+    return {"same_ranks": same, "max_value_difference": max(
+        (max(abs(a.value - b.value), abs(a.low - b.low), abs(a.high - b.high), abs(a.raw - b.raw))
+         for a, b in zip(current, previous)), default=0.0) if same else None}
+
+
+def time_page(client, url: str, times: int = 1) -> dict:
+    """The page's size (KB, uncompressed) and the best wall and CPU time of ``times`` requests."""
+    walls, cpus = [], []
+    for _ in range(times):
+        started, cpu = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: {response.status_code}")
+    return {"kb": len(response.data) / 1024, "wall": min(walls), "cpu": min(cpus)}
+
+
+def measure_pages(app, round_id: int, repeat: int) -> dict:
+    """The organiser's results page: the first page cold (nothing cached) and warm, a search and the flagged rows
+    warm, and — the baseline — every row on one page, as the page was before it had pages."""
+    client = app.test_client()
+    response = client.post("/signin", data={"email": ORGANISER_EMAIL, "password": PASSWORD})
+    if response.status_code != 302:
+        raise SystemExit(f"signing in failed: {response.status_code}")
+    url = f"/organiser/rounds/{round_id}/results"
+    client.get(url)  # the first request of the process: templates compiled, catalogues read
+    with app.app_context():
+        cache.clear()
+    pages = {"cold": time_page(client, url)}
+    pages["warm"] = time_page(client, url, repeat)
+    pages["search"] = time_page(client, url + "?q=" + quote("امید"), repeat)
+    pages["flagged"] = time_page(client, url + "?flagged=1&page=2", repeat)
+    with app.app_context():
+        engine = db.engine
+    with QueryCounter(engine) as counter:
+        client.get(url)
+    pages["warm"]["queries"] = len(counter)
+    page_size, views.LEADERBOARD_PAGE_SIZE = views.LEADERBOARD_PAGE_SIZE, 10 ** 9
+    try:
+        pages["all_rows"] = time_page(client, url)
+    finally:
+        views.LEADERBOARD_PAGE_SIZE = page_size
+    return pages
 
 
 def run(args) -> dict:
@@ -241,6 +320,7 @@ def run(args) -> dict:
         app = create_app({
             "TESTING": True, "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost",
+            "NOTIFY_TICKER": False, "JOBS_BACKEND": "inline",  # no thread of the app runs statements meanwhile
         })
         try:
             out: dict = {"dialect": dialect}
@@ -277,25 +357,14 @@ def run(args) -> dict:
                 out["scores"] = write_scores(ids["round"])
                 out["load_scores_s"] = time.perf_counter() - started
 
-            samples, counts = [], []
-            for _ in range(args.repeat):
-                seconds, queries, board = measure(app, ids["round"], services.compute_leaderboard)
-                samples.append(seconds)
-                counts.append(queries)
-            out["leaderboard_samples"], out["leaderboard_counts"] = samples, counts
-
-            naive_samples, naive_counts = [], []
-            while True:
-                seconds, queries, naive = measure(app, ids["round"], naive_leaderboard)
-                naive_samples.append(seconds)
-                naive_counts.append(queries)
-                if seconds >= NAIVE_SLOW or len(naive_samples) >= args.repeat:
-                    break
-            out["naive_samples"], out["naive_counts"] = naive_samples, naive_counts
-
-            out["rows"], out["naive_rows"] = len(board), len(naive)
-            out["max_mean_difference"] = max((abs(board[team] - naive[team]) for team in board), default=0.0) \
-                if board.keys() == naive.keys() else None
+            out["leaderboard"] = repeated(app, ids["round"], current_leaderboard, args.repeat)
+            out["previous"] = repeated(app, ids["round"], previous_leaderboard, args.repeat)
+            out["naive"] = repeated(app, ids["round"], naive_leaderboard, args.repeat, slow=NAIVE_SLOW)
+            current, naive = out["leaderboard"]["result"], out["naive"]["result"]
+            out["check"] = compare(current, out["previous"]["result"])
+            out["max_mean_difference"] = (max(abs(place.raw - naive[place.team]) for place in current)
+                                          if {place.team for place in current} == naive.keys() else None)
+            out["pages"] = measure_pages(app, ids["round"], args.repeat)
         finally:
             with app.app_context():
                 db.session.remove()
@@ -304,17 +373,26 @@ def run(args) -> dict:
 
 
 def report(args, result: dict) -> dict:
-    leaderboard_s = statistics.median(result["leaderboard_samples"])
-    naive_s = statistics.median(result["naive_samples"])
-    leaderboard_queries = result["leaderboard_counts"][-1]
-    naive_queries = result["naive_counts"][-1]
+    def best(name, kind="cpu"):
+        return min(result[name][kind])
+
+    def median(name, kind="wall"):
+        return statistics.median(result[name][kind])
+
+    pages = result["pages"]
     figures = {
         "database": result["dialect"], "entries": args.entries, "judges": args.judges, "scores": result["scores"],
         "assignment_pure_s": round(result["pure_s"], 3), "assignment_service_s": round(result["service_s"], 3),
-        "leaderboard_s": round(leaderboard_s, 3), "leaderboard_queries": leaderboard_queries,
-        "naive_s": round(naive_s, 3), "naive_queries": naive_queries,
-        "ratio_time": round(naive_s / leaderboard_s, 2),
-        "ratio_queries": round(naive_queries / leaderboard_queries, 2),
+        "leaderboard_s": round(median("leaderboard"), 3), "leaderboard_cpu_s": round(best("leaderboard"), 3),
+        "leaderboard_queries": result["leaderboard"]["queries"][-1],
+        "previous_s": round(median("previous"), 3), "previous_cpu_s": round(best("previous"), 3),
+        "previous_queries": result["previous"]["queries"][-1],
+        "naive_s": round(median("naive"), 3), "naive_cpu_s": round(best("naive"), 3),
+        "naive_queries": result["naive"]["queries"][-1],
+        "ratio_cpu_previous": round(best("previous") / best("leaderboard"), 2),
+        "ratio_cpu_naive": round(best("naive") / best("leaderboard"), 2),
+        "same_ranks": result["check"]["same_ranks"], "max_value_difference": result["check"]["max_value_difference"],
+        **{f"page_{name}_{key}": round(value, 3) for name, figures in pages.items() for key, value in figures.items()},
     }
 
     def seconds_list(samples):
@@ -323,29 +401,37 @@ def report(args, result: dict) -> dict:
     print(f"database: {result['dialect']}; {args.entries} entries, {args.judges} judges, {args.per_entry} per entry: "
           f"{result['assignments']} assignments, {result['scores']} scores; round loaded in "
           f"{result['load_round_s']:.2f} s, scores in {result['load_scores_s']:.2f} s")
-    header = f"{'measure':<34} {'seconds':>9} {'queries':>8}  notes"
+    header = f"{'measure':<34} {'seconds':>9} {'CPU s':>7} {'queries':>8}  notes"
     print(header)
     print("-" * len(header))
-    print(f"{'assign() on plain objects':<34} {result['pure_s']:>9.3f} {'-':>8}  "
+    print(f"{'assign() on plain objects':<34} {result['pure_s']:>9.3f} {'':>7} {'-':>8}  "
           f"{result['pure_pairs']} pairs, balanced {result['pure_balanced']}, connected {result['pure_connected']}")
-    print(f"{'assign_automatically() + commit':<34} {result['service_s']:>9.3f} {result['service_queries']:>8}  "
+    print(f"{'assign_automatically() + commit':<34} {result['service_s']:>9.3f} {'':>7} {result['service_queries']:>8}  "
           f"call {result['service_call_s']:.2f} s + commit {result['service_commit_s']:.2f} s; "
           f"{result['assignments']} rows, {result['service_uncovered']} uncovered, "
           f"same pairs as assign(): {result['same_pairs']}")
-    counts = result["leaderboard_counts"]
-    print(f"{'compute_leaderboard()':<34} {leaderboard_s:>9.3f} {leaderboard_queries:>8}  "
-          f"median of {len(counts)}: {seconds_list(result['leaderboard_samples'])} s"
-          + ("" if len(set(counts)) == 1 else f"  <- counts differ between runs: {counts}"))
-    counts = result["naive_counts"]
-    print(f"{'naive per-entry ORM loop':<34} {naive_s:>9.3f} {naive_queries:>8}  "
-          f"{'median of ' + str(len(counts)) if len(counts) > 1 else 'one run'}: "
-          f"{seconds_list(result['naive_samples'])} s"
-          + ("" if len(set(counts)) == 1 else f"  <- counts differ between runs: {counts}"))
-    print(f"{'naive / compute_leaderboard':<34} {figures['ratio_time']:>8.2f}x {figures['ratio_queries']:>7.1f}x")
-    difference = result["max_mean_difference"]
-    print(f"check: {result['rows']} leaderboard rows, {result['naive_rows']} naive rows; "
-          + ("the entries differ!" if difference is None
-             else f"largest |raw mean - naive mean| = {difference:.2e} points"))
+    for name, label in (("leaderboard", "compute_leaderboard()"), ("previous", "previous implementation"),
+                        ("naive", "naive per-entry ORM loop")):
+        counts = result[name]["queries"]
+        print(f"{label:<34} {median(name):>9.3f} {best(name):>7.3f} {counts[-1]:>8}  "
+              f"median wall, best CPU of {len(counts)}: {seconds_list(result[name]['wall'])} s wall"
+              + ("" if len(set(counts)) == 1 else f"  <- counts differ between runs: {counts}"))
+    print(f"{'CPU: previous / compute_leaderboard':<34} {figures['ratio_cpu_previous']:>8.2f}x; "
+          f"naive / compute_leaderboard {figures['ratio_cpu_naive']:.1f}x")
+    check = result["check"]
+    print("check: " + ("the same ranks, ties, flags and awards as the previous implementation; largest difference "
+                       f"of a value, band or raw mean {check['max_value_difference']:.1e} points"
+                       if check["same_ranks"] else "THE RANKS DIFFER FROM THE PREVIOUS IMPLEMENTATION")
+          + ("; naive means: the entries differ!" if result["max_mean_difference"] is None
+             else f"; largest |raw mean - naive mean| = {result['max_mean_difference']:.1e}"))
+    print(f"\norganiser results page ({args.entries} entries, {views.LEADERBOARD_PAGE_SIZE} rows a page), "
+          f"best of {args.repeat} when warm:")
+    for name, label in (("cold", "first page, nothing cached"), ("warm", "first page, cached"),
+                        ("search", "a search, cached"), ("flagged", "flagged only, page 2, cached"),
+                        ("all_rows", "baseline: every row on one page")):
+        page = pages[name]
+        print(f"  {label:<34} {page['kb']:>8.1f} KB {page['wall']:>7.3f} s wall {page['cpu']:>7.3f} s CPU"
+              + (f"  {page['queries']} statements" if "queries" in page else ""))
     return figures
 
 
@@ -364,6 +450,7 @@ def main(argv=None) -> int:
         parser.error("--entries, --judges and --repeat must be at least 1")
     if not 1 <= args.per_entry <= min(20, args.judges):
         parser.error("--per-entry must be from 1 to 20 and at most --judges")
+    logging.getLogger("eventapp.core.mail").setLevel(logging.WARNING)  # the judges' assignment mails, logged
     figures = report(args, run(args))
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))

@@ -47,32 +47,28 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _data import PASSWORD, SEED, add_event, add_organiser  # noqa: E402
 from databases import analyze, bench_database  # noqa: E402  (bench/ is the script's own folder)
 from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy import func, insert, select
 
 from eventapp import create_app  # noqa: E402
-from eventapp.auth.models import RoleGrant, User  # noqa: E402
+from eventapp.auth.models import User  # noqa: E402
 from eventapp.auth.passwords import hash_password  # noqa: E402
 from eventapp.core import jobs, mail, sms  # noqa: E402
 from eventapp.core.database import utcnow  # noqa: E402
 from eventapp.core.extensions import db  # noqa: E402
-from eventapp.events.models import County, Event, Phase  # noqa: E402
-from eventapp.events.phases import PHASES  # noqa: E402
+from eventapp.events.models import County, Event  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
 from eventapp.notifications import announcements, delivery, messages  # noqa: E402
 from eventapp.notifications.models import Delivery, Notification  # noqa: E402
 from eventapp.teams.models import APPROVED, Team, TeamMember  # noqa: E402
 
-SEED = 1405
 BATCH = 500  # teams per insert batch
-PASSWORD = "bench password"
-ORGANISER_EMAIL = "organiser@bench.example.org"
 BASE_URL = "https://dawn.example.ir"
 ENGLISH_SHARE = 0.2
 TRACED_BATCHES = 2  # batches of the second announcement delivered under tracemalloc
@@ -186,16 +182,8 @@ def build_schema() -> tuple[int, int]:
     """Tables, places, an organiser and an event with its phases (submission open); their ids."""
     db.create_all()
     sync_places()
-    organiser = User(email=ORGANISER_EMAIL, name="سازمان‌دهنده آزمون", mobile="09120000000",
-                     password_hash=hash_password(PASSWORD))
-    organiser.role_grants.append(RoleGrant(role="organiser"))
-    now = utcnow()
-    event = Event(slug="bench", title_fa="رویداد ملی طلوع پیشرفت", title_en="Dawn of Progress national event")
-    start = now - timedelta(days=5) - timedelta(days=10) * PHASES.index("submission")
-    for i, kind in enumerate(PHASES):
-        event.phases.append(Phase(kind=kind, starts_at=start + timedelta(days=10 * i),
-                                  ends_at=start + timedelta(days=10 * (i + 1)) - timedelta(seconds=1)))
-    db.session.add_all([organiser, event])
+    organiser = add_organiser()
+    event = add_event("bench", "رویداد ملی طلوع پیشرفت", "Dawn of Progress national event", "submission")
     db.session.commit()
     return organiser.id, event.id
 

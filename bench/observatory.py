@@ -32,11 +32,12 @@ import random
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _data import add_event, add_project_indicators, add_reference_indicators  # noqa: E402
 from databases import analyze, bench_database, insert_rows  # noqa: E402  (bench/ is the script's own folder)
 from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy import func, select
@@ -44,12 +45,11 @@ from sqlalchemy import func, select
 from eventapp import create_app  # noqa: E402
 from eventapp.core.database import utcnow  # noqa: E402
 from eventapp.core.extensions import db  # noqa: E402
-from eventapp.events.models import County, Event, Phase, Province  # noqa: E402
-from eventapp.events.phases import PHASES  # noqa: E402
+from eventapp.events.models import County  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
 from eventapp.judging.models import FINAL, Publication, Round, Rubric  # noqa: E402
 from eventapp.pipeline import observatory, services  # noqa: E402
-from eventapp.pipeline.models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue  # noqa: E402
+from eventapp.pipeline.models import Project, ProjectIndicator, Reading  # noqa: E402
 from eventapp.teams.models import APPROVED, DRAFT, PENDING, REJECTED, SUBMITTED, ProgressMap, Team  # noqa: E402
 
 SEED = 1405
@@ -59,8 +59,6 @@ AWARDS = ("first", "second", "third", "honourable")
 STATUS_WEIGHTS = [(APPROVED, 80), (PENDING, 10), (REJECTED, 10)]
 GROUP_KINDS = ["گروه جهادی", "کانون", "انجمن", "هیئت", "قرارگاه", "مؤسسه", "جمعیت", "حلقه"]
 GROUP_NAMES = ["امید", "طلوع", "بصیرت", "سپیده", "ایثار", "نور", "رویش", "همدلی", "آبادانی", "مهر"]
-INDICATORS = [("تعداد شاغلان", "نفر"), ("درآمد ماهانه خانوار", "میلیون تومان"), ("سطح زیر کشت", "هکتار"),
-              ("دوره‌های آموزشی", "دوره")]
 
 PAGES = {"series": "/observatory", "event": "/events/bench-national/observatory"}
 
@@ -72,17 +70,9 @@ def build_schema() -> list[int]:
     db.create_all()
     sync_places()
     services.ensure_stages()
-    now = utcnow()
-    events = []
-    for slug, title_fa, title_en in (("bench-national", "رویداد ملی طلوع پیشرفت", "National event"),
-                                     ("bench-yazd", "رویداد استانی یزد", "Yazd provincial event")):
-        event = Event(slug=slug, title_fa=title_fa, title_en=title_en)
-        start = now - timedelta(days=5) - timedelta(days=10) * PHASES.index("results")
-        for i, kind in enumerate(PHASES):
-            event.phases.append(Phase(kind=kind, starts_at=start + timedelta(days=10 * i),
-                                      ends_at=start + timedelta(days=10 * (i + 1)) - timedelta(seconds=1)))
-        events.append(event)
-    db.session.add_all(events)
+    # The results phase open now.
+    events = [add_event("bench-national", "رویداد ملی طلوع پیشرفت", "National event", "results"),
+              add_event("bench-yazd", "رویداد استانی یزد", "Yazd provincial event", "results")]
     db.session.commit()
     return [event.id for event in events]
 
@@ -134,29 +124,12 @@ class Loader:
         candidates = [team for team in self.teams if team[3] is not None and team[0] not in chosen]
         new = rnd.sample(candidates, min(count - len(self.winners), len(candidates)))
         self.winners += new
-        today = date.today()
         projects = [{"event_id": event_id, "team_id": team_id, "map_id": map_id, "title": f"پروژه {team_id}",
                      "province_id": province_id, "award": rnd.choice(AWARDS), "stage_id": rnd.choice(self.stages),
                      "stage_reason": "", "next_step": "", "created_at": self.now, "last_update_at": self.now}
                     for team_id, event_id, province_id, map_id in new]
         project_ids = insert_rows(Project, projects, Project.id)
-        indicators = []
-        for project_id in project_ids:
-            for name, unit in rnd.sample(INDICATORS, 3):
-                baseline = float(rnd.randint(0, 50))
-                indicators.append({"project_id": project_id, "name": name, "unit": unit, "baseline": baseline,
-                                   "target": baseline + rnd.randint(20, 150),
-                                   "target_date": today + timedelta(days=rnd.randint(-30, 540))})
-        indicator_ids = insert_rows(ProjectIndicator, indicators, ProjectIndicator.id)
-        readings = []
-        for indicator_id, indicator in zip(indicator_ids, indicators):
-            value = indicator["baseline"]
-            for step in range(6):
-                value += rnd.uniform(-3, 25)
-                readings.append({"indicator_id": indicator_id, "taken_on": today - timedelta(days=30 * (6 - step)),
-                                 "value": round(value, 1), "source": "", "note": "", "posted_at": self.now,
-                                 "verified_at": self.now if rnd.random() < 0.7 else None})
-        insert_rows(Reading, readings)
+        add_project_indicators(project_ids, rnd, self.now)
 
         # One current publication per event with every winner so far (the earlier one superseded).
         db.session.execute(Publication.__table__.update().values(superseded_at=self.now))
@@ -180,18 +153,7 @@ class Loader:
         analyze()
 
     def load_references(self) -> None:
-        rnd = self.random
-        provinces = db.session.scalars(select(Province.id).order_by(Province.code)).all()
-        for key, name_fa, name_en, unit, make in (
-                ("population", "جمعیت", "Population", "نفر", lambda: rnd.randint(500_000, 13_000_000)),
-                ("deprivation", "شاخص محرومیت", "Deprivation index", "", lambda: round(rnd.uniform(0.1, 0.9), 2))):
-            indicator = ReferenceIndicator(key=key, name_fa=name_fa, name_en=name_en, unit=unit)
-            db.session.add(indicator)
-            db.session.flush()
-            insert_rows(ReferenceValue, [{"indicator_id": indicator.id, "province_id": province_id, "value": make()}
-                                         for province_id in provinces])
-        db.session.commit()
-        analyze()
+        add_reference_indicators(self.random)
 
 
 # --- the measurements --------------------------------------------------------------------------

@@ -23,62 +23,25 @@ With --json the last line printed is one JSON object:
 import argparse
 import json
 import math
-import random
 import statistics
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _data import ORGANISER_EMAIL, PASSWORD, TeamLoader, add_event, add_organiser  # noqa: E402
 from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
 from sqlalchemy import event as sa_event  # noqa: E402
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select
 
 from eventapp import create_app  # noqa: E402
-from eventapp.auth.models import RoleGrant, User  # noqa: E402
-from eventapp.auth.passwords import hash_password  # noqa: E402
-from eventapp.core.database import utcnow  # noqa: E402
 from eventapp.core.extensions import db  # noqa: E402
-from eventapp.events.models import County, Event, Phase, Province  # noqa: E402
-from eventapp.events.phases import PHASES  # noqa: E402
+from eventapp.events.models import Province  # noqa: E402
 from eventapp.events.places import sync_places  # noqa: E402
-from eventapp.teams.models import (  # noqa: E402
-    APPROVED,
-    DRAFT,
-    PENDING,
-    REJECTED,
-    SUBMITTED,
-    WITHDRAWN,
-    Indicator,
-    MapAction,
-    ProgressMap,
-    Team,
-    TeamMember,
-)
+from eventapp.teams.models import APPROVED, ProgressMap, Team, TeamMember  # noqa: E402
 
 SMALL = 50  # teams loaded before the first measurement of the query counts
-BATCH = 500  # teams per insert batch
-PASSWORD = "bench password"
-ORGANISER_EMAIL = "organiser@bench.example.org"
-SEED = 1405
-
-# Persian words combined into team, organisation and member names.
-GROUP_KINDS = ["گروه جهادی", "کانون", "انجمن", "هیئت", "قرارگاه", "مؤسسه", "جمعیت", "حلقه"]
-GROUP_NAMES = ["امید", "طلوع", "بصیرت", "سپیده", "ایثار", "نور", "رویش", "همدلی", "آبادانی", "مهر",
-               "شهید باکری", "شهید همت", "فجر", "کوثر", "سرو", "البرز", "یاس", "ریحانه", "صبح", "بهار"]
-GROUP_PLACES = ["روستا", "محله", "دانشگاه", "مسجد", "بسیج", "دانشجویی", "جوانان", "بانوان", "خیریه", "کشاورزان"]
-ORGANISATIONS = ["بسیج سازندگی", "جهاد دانشگاهی", "انجمن اسلامی دانشجویان", "هلال احمر", "کانون فرهنگی",
-                 "مؤسسه خیریه", "شورای محله", "گروه مردمی"]
-FIRST_NAMES = ["علی", "محمد", "حسین", "رضا", "مهدی", "امیر", "حمید", "سعید", "مصطفی", "جواد",
-               "زهرا", "فاطمه", "مریم", "سارا", "نرگس", "معصومه", "لیلا", "سمیه", "کوثر", "ریحانه"]
-LAST_NAMES = ["حسینی", "رضایی", "احمدی", "کریمی", "موسوی", "محمدی", "جعفری", "صادقی", "رحیمی", "کاظمی",
-              "علیزاده", "قاسمی", "نوری", "مرادی", "یزدانی", "شریفی", "باقری", "هاشمی", "اکبری", "طاهری"]
-TOPICS = ["آب و کشاورزی", "اشتغال جوانان", "آموزش کودکان", "سلامت خانواده", "گردشگری روستایی",
-          "صنایع دستی", "مدیریت پسماند", "انرژی خورشیدی"]
-TEAM_STATUS_WEIGHTS = [(PENDING, 35), (APPROVED, 45), (REJECTED, 12), (WITHDRAWN, 8)]
-ORGANISATION_TYPES = ["jihadi", "student", "ngo", "other"]
 
 # name -> (path under the event, query string)
 PAGES = {
@@ -96,124 +59,11 @@ def build_schema() -> int:
     """Tables, places, an organiser and an event with its phases; the event's id."""
     db.create_all()
     sync_places()
-    organiser = User(email=ORGANISER_EMAIL, name="سازمان‌دهنده آزمون", mobile="09120000000",
-                     password_hash=hash_password(PASSWORD))
-    organiser.role_grants.append(RoleGrant(role="organiser"))
-    now = utcnow()
-    event = Event(slug="bench", title_fa="رویداد ملی طلوع پیشرفت", title_en="Dawn of Progress national event")
-    # Back-to-back phases of ten days, the submission phase open now.
-    start = now - timedelta(days=5) - timedelta(days=10) * PHASES.index("submission")
-    for i, kind in enumerate(PHASES):
-        event.phases.append(Phase(kind=kind, starts_at=start + timedelta(days=10 * i),
-                                  ends_at=start + timedelta(days=10 * (i + 1)) - timedelta(seconds=1)))
-    db.session.add_all([organiser, event])
+    add_organiser()
+    # The submission phase open now.
+    event = add_event("bench", "رویداد ملی طلوع پیشرفت", "Dawn of Progress national event", "submission")
     db.session.commit()
     return event.id
-
-
-class Loader:
-    """Inserts teams in batches with Core inserts; ``load(a, b)`` adds the teams numbered a..b-1."""
-
-    def __init__(self, event_id: int):
-        self.event_id = event_id
-        self.random = random.Random(SEED)
-        self.counties = [(c.id, c.province_id) for c in db.session.scalars(select(County).order_by(County.id))]
-        self.user_hash = hash_password(PASSWORD)  # the leaders' accounts share one hash: Argon2 is slow
-        self.now = utcnow()
-        self.mobile = 0
-
-    def _mobile(self) -> str:
-        self.mobile += 1
-        return f"0913{self.mobile:07d}"
-
-    def _person(self) -> str:
-        return f"{self.random.choice(FIRST_NAMES)} {self.random.choice(LAST_NAMES)}"
-
-    def load(self, first: int, last: int) -> None:
-        for start in range(first, last, BATCH):
-            self._batch(start, min(start + BATCH, last))
-            db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            # What autovacuum does a minute after a bulk load: without statistics the planner guesses
-            # five rows per table and picks plans a running server would not.
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-
-    def _batch(self, first: int, last: int) -> None:
-        rnd, session = self.random, db.session
-        numbers = range(first, last)
-        leaders = [self._person() for _ in numbers]
-        user_ids = session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), [
-            {"email": f"leader{n}@bench.example.org", "name": leader, "mobile": self._mobile(),
-             "password_hash": self.user_hash, "created_at": self.now}
-            for n, leader in zip(numbers, leaders)
-        ]).all()
-
-        teams = []
-        for n in numbers:
-            county_id, province_id = rnd.choice(self.counties)
-            words = (rnd.choice(GROUP_KINDS), rnd.choice(GROUP_NAMES), rnd.choice(GROUP_PLACES))
-            teams.append({
-                "event_id": self.event_id, "name": f"{words[0]} {words[1]} {words[2]} {n + 1}",
-                "organisation_type": rnd.choice(ORGANISATION_TYPES),
-                "organisation_name": f"{rnd.choice(ORGANISATIONS)} {rnd.choice(GROUP_NAMES)}",
-                "province_id": province_id, "county_id": county_id,
-                "introduction": f"ما گروهی از {rnd.choice(GROUP_PLACES)} هستیم و برای {rnd.choice(TOPICS)} کار می‌کنیم.",
-                "contact_email": f"team{n}@bench.example.org", "contact_phone": self._mobile(),
-                "status": rnd.choices([s for s, _w in TEAM_STATUS_WEIGHTS], [w for _s, w in TEAM_STATUS_WEIGHTS])[0],
-                "status_reason": "", "screening_selected": False,
-                "created_at": self.now - timedelta(days=30) + timedelta(seconds=n * 97 % (30 * 86400), milliseconds=n),
-            })
-        team_ids = session.scalars(insert(Team).returning(Team.id, sort_by_parameter_order=True), teams).all()
-
-        members = []
-        for team_id, user_id, leader in zip(team_ids, user_ids, leaders):
-            members.append({"team_id": team_id, "event_id": self.event_id, "user_id": user_id, "name": leader,
-                            "mobile": self._mobile(), "national_id": "", "is_leader": True, "joined_at": self.now})
-            for _ in range(rnd.randint(2, 5)):  # 3 to 6 members with the leader
-                members.append({"team_id": team_id, "event_id": self.event_id, "user_id": None,
-                                "name": self._person(), "mobile": self._mobile(), "national_id": "",
-                                "is_leader": False, "joined_at": self.now})
-        session.execute(insert(TeamMember), members)
-
-        maps = []
-        for team, team_id, user_id in zip(teams, team_ids, user_ids):
-            topic = rnd.choice(TOPICS)
-            submitted = team["status"] == APPROVED and rnd.random() < 0.6
-            updated = team["created_at"] + timedelta(days=rnd.randint(1, 25), minutes=rnd.randint(0, 1440))
-            maps.append({
-                "team_id": team_id, "title": f"نقشه پیشرفت {topic} در {rnd.choice(GROUP_PLACES)}",
-                "province_id": team["province_id"], "county_id": team["county_id"],
-                "district": f"دهستان {rnd.choice(GROUP_NAMES)}", "latitude": None, "longitude": None,
-                "knowledge": f"<p>مسئله اصلی منطقه <strong>{topic}</strong> است.</p>",
-                "capacities": "<p>نیروی جوان، زمین کشاورزی و همراهی <em>شورای روستا</em>.</p>",
-                "goals": "<ul><li>ایجاد اشتغال پایدار</li><li>افزایش درآمد خانوارها</li></ul>",
-                "people_role": "<p>مردم در همه مراحل از طرح تا اجرا همراه‌اند.</p>",
-                "sustainability": "<p>صندوق محلی و آموزش نیروهای بومی.</p>",
-                "status": SUBMITTED if submitted else DRAFT, "version": 1,
-                "updated_at": updated, "updated_by_id": user_id, "submitted_at": updated if submitted else None,
-            })
-        map_ids = session.scalars(insert(ProgressMap).returning(ProgressMap.id, sort_by_parameter_order=True),
-                                  maps).all()
-
-        indicators, actions = [], []
-        today = date.today()
-        for map_id in map_ids:
-            for position in range(2):
-                indicators.append({"map_id": map_id, "position": position,
-                                   "name": rnd.choice(["تعداد شاغلان", "درآمد ماهانه خانوار", "سطح زیر کشت",
-                                                       "تعداد دوره‌های آموزشی"]),
-                                   "unit": rnd.choice(["نفر", "میلیون تومان", "هکتار", "دوره"]),
-                                   "baseline": float(rnd.randint(0, 50)), "target": float(rnd.randint(60, 200)),
-                                   "target_date": today + timedelta(days=rnd.randint(90, 720))})
-                actions.append({"map_id": map_id, "position": position,
-                                "what": rnd.choice(["برگزاری کارگاه آموزشی", "راه‌اندازی تعاونی",
-                                                    "ساخت گلخانه", "تأمین تجهیزات"]),
-                                "responsible": self._person(), "starts_on": today + timedelta(days=30 * position),
-                                "ends_on": today + timedelta(days=30 * position + 60),
-                                "resources": "اعتبار خیرین و مشارکت مردم"})
-        session.execute(insert(Indicator), indicators)
-        session.execute(insert(MapAction), actions)
 
 
 # --- the measurements --------------------------------------------------------------------------
@@ -304,7 +154,7 @@ def run(args) -> dict:
                 started = time.perf_counter()
                 event_id = build_schema()
                 schema_seconds = time.perf_counter() - started
-                loader = Loader(event_id)
+                loader = TeamLoader(event_id)
                 engine = db.engine
 
             client = app.test_client()

@@ -296,7 +296,7 @@ def test_the_leaderboard_ranks_from_the_scores_and_publishing_freezes_it(app, as
         board = services.leaderboard(get(User, assigned.organiser.id), get(Round, assigned.round_id))
         assert [row.team.id for row in board.rows] == assigned.team_ids
         assert [row.rank for row in board.rows] == [1, 2, 3, 4]
-        assert board.rows[0].award is None and board.rows[0].raw.value == pytest.approx(90.0)  # screening: no awards
+        assert board.rows[0].award is None and board.rows[0].result.raw_mean == pytest.approx(90.0)  # screening: no awards
         services.publish(get(User, assigned.organiser.id), get(Round, assigned.round_id), {}, utcnow())
         db.session.commit()
         # A later change (after a reopen) does not alter what was published.

@@ -57,7 +57,7 @@ def cached_page(view):
         if not _cacheable_request():
             return view(*args, **kwargs)
         key = _key()
-        stored = _cache_call(cache.get, key)
+        stored = cache_call(cache.get, key)
         page = stored["page"] if stored and _still_current(stored["tables"]) else None
         if page is None:
             with _reading() as tables:
@@ -67,9 +67,9 @@ def cached_page(view):
             page = _stored_page(response)
             if current_user.is_authenticated:
                 tables.update(_ACCOUNT_TABLES)
-            generations = _generations(tables)
+            generations = readable_generations(tables)
             if generations is not None:
-                _cache_call(cache.set, key, {"page": page, "tables": generations}, timeout=_timeout())
+                cache_call(cache.set, key, {"page": page, "tables": generations}, timeout=_timeout())
         g.page_localised = True
         if _CSRF_PLACEHOLDER in page:
             page = page.replace(_CSRF_PLACEHOLDER, generate_csrf())
@@ -189,11 +189,12 @@ def _stored_page(response) -> str:
 
 
 def _still_current(read: dict[str, str]) -> bool:
-    now = _generations(read)
+    now = readable_generations(read)
     return now is not None and now == read
 
 
-def _generations(tables) -> dict[str, str] | None:
+def readable_generations(tables) -> dict[str, str] | None:
+    """``generations(tables)``, or None when they cannot be read (nothing may then be taken from the cache)."""
     try:
         return generations(tables)
     except (RedisError, OSError, ValueError):
@@ -209,7 +210,7 @@ def _timeout() -> int:
     return max(seconds, 1)
 
 
-def _cache_call(function, *args, **kwargs):
+def cache_call(function, *args, **kwargs):
     """The cache's answer, or None (nothing cached) when its server does not answer: never a failed page."""
     try:
         return function(*args, **kwargs)

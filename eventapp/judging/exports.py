@@ -49,7 +49,7 @@ def leaderboard_rows(board: Leaderboard) -> tuple[list[str], list[list]]:
                _("Band low"), _("Band high"), _("Spread"), _("Judges disagree"), _("Group"), _("Award"),
                *[c.title_fa for c in criteria]]
     rows = [[
-        row.rank, row.tied, row.team.id, row.team.name, round(row.result.value, 3), round(row.raw.value, 3),
+        row.rank, row.tied, row.team.id, row.team.name, round(row.result.value, 3), round(row.result.raw_mean, 3),
         row.result.judges, round(row.result.low, 3), round(row.result.high, 3), round(row.result.spread, 3),
         row.result.disagreement, row.result.group + 1, row.award or "",
         *[round(row.criteria[c.id], 3) if c.id in row.criteria else None for c in criteria],

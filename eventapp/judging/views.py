@@ -12,7 +12,7 @@ from ..core.exports import csv_bytes, download
 from ..core.forms import EmailForm
 from ..core.i18n import current_language, localize_digits
 from ..core.page_cache import cached_page
-from ..core.web import bounded_int, form_int, form_ints, perform
+from ..core.web import arg_int, bounded_int, form_int, form_ints, perform
 from ..events import services as events
 from ..events.places import province_choices
 from ..teams import services as teams
@@ -253,16 +253,30 @@ def reopen(assignment_id):
 
 # --- results -------------------------------------------------------------------------------------------
 
+LEADERBOARD_PAGE_SIZE = 50
+LEADERBOARD_ARGS = ("method", "q", "flagged", "near", "cut")  # the page's own query, kept by the pager
+
+
+def _leaderboard_filters() -> services.LeaderboardFilters:
+    return services.LeaderboardFilters(search=request.args.get("q", ""), flagged=request.args.get("flagged") == "1",
+                                       near_cutoff=request.args.get("near") == "1", cut=arg_int("cut"))
+
+
 @bp.get("/organiser/rounds/<int:round_id>/results")
 @login_required
 def results(round_id):
+    """The leaderboard a page at a time (the exports have every row), filtered by the query's arguments: an
+    argument it does not know, or a value it cannot read, is ignored."""
     round_ = services.get_round_for_organiser(current_user, round_id)
     method = request.args.get("method")
     method = CombiningMethod(method) if method in CombiningMethod.values() else None
-    board = services.leaderboard(current_user, round_, method)
-    return render_template("judging/results.html", round=round_, board=board, method=method or round_.method,
-                           select_form=SelectTopForm(), publication=services.current_publication(round_),
-                           publications=services.publications_of(round_))
+    filters = _leaderboard_filters()
+    page = services.leaderboard_page(current_user, round_, method, filters, arg_int("page", 1), LEADERBOARD_PAGE_SIZE)
+    return render_template("judging/results.html", round=round_, page=page, board=page.board, filters=filters,
+                           method=method or round_.method, select_form=SelectTopForm(),
+                           publication=services.current_publication(round_),
+                           publications=services.publications_of(round_),
+                           args={key: value for key, value in request.args.items() if key in LEADERBOARD_ARGS and value})
 
 
 @bp.post("/organiser/rounds/<int:round_id>/publish")

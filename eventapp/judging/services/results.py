@@ -1,11 +1,11 @@
-"""Results: the leaderboard, publishing it, the published results, the judging quality and the
-selection of the top teams of a screening."""
+"""Results: publishing the leaderboard, the published results, the judging quality and the selection of the top
+teams of a screening (the leaderboard itself is ``leaderboards.py``)."""
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ... import signals
 from ...audit import services as audit
@@ -21,8 +21,9 @@ from ...teams.models import APPROVED, Team
 from ...teams.services import can_read_team
 from .. import scoring
 from ..enums import Award
-from ..models import FINAL, SCREENING, Assignment, Publication, Round, Score
+from ..models import SCREENING, Assignment, Publication, Round, Score
 from ..results import PublishedResult, ResultComment, ResultCriterion, ResultRow, ResultScores
+from .leaderboards import Leaderboard, compute_leaderboard
 from .rounds import judges_of, scoring_criteria
 
 audit.register_actions({
@@ -31,39 +32,7 @@ audit.register_actions({
 })
 
 
-# --- the leaderboard ------------------------------------------------------------------------------
-
-
-AWARDS = tuple(Award)
-HONOURABLE_MENTIONS = 3  # places after the third that get an honourable mention by default
-
-
-@dataclass
-class LeaderboardRow:
-    team: Team
-    rank: int
-    tied: bool
-    result: scoring.EntryResult
-    raw: scoring.EntryResult
-    criteria: dict[int, float]  # criterion id -> mean score of the entry's judges
-    crosses_cutoff: bool
-    award: Award | None
-
-
-@dataclass
-class Leaderboard:
-    round: Round
-    rows: list[LeaderboardRow]
-    result: scoring.RoundResult | None
-    pending: int  # assignments not yet submitted
-    by_group: bool = False  # ranks and awards within each group of entries that share judges
-
-    @property
-    def connected(self) -> bool:
-        return self.result is None or self.result.connected
-
-    def group_sizes(self) -> list[int]:
-        return [len(group) for group in self.result.groups] if self.result else []
+# --- publishing -----------------------------------------------------------------------------------
 
 
 def _submitted_scores(round_: Round) -> dict[tuple[int, int], dict[int, tuple[float, str]]]:
@@ -78,64 +47,6 @@ def _submitted_scores(round_: Round) -> dict[tuple[int, int], dict[int, tuple[fl
     for team_id, judge_id, criterion_id, value, comment in rows:
         scores.setdefault((team_id, judge_id), {})[criterion_id] = (value, comment)
     return scores
-
-
-def _default_awards(ranked: list[scoring.Ranked]) -> dict[int, Award]:
-    """First, second and third by rank (tied entries share), then honourable mentions."""
-    awards = {}
-    for place in ranked:
-        if place.rank <= 3:
-            awards[place.entry] = AWARDS[place.rank - 1]
-        elif place.rank <= 3 + HONOURABLE_MENTIONS:
-            awards[place.entry] = Award.HONOURABLE
-    return awards
-
-
-def compute_leaderboard(round_: Round, method: str | None = None) -> Leaderboard:
-    """Every rank explained from the scores: the round's method beside the raw mean, with bands and flags.
-
-    A final round whose judges and entries fall apart into groups that share no judge is ranked (and given
-    its default awards) within each group: values of different groups cannot be compared.
-    """
-    criteria = scoring_criteria(round_.rubric)
-    totals, per_criterion = [], {}
-    for (team_id, judge_id), scores in _submitted_scores(round_).items():
-        values = {str(criterion_id): value for criterion_id, (value, _comment) in scores.items()}
-        totals.append(scoring.Total(team_id, judge_id, scoring.weighted_total(values, criteria)))
-        for criterion_id, (value, _comment) in scores.items():
-            per_criterion.setdefault(team_id, {}).setdefault(criterion_id, []).append(value)
-    pending = db.session.scalar(select(func.count()).select_from(Assignment).where(
-        Assignment.round_id == round_.id, Assignment.submitted_at.is_(None)))
-    if not totals:
-        return Leaderboard(round_, [], None, pending)
-    result = scoring.combine(totals, method or round_.method, round_.disagreement_threshold)
-    raw = scoring.combine(totals, "mean", round_.disagreement_threshold)
-    means = {team: {c: sum(v) / len(v) for c, v in by.items()} for team, by in per_criterion.items()}
-    tie_breakers = [{team: means[team].get(criterion_id, 0.0) for team in means} for criterion_id in round_.tie_breakers]
-    by_group = round_.kind == FINAL and not result.connected
-    teams = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(list(result.entries))))}
-    rows = []
-    for group in result.groups if by_group else [result.entries]:
-        ranked = scoring.rank({team: result.entries[team].value for team in group}, tie_breakers)
-        awards = _default_awards(ranked) if round_.kind == FINAL else {}  # screening selects; it awards nothing
-        by_rank = sorted((result.entries[team] for team in group), key=lambda entry: -entry.value)
-        # The award cut-offs lie between the places that get different awards (final rounds only).
-        places = 3 + HONOURABLE_MENTIONS if round_.kind == FINAL else 0
-        cutoffs = [(a.value + b.value) / 2 for a, b in zip(by_rank[:places], by_rank[1:places + 1])]
-        rows.extend(LeaderboardRow(teams[place.entry], place.rank, place.tied, result.entries[place.entry],
-                                   raw.entries[place.entry], means[place.entry],
-                                   scoring.band_crosses(result.entries[place.entry], cutoffs),
-                                   awards.get(place.entry))
-                    for place in ranked)
-    return Leaderboard(round_, rows, result, pending, by_group)
-
-
-def leaderboard(actor, round_: Round, method: str | None = None) -> Leaderboard:
-    require_organiser(actor, _l("Only organisers can see the leaderboard before it is published."))
-    return compute_leaderboard(round_, method)
-
-
-# --- publishing -----------------------------------------------------------------------------------
 
 
 def _comments(submitted: dict) -> dict[int, list[ResultComment]]:
@@ -175,7 +86,7 @@ def publish(actor, round_: Round, awards: dict[int, str | None], now: datetime, 
     comments = _comments(submitted)
     rows = tuple(ResultRow(
         team_id=row.team.id, team_name=row.team.name, rank=row.rank, tied=row.tied,
-        value=round(row.result.value, 2), raw=round(row.raw.value, 2), judges=row.result.judges,
+        value=round(row.result.value, 2), raw=round(row.result.raw_mean, 2), judges=row.result.judges,
         award=awards.get(row.team.id, row.award),
         criteria={criterion_id: round(mean, 2) for criterion_id, mean in row.criteria.items()},
         comments=tuple(comments.get(row.team.id, ())),
