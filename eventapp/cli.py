@@ -81,6 +81,14 @@ def demo():
 
     accounts = load_demo()
     db.session.commit()
+    from pathlib import Path
+
+    key_file = Path(current_app.config["CERTIFICATE_SIGNING_KEY_FILE"])
+    credential_file = Path(current_app.config["CREDENTIAL_KEY_FILE"])
+    if not key_file.exists() and not credential_file.exists():  # the demo's documents are signed too
+        certificate_services.write_keys(key_file, credential_file, "Dawn of Progress (demo)",
+                                        current_app.config["CERTIFICATE_SIGNING_KEY_PASSWORD"], utcnow())
+        click.echo(f"Made demo signing keys ({key_file}, {credential_file}): self-signed, for trying the site only.")
     base = current_app.config["BASE_URL"] or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     click.echo(f"Demo data is ready. Sign in at {base}/signin with password '{DEMO_PASSWORD}':")
     for role, email in accounts.items():
@@ -159,6 +167,48 @@ def _event_and_actor(event_slug: str, email: str | None):
     if actor is None:
         raise click.ClickException(f"{email or 'No account'} is not an organiser: give --as ORGANISER_EMAIL.")
     return event, actor
+
+
+@certificates.command("keygen")
+@click.option("--organisation", default="Dawn of Progress", show_default=True, help="The name the certificate states.")
+@click.option("--force", is_flag=True, help="Replace existing key files (key rotation: what the old keys signed "
+                                            "keeps verifying, their public keys stay published).")
+def certificates_keygen(organisation, force):
+    """Make the signing key of the documents (PKCS#12, self-signed) and the Ed25519 key of the credentials."""
+    from pathlib import Path
+
+    key_file = Path(current_app.config["CERTIFICATE_SIGNING_KEY_FILE"])
+    credential_file = Path(current_app.config["CREDENTIAL_KEY_FILE"])
+    existing = [str(path) for path in (key_file, credential_file) if path.exists()]
+    if existing and not force:
+        raise click.ClickException(f"{', '.join(existing)} already exist: give --force to replace them.")
+    certificate_services.write_keys(key_file, credential_file, organisation,
+                                    current_app.config["CERTIFICATE_SIGNING_KEY_PASSWORD"], utcnow())
+    click.echo(f"Wrote {key_file} (a self-signed certificate for {organisation!r}, three years) and {credential_file}.")
+    click.echo("A self-signed certificate proves only that documents come from this installation: a real deployment "
+               "should sign with a certificate issued by its own certification authority (set "
+               "CERTIFICATE_SIGNING_KEY_FILE and CERTIFICATE_SIGNING_KEY_PASSWORD).")
+
+
+@certificates.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def certificates_verify(file):
+    """Check a PDF as the verification page does: its signature, its key, whether it was revoked."""
+    from pathlib import Path
+
+    try:
+        checked = certificate_services.check_file(Path(file).read_bytes())
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    signature = checked.signature
+    click.echo(f"signature: {signature.status}" + (f" by {signature.signer}" if signature.signer else ""))
+    if checked.certificate is not None:
+        certificate = checked.certificate
+        click.echo(f"document: {certificate.serial} · {certificate.holder}"
+                   + (f" · REVOKED {certificate.revoked_at:%Y-%m-%d}: {certificate.revoked_reason}"
+                      if certificate.revoked_at else " · valid"))
+    click.echo("genuine" if checked.genuine else "NOT genuine")
+    raise SystemExit(0 if checked.genuine else 1)
 
 
 @certificates.command("issue")

@@ -63,6 +63,15 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Dawn of Progress <no-reply@localhost>"),
         "MAIL_TIMEOUT_SECONDS": int(os.environ.get("MAIL_TIMEOUT_SECONDS", "30")),
+        # Signed documents (certificates/signing.py): the organisation's PAdES key and certificate (PKCS#12, made
+        # for a new installation by `flask certificates keygen`), and an RFC 3161 time-stamping server for B-T
+        # signatures (none: B-B). Open Badges credentials are signed with the Ed25519 key of CREDENTIAL_KEY_FILE
+        # (a JWK, made by the same command). Issuing refuses to start without usable keys.
+        "CERTIFICATE_SIGNING_KEY_FILE": os.environ.get("CERTIFICATE_SIGNING_KEY_FILE",
+                                                       str(instance_path / "signing-key.p12")),
+        "CERTIFICATE_SIGNING_KEY_PASSWORD": os.environ.get("CERTIFICATE_SIGNING_KEY_PASSWORD") or None,
+        "CERTIFICATE_TIMESTAMP_URL": os.environ.get("CERTIFICATE_TIMESTAMP_URL") or None,
+        "CREDENTIAL_KEY_FILE": os.environ.get("CREDENTIAL_KEY_FILE", str(instance_path / "credential-key.jwk")),
         # Notifications (eventapp/notifications): how many outbox rows one job sends through one SMTP connection,
         # how often a failed one is tried again (after 1, 2, 4... minutes), and when a sender that claimed rows
         # and went silent (a killed worker) is taken to have died.

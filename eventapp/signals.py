@@ -63,8 +63,13 @@ again, superseding the earlier snapshot). Sender: the Publication. Sent by judgi
 Received by pipeline (projects for the final round's winners).""")
 
 certificate_issued = _signals.signal("certificate-issued", doc="""A certificate or report card was issued:
-one by hand, each document of a bulk job, or the replacement of a reissued one. Sender: the Certificate.
-Sent by certificates.services.Issuer.issue (for issue_one, reissue and run_job).""")
+one by hand, or the replacement of a reissued one. Sender: the Certificate. Sent by
+certificates.services.Issuer.record (for issue_one and reissue; a bulk issue sends certificates_issued).""")
+
+certificates_issued = _signals.signal("certificates-issued", doc="""The documents of a chunk of a bulk issue were
+issued, in one transaction. Sender: the CertificateJob. Extras: ``certificates`` (the Certificates). Sent by
+certificates.services.bulk (instead of certificate_issued for each, so that their notifications are stored and
+sent as one batch).""")
 
 certificate_revoked = _signals.signal("certificate-revoked", doc="""A certificate was revoked (also the old
 document of a reissue). Sender: the Certificate. Extras: ``reason``. Sent by certificates.services.revoke

@@ -2,8 +2,12 @@
 
 Test data (rows, and what tests pass to services) is built in factories.py; fixtures are in conftest.py.
 """
+import functools
 import html
 import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import func, select
@@ -17,7 +21,7 @@ TEST_PASSWORD = "correct horse battery"
 
 
 def make_app(database_url: str, **overrides):
-    """The app as the tests run it: CSRF off, jobs inline, on ``database_url``."""
+    """The app as the tests run it: CSRF off, jobs inline, on ``database_url``, signing with test keys."""
     return create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -25,8 +29,25 @@ def make_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
         "JOBS_BACKEND": "inline",
+        **signing_key_files(),
         **overrides,
     })
+
+
+@functools.cache
+def signing_key_files() -> dict:
+    """The settings of a signing key and a credential key made once per test process (as `flask certificates
+    keygen` makes them)."""
+    from eventapp.certificates.services.credentials import write_keys
+
+    folder = Path(tempfile.mkdtemp(prefix="eventapp-test-keys-"))
+    key_file, credential_file = folder / "signing-key.p12", folder / "credential-key.jwk"
+    write_keys(key_file, credential_file, "Dawn of Progress (tests)", TEST_KEY_PASSWORD, datetime.now(UTC))
+    return {"CERTIFICATE_SIGNING_KEY_FILE": str(key_file), "CERTIFICATE_SIGNING_KEY_PASSWORD": TEST_KEY_PASSWORD,
+            "CREDENTIAL_KEY_FILE": str(credential_file)}
+
+
+TEST_KEY_PASSWORD = "test key password"
 
 
 # --- rows ----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from eventapp.teams.models import SUBMITTED, Indicator, MapAction, ProgressMap, 
 
 from . import factories
 from .helpers import make_app, page_text
+from .observatory_figures import POPULATION, import_figures
 
 MEMBER_MOBILE, MEMBER_NATIONAL_ID, LEADER_EMAIL = "09351234567", "0012345678", "leader.private@example.com"
 LEADER_MOBILE = "09127654321"
@@ -281,6 +282,38 @@ def test_projects_are_listed_with_filters_and_read_in_full(app, client, organise
     assert client.get("/api/v1/projects/99999999999", headers=bearer(token)).status_code == 404
 
 
+def test_the_observatory_gives_the_figures_of_the_open_data_per_province(app, client, organiser, world):
+    import_figures(app, organiser)
+    token = issue(app, organiser)
+    with app.app_context():
+        province = db.session.get(Team, world["winner"]).province
+        code, province_id = province.code, province.id
+    figures = client.get("/api/v1/observatory", headers=bearer(token)).json
+    assert figures["licence"]["name"] == "CC BY 4.0" and figures["event"] is None and figures["need"] == "deprivation"
+    assert [row["code"] for row in figures["provinces"]] == list(range(31))
+    row = next(row for row in figures["provinces"] if row["code"] == code)
+    # Both events' teams; the pending one counts as registered, not as approved; both awards of the final round.
+    assert (row["id"], row["teams"], row["approved_teams"], row["maps"], row["winners"], row["projects"]) == (
+        province_id, 4, 3, 1, 2, 1)
+    assert row["references"]["population"] == POPULATION[code]
+    assert row["support_per_100k"]["winners"] == pytest.approx(2 * 100_000 / POPULATION[code])
+    assert figures["totals"]["winners"] == 2 and {stage["key"] for stage in figures["stages"]} >= {"selected"}
+    published = client.get("/observatory/data.json").json
+    assert {**published, "computed_at": None} == {**figures, "computed_at": None}
+
+    def get(query):
+        return client.get(f"/api/v1/observatory?{query}", headers=bearer(token))
+
+    assert get(f"event={world['slug']}").json["totals"]["teams"] == 3
+    assert get("event=hidden-results").json["totals"]["winners"] == 0
+    assert get("need=population").json["need"] == "population"
+    assert get("need=nothing-like-it").status_code == 404 and get("event=no-such-event").status_code == 404
+    for query, field in (("need=Bad!", "need"), ("event=Not_A_Slug", "event")):
+        response = get(query)
+        assert response.status_code == 400 and field in response.json["error"]["fields"], query
+    assert client.get("/api/v1/observatory").status_code == 401
+
+
 # --- writing -------------------------------------------------------------------------------------------------------
 
 
@@ -418,20 +451,21 @@ def test_the_openapi_document_is_served_without_a_token(client):
     assert set(document["paths"]) == {
         "/events", "/events/{slug}", "/events/{slug}/teams", "/events/{slug}/results", "/teams/{team_id}",
         "/teams/{team_id}/map", "/projects", "/projects/{project_id}", "/projects/{project_id}/notes",
-        "/projects/{project_id}/indicators/{indicator_id}/readings"}
+        "/projects/{project_id}/indicators/{indicator_id}/readings", "/observatory"}
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
 def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_document(app, organiser, world,
                                                                                    monkeypatch):
     monkeypatch.setitem(app.config, "API_RATE_LIMIT", "100000 per minute")
+    import_figures(app, organiser)  # so that the observatory's answers have reference figures and ranks
     token = issue(app, organiser)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     # Real ids and slugs half the time, so that the answers with data are checked too, not only the 404s.
     known = {"slug": world["slug"], "team_id": world["winner"], "project_id": world["project"],
              "indicator_id": world["indicator"]}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 11
     for operation in operations:
         fixed = {parameter.name: known[parameter.name] for parameter in operation.path_parameters}
         strategy = st.one_of(operation.as_strategy(), operation.as_strategy(path_parameters=fixed)) if fixed \

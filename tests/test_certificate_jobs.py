@@ -1,5 +1,5 @@
 """Bulk issuing across servers, workers and faults: a job runs once at a time, a job started while the queue
-is down starts when it is back, a killed worker's job is resumed once by another, and the job's page follows
+is down starts when it is back, a killed worker's chunk is resumed once by another, and the job's page follows
 it to the end. The tests marked ``redis`` run real ``flask jobs worker`` processes (set TEST_REDIS_URL)."""
 import os
 import re
@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select, update
 
+from eventapp.audit.models import AuditEntry
 from eventapp.auth.models import User
 from eventapp.certificates import services
 from eventapp.certificates.enums import DocumentKind, JobStatus
-from eventapp.certificates.models import Certificate, CertificateJob
-from eventapp.certificates.rendering import Renderer
+from eventapp.certificates.models import Certificate, CertificateJob, CertificateJobChunk
 from eventapp.core import storage
 from eventapp.core.database import utcnow
 from eventapp.core.extensions import db
@@ -93,7 +93,7 @@ def test_two_servers_starting_the_same_job_at_once_make_one_job(app, make, organ
     the second, and this server answers with the other's job."""
     event, _team_ids = factories.many_teams(app, make, organiser, 2)
     other = {}
-    look_up = services.issuing.unfinished_job
+    look_up = services.bulk.unfinished_job
 
     def other_server_starts_first(found_event, kind):
         if not other:
@@ -102,7 +102,7 @@ def test_two_servers_starting_the_same_job_at_once_make_one_job(app, make, organ
             return None
         return look_up(found_event, kind)
 
-    monkeypatch.setattr(services.issuing, "unfinished_job", other_server_starts_first)
+    monkeypatch.setattr(services.bulk, "unfinished_job", other_server_starts_first)
     with app.app_context():
         started = services.start_job(get(User, organiser.id), get(Event, event.id), DocumentKind.GROUP, utcnow())
         db.session.commit()
@@ -110,12 +110,19 @@ def test_two_servers_starting_the_same_job_at_once_make_one_job(app, make, organ
     assert count(app, CertificateJob) == 1
 
 
-def test_a_job_handed_to_two_workers_at_once_runs_once(app, make, organiser, upload_dir, monkeypatch):
+@pytest.fixture
+def made(monkeypatch):
+    """The subjects of every document rendered, in order."""
+    subjects = []
+    make = services.Issuer.make
+    monkeypatch.setattr(services.Issuer, "make", lambda self, subject, now: subjects.append(subject.key) or
+                        make(self, subject, now))
+    return subjects
+
+
+def test_a_job_handed_to_two_workers_at_once_runs_once(app, make, organiser, upload_dir, made):
     event, _team_ids = factories.many_teams(app, make, organiser, 4)
     job = start(app, organiser, event)
-    rendered = []
-    render = Renderer.pdf
-    monkeypatch.setattr(Renderer, "pdf", lambda self, html: rendered.append(html) or render(self, html))
     ready, errors = threading.Barrier(2), []
 
     def worker():
@@ -132,36 +139,84 @@ def test_a_job_handed_to_two_workers_at_once_runs_once(app, make, organiser, upl
     for thread in threads:
         thread.join(120)
     assert errors == []
-    assert len(rendered) == 4  # not eight: the second worker found the job claimed
+    assert len(made) == 4  # not eight: the second worker found the job claimed
     assert_issued_once(app, job.id, upload_dir, 4)
 
 
-def test_a_run_that_lost_its_job_stops_and_keeps_no_file(app, make, organiser, upload_dir):
-    """A run silent for long (a stopped virtual machine) was taken over: when it wakes it makes nothing more."""
+def test_a_chunk_handed_to_two_workers_at_once_runs_once(app, make, organiser, upload_dir, monkeypatch):
+    monkeypatch.setitem(app.config, "CERTIFICATE_CHUNK_SIZE", 2)
     event, _team_ids = factories.many_teams(app, make, organiser, 4)
     job = start(app, organiser, event)
+    handed = []
+    with monkeypatch.context() as patch, app.app_context():
+        patch.setattr(services.bulk, "_run_chunk", lambda chunk_id, issuer, on_progress: handed.append(chunk_id))
+        services.run_job(job.id)  # plans the job's two chunks (and hands them to no one)
+    ready, errors = threading.Barrier(4), []
 
-    def taken_over_after_the_first(progress_job):
-        if progress_job.done == 1:
+    def worker(chunk_id):
+        try:
             with app.app_context():
-                db.session.execute(update(CertificateJob).where(CertificateJob.id == job.id).values(owner="another run"))
-                db.session.commit()
+                ready.wait()
+                services.run_chunk(chunk_id)
+        except Exception as error:  # noqa: BLE001 (the test reports it)
+            errors.append(error)
 
-    with app.app_context():
-        services.run_job(job.id, on_progress=taken_over_after_the_first)
-        certificates = db.session.scalars(select(Certificate)).all()
-    assert len(certificates) == 1 and job_row(app, job.id).done == 1
-    assert stored_files(upload_dir) == {certificates[0].sha256} and staged_files(upload_dir) == []
+    threads = [threading.Thread(target=worker, args=(chunk_id,)) for chunk_id in handed * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == [] and len(handed) == 2
+    assert_issued_once(app, job.id, upload_dir, 4)
 
 
-def test_what_a_killed_run_staged_is_kept_if_committed_and_removed_if_not(app, make, organiser, upload_dir):
-    event, _team_ids = factories.many_teams(app, make, organiser, 2)
+def test_a_run_that_lost_its_chunk_stops_and_keeps_no_file(app, make, organiser, upload_dir, monkeypatch):
+    """A run silent for long (a stopped virtual machine) was taken over: when it wakes it writes nothing more."""
+    monkeypatch.setitem(app.config, "CERTIFICATE_CHUNK_SIZE", 2)
+    event, _team_ids = factories.many_teams(app, make, organiser, 4)
     job = start(app, organiser, event)
-    folder = f"certificate-job-{job.id}"
-    orphan = storage.stage(str(upload_dir), folder, b"%PDF-1.7 rendered, never recorded")
+    make_document = services.Issuer.make
+    rendered = []
+
+    def taken_over_in_the_second_chunk(self, subject, now):
+        rendered.append(subject.key)
+        if len(rendered) == 3:
+            with app.app_context():
+                db.session.execute(update(CertificateJobChunk).where(CertificateJobChunk.job_id == job.id,
+                                                                     CertificateJobChunk.number == 1)
+                                   .values(owner="another run"))
+                db.session.commit()
+        return make_document(self, subject, now)
+
+    monkeypatch.setattr(services.Issuer, "make", taken_over_in_the_second_chunk)
     with app.app_context():
         services.run_job(job.id)
-    assert orphan not in stored_files(upload_dir)
+        certificates = db.session.scalars(select(Certificate)).all()
+    assert len(rendered) == 4 and len(certificates) == 2 and job_row(app, job.id).done == 2
+    assert stored_files(upload_dir) == {certificate.sha256 for certificate in certificates}
+    assert staged_files(upload_dir) == []
+
+
+class Killed(BaseException):
+    """The process was killed (between a chunk's commit and the publishing of its files)."""
+
+
+def test_what_a_killed_run_staged_is_kept_if_committed_and_removed_if_not(app, make, organiser, upload_dir,
+                                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "CERTIFICATE_CHUNK_SIZE", 1)
+    event, _team_ids = factories.many_teams(app, make, organiser, 2)
+    job = start(app, organiser, event)
+
+    def killed_after_the_commit(upload_dir, folder, sha256):
+        storage.stage(upload_dir, folder, b"%PDF-1.7 rendered, never recorded")
+        raise Killed
+
+    with monkeypatch.context() as patch, app.app_context(), pytest.raises(Killed):
+        patch.setattr(storage, "publish", killed_after_the_commit)
+        services.run_job(job.id)
+    assert len(staged_files(upload_dir)) == 2 and stored_files(upload_dir) == set()  # its document, and the orphan
+    with app.app_context():
+        assert services.recover_job(get(CertificateJob, job.id), utcnow() + timedelta(minutes=5))  # resumed
     assert_issued_once(app, job.id, upload_dir, 2)
 
 
@@ -239,17 +294,27 @@ def wait_for(app, job_id, condition, timeout=120) -> CertificateJob:
     raise AssertionError(f"job {job_id} never got there: {job.status} {job.done}/{job.total} owner {job.owner!r}")
 
 
-def owner_pid(job: CertificateJob) -> int:
-    return int(job.owner.split(":")[-2])
+def owner_pid(owner: str) -> int:
+    return int(owner.split(":")[-2])
 
 
-def kill_the_worker_running(app, job_id, processes, after_done) -> CertificateJob:
-    """SIGKILL the worker process that runs the job, once it has made ``after_done`` documents."""
-    job = wait_for(app, job_id, lambda found: found.status == JobStatus.RUNNING and found.done >= after_done)
-    process = next(process for process in processes if process.pid == owner_pid(job))
-    process.send_signal(signal.SIGKILL)
-    process.wait(30)
-    return job
+def kill_the_worker_of_a_chunk(app, job_id, processes, but=None, timeout=120) -> str:
+    """SIGKILL the worker process that runs a chunk of the job (but not the run ``but``) as soon as it claims it;
+    the killed run's owner."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            owners = db.session.scalars(select(CertificateJobChunk.owner).where(
+                CertificateJobChunk.job_id == job_id, CertificateJobChunk.status == JobStatus.RUNNING)).all()
+        for owner in owners:
+            process = next((process for process in processes if owner and owner != but
+                            and process.pid == owner_pid(owner) and process.poll() is None), None)
+            if process is not None:
+                process.send_signal(signal.SIGKILL)
+                process.wait(30)
+                return owner
+        time.sleep(0.02)
+    raise AssertionError(f"no worker claimed a chunk of job {job_id}")
 
 
 def test_a_job_queued_twice_runs_once_on_two_worker_processes(app, make, organiser, upload_dir, workers):
@@ -273,30 +338,30 @@ def test_a_job_started_while_the_queue_was_down_runs_when_a_worker_starts(app, m
     assert_issued_once(app, job.id, upload_dir, 2)
 
 
-def test_a_killed_workers_job_is_finished_by_another_worker(app, make, organiser, upload_dir, workers):
-    event, _team_ids = factories.many_teams(app, make, organiser, 8)
+def test_a_killed_workers_chunk_is_finished_by_another_worker(app, make, organiser, upload_dir, workers):
+    event, _team_ids = factories.many_teams(app, make, organiser, 30)
     job = start(app, organiser, event)
     processes = [workers.start(), workers.start()]
     with app.app_context():
         assert services.enqueue(job)
-    killed = kill_the_worker_running(app, job.id, processes, after_done=2)
+    killed = kill_the_worker_of_a_chunk(app, job.id, processes)
     finished = wait_for(app, job.id, lambda found: found.status == JobStatus.DONE)
     assert finished.auto_resumes == 1 and owner_pid(killed) != os.getpid()
-    assert_issued_once(app, job.id, upload_dir, 8)
+    assert_issued_once(app, job.id, upload_dir, 30)
 
 
 def test_a_job_interrupted_twice_waits_for_the_organiser(app, make, organiser, upload_dir, workers, client, login):
-    event, _team_ids = factories.many_teams(app, make, organiser, 10)
+    event, _team_ids = factories.many_teams(app, make, organiser, 30)
     job = start(app, organiser, event)
     processes = [workers.start(), workers.start()]
     with app.app_context():
         assert services.enqueue(job)
-    kill_the_worker_running(app, job.id, processes, after_done=2)
-    kill_the_worker_running(app, job.id, processes, after_done=4)  # the other worker took it over, and is killed
+    killed = kill_the_worker_of_a_chunk(app, job.id, processes)
+    kill_the_worker_of_a_chunk(app, job.id, processes, but=killed)  # the other worker took it over, and is killed
     processes.append(workers.start())
     time.sleep(STALE_SECONDS + 3)  # long enough for the new worker's sweeps to see the silence
     job = job_row(app, job.id)
-    assert (job.status, job.auto_resumes) == (JobStatus.RUNNING, 1) and job.done < 10
+    assert (job.status, job.auto_resumes) == (JobStatus.RUNNING, 1) and job.done < 30
     login(organiser)
     client.set_cookie("lang", "en")
     page = client.get(f"/organiser/certificate-jobs/{job.id}")
@@ -304,7 +369,7 @@ def test_a_job_interrupted_twice_waits_for_the_organiser(app, make, organiser, u
     assert re.search(r'<form method="post" action="[^"]*/resume" data-when-may-run-again\s*>', page.get_data(as_text=True))
     client.post(f"/organiser/certificate-jobs/{job.id}/resume")
     wait_for(app, job.id, lambda found: found.status == JobStatus.DONE)
-    assert_issued_once(app, job.id, upload_dir, 10)
+    assert_issued_once(app, job.id, upload_dir, 30)
 
 
 # --- the job's page -------------------------------------------------------------------------------
@@ -334,3 +399,89 @@ def test_a_stale_job_is_shown_interrupted_after_the_configured_silence(app, make
         later = utcnow() + timedelta(seconds=app.config["JOB_STALE_SECONDS"] + 1)
         assert services.progress(found, later).status == JobStatus.INTERRUPTED
         assert services.progress(found, utcnow()).status == JobStatus.RUNNING
+
+
+# --- chunks: written in bulk, shared by the workers ------------------------------------------------------------
+
+
+@pytest.fixture
+def inserts(app):
+    """The INSERT statements sent to the database, by table (an INSERT of many rows counts once)."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    found = []
+
+    def seen(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO"):
+            found.append(statement.split()[2].strip('"'))
+
+    with app.app_context():
+        engine = db.engine
+    sqlalchemy_event.listen(engine, "before_cursor_execute", seen)
+    yield found
+    sqlalchemy_event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_a_chunks_documents_and_audit_entries_are_written_in_one_insert_each(app, make, organiser, upload_dir,
+                                                                            inserts, monkeypatch):
+    monkeypatch.setitem(app.config, "CERTIFICATE_CHUNK_SIZE", 6)
+    event, team_ids = factories.many_teams(app, make, organiser, 12)
+    job = start(app, organiser, event)
+    inserts.clear()
+    with app.app_context():
+        services.run_job(job.id)
+        certificates = db.session.scalars(select(Certificate)).all()
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "certificate.issued")).all()
+    assert inserts.count("certificates") == 2 and inserts.count("audit_entries") == 2  # a chunk, one of each
+    assert sorted((entry.target_id, entry.target_label, entry.actor_id) for entry in entries) == sorted(
+        (certificate.id, f"{certificate.serial} · {certificate.holder}", organiser.id) for certificate in certificates)
+    assert_issued_once(app, job.id, upload_dir, 12)
+
+
+def test_a_document_issued_by_hand_while_its_chunk_is_drawn_is_not_issued_twice(app, make, organiser, upload_dir,
+                                                                               monkeypatch):
+    event, team_ids = factories.many_teams(app, make, organiser, 4)
+    job = start(app, organiser, event)
+    make_document, by_hand = services.Issuer.make, []
+
+    def meanwhile_by_hand(self, subject, now):
+        if subject.key == f"team:{team_ids[2]}" and not by_hand:
+            by_hand.append(subject.key)
+            with app.app_context():  # another organiser, on another server
+                services.issue_one(get(User, organiser.id), get(Event, event.id), DocumentKind.GROUP, subject.key,
+                                   now, "http://localhost")
+                db.session.commit()
+        return make_document(self, subject, now)
+
+    monkeypatch.setattr(services.Issuer, "make", meanwhile_by_hand)
+    with app.app_context():
+        services.run_job(job.id)
+        by_hand = services.valid_certificate(get(Event, event.id), DocumentKind.GROUP, f"team:{team_ids[2]}")
+        assert by_hand.job_id is None  # the one issued by hand stands; the job's was not kept
+    assert_issued_once(app, job.id, upload_dir, 4)
+
+
+def wait_for_workers(redis_url, count, timeout=120) -> None:
+    """Until ``count`` workers listen to the queue."""
+    import redis
+    from rq import Worker
+
+    connection, deadline = redis.Redis.from_url(redis_url), time.monotonic() + timeout
+    while len(Worker.all(connection=connection)) < count:
+        assert time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.1)
+
+
+def test_two_worker_processes_share_the_chunks_of_a_job(app, make, organiser, upload_dir, workers, redis_url):
+    event, _team_ids = factories.many_teams(app, make, organiser, services.bulk.CHUNK_SIZE + 10)
+    job = start(app, organiser, event)
+    first, second = workers.start(), workers.start()
+    wait_for_workers(redis_url, 2)
+    with app.app_context():
+        assert services.enqueue(job)
+    wait_for(app, job.id, lambda found: found.status == JobStatus.DONE, timeout=300)
+    assert_issued_once(app, job.id, upload_dir, services.bulk.CHUNK_SIZE + 10)
+    with app.app_context():
+        makers = {owner_pid(owner) for owner in db.session.scalars(select(CertificateJobChunk.owner).where(
+            CertificateJobChunk.job_id == job.id))}
+    assert makers == {first.pid, second.pid}

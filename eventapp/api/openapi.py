@@ -104,6 +104,42 @@ SCHEMAS = {
         "note": {"type": "string", "maxLength": 5000},
     }},
     "NewReadingCreated": {"allOf": [_ref("Reading"), _object({"indicator_id": INTEGER})]},
+    "ObservatoryCounts": _object({
+        "teams": {"type": "integer", "description": "Registered and not rejected."},
+        "approved_teams": INTEGER, "maps": {"type": "integer", "description": "Submitted, in the province they are about."},
+        "winners": {"type": "integer", "description": "Awarded in the current publication of a final round."},
+        "projects": INTEGER,
+        "indicators": {**_object(dict.fromkeys(("met", "on_track", "behind", "no_data"), INTEGER)),
+                       "description": "The projects' indicators by status, from verified readings only."},
+        "teams_per_100k": _nullable({"type": "number", "description": "Null while the population is unknown."}),
+    }),
+    "ObservatoryProvince": {"allOf": [_ref("ObservatoryCounts"), _object({
+        "id": INTEGER, "code": {"type": "integer", "description": "The province's code (0-30)."},
+        "name_fa": STRING, "name_en": STRING,
+        "references": {"type": "object", "additionalProperties": NUMBER,
+                       "description": "The imported reference figures of the province, by their key."},
+        "support_per_100k": _object({key: _nullable(NUMBER) for key in (
+            "approved_teams", "winners", "projects", "verified_progress")}),
+        "need_rank": _nullable({"type": "number", "minimum": 0, "maximum": 1,
+                                "description": "Percentile rank of the need figure among the provinces."}),
+        "support_rank": _nullable({"type": "number", "minimum": 0, "maximum": 1,
+                                   "description": "Mean of the percentile ranks of the support figures."}),
+        "need_high_support_low": {"type": "boolean",
+                                  "description": "Need rank at least 2/3 and support rank at most 1/3."},
+    })]},
+    "Observatory": _object({
+        "computed_at": MOMENT,
+        "statuses_on": {"type": "string", "format": "date", "description": "The day indicator statuses are for."},
+        "licence": _object({"name": STRING, "url": STRING}),
+        "event": _nullable({"type": "string", "description": "The event's slug; null for the whole series."}),
+        "need": _nullable({"type": "string", "description": "The key of the need figure read; null if none."}),
+        "references": {"type": "array", "items": _object({
+            "key": STRING, "name_fa": STRING, "name_en": STRING, "unit": STRING, "imported_at": MOMENT})},
+        "provinces": {"type": "array", "items": _ref("ObservatoryProvince")},
+        "totals": _ref("ObservatoryCounts"),
+        "stages": {"type": "array", "items": _object({
+            "key": STRING, "name_fa": STRING, "name_en": STRING, "projects": INTEGER})},
+    }),
 }
 
 
@@ -193,6 +229,17 @@ PATHS = {
          "schema": {"type": "string", "pattern": "^[a-z0-9_]{1,30}$", "maxLength": 30}},
         *PAGING,
     ], "listProjects"),
+    "/observatory": _get(
+        "The observatory's figures per province (the same as its open data): teams, maps, winners, projects, "
+        "indicator statuses, reference figures, and need against support.", _ok(_ref("Observatory")), [
+            {"name": "event", "in": "query", "required": False,
+             "description": "An event's slug; the whole series without it.",
+             "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,59}$", "maxLength": 60}},
+            {"name": "need", "in": "query", "required": False,
+             "description": "The key of the reference figure read as need; the first one not the population "
+                            "without it.",
+             "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,59}$", "maxLength": 60}},
+        ], "getObservatory"),
     "/projects/{project_id}": _get("A project: stage, owner, next step, milestones, and its indicators with every "
                                    "reading (verified or not)", _ok(_ref("ProjectDetails")),
                                    [_path_id("project_id", "The project's id.")], "getProject"),
@@ -215,7 +262,8 @@ def document(base_path: str = "/api/v1") -> dict:
             "title": "Dawn of Progress partner API",
             "version": "1.0.0",
             "description": (
-                "Read events, teams, progress maps, published results and the collaboration pipeline's projects; "
+                "Read events, teams, progress maps, published results, the collaboration pipeline's projects and "
+                "the observatory's figures per province; "
                 "post updates and indicator readings on projects. Send `Authorization: Bearer <token>` with a "
                 "token an organiser issued (scopes `read` and `write:pipeline`). Lists take `page` and "
                 "`per_page` (at most 100). Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}`. "

@@ -19,6 +19,7 @@ from ..core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from ..core.extensions import db
 from ..core.roles import require_organiser
 from ..events.models import Event
+from ..pipeline import open_data
 from ..pipeline import services as pipeline
 from ..pipeline.models import Note, Project, ProjectIndicator, Reading, Stage
 from ..teams.models import APPROVED, SUBMITTED, ProgressMap, Team
@@ -228,6 +229,15 @@ def indicator_of(project_: Project, indicator_id: int) -> ProjectIndicator:
 
 def note_count(project_: Project) -> int:
     return db.session.scalar(select(func.count()).select_from(Note).where(Note.project_id == project_.id)) or 0
+
+
+def observatory_figures(event: Event | None, need_key: str | None, now: datetime) -> dict:
+    """The observatory's open data (pipeline/open_data.py) of the series or of one event; NotFound for a need
+    figure that was never imported."""
+    document = open_data.figures_document(event.id if event else None, need_key, now)
+    if need_key is not None and document["need"] != need_key:
+        raise NotFound(_("There is no reference figure “%(key)s”.", key=need_key))
+    return document
 
 
 # --- writing --------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..core.extensions import csrf, db, limiter
 from ..core.i18n import to_tehran
 from ..core.text import normalize_text
 from ..judging.services import published_results
+from ..pipeline.observatory import REFERENCE_KEY
 from ..pipeline.services import ReadingDetails
 from ..teams.models import MAP_SECTIONS
 from ..teams.richtext import plain_text
@@ -399,6 +400,20 @@ def projects():
     page, per_page = _page_args(errors)
     filters = services.ProjectFilters(event_slug=event_slug, province_id=province, stage_key=stage_key)
     return _page(services.projects_page(filters, page, per_page), _project)
+
+
+@bp.get("/observatory")
+@scope_required(ApiScope.READ)
+def observatory_figures():
+    errors = {}
+    event_slug, need_key = request.args.get("event") or None, request.args.get("need") or None
+    if event_slug is not None and not SLUG.fullmatch(event_slug):
+        errors["event"] = _("Give an event's short name.")
+    if need_key is not None and not REFERENCE_KEY.fullmatch(need_key):
+        errors["need"] = _("Give a reference figure's key.")
+    if errors:
+        raise RequestError(400, _("Correct the marked query parameters."), errors)
+    return jsonify(services.observatory_figures(_event_of(event_slug) if event_slug else None, need_key, utcnow()))
 
 
 @bp.get(f"/projects/<{ID}:project_id>")

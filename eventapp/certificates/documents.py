@@ -27,7 +27,7 @@ from ..teams.models import APPROVED, Team
 from ..training.models import TrainingSession, TrainingSignup
 from . import statistics
 from .enums import Achievement, DocumentKind, DocumentLanguage, achievement_text
-from .rendering import asset_urls, qr_svg
+from .rendering import QR_IMAGE, WHOLE_PAGE, QRCodeSvg, asset_urls
 
 # The fixed words of the default templates, in each language (organisers may write their own).
 LABELS = {
@@ -279,7 +279,8 @@ def context(kind: DocumentKind | str, subject: Subject, *, event: dict, language
     language may be given as members or as their values)."""
     kind, language = DocumentKind(kind), DocumentLanguage(language)
     return {
-        "kind": kind.value, "serial": serial, "verify_url": verify_url, "qr": qr_svg(verify_url),
+        "kind": kind.value, "layer": WHOLE_PAGE, "serial": serial, "verify_url": verify_url,
+        "qr": QRCodeSvg(verify_url), "qr_image": QR_IMAGE,
         # What is printed: the checking page by the serial (shorter than verify_url, and what people can type).
         "verify_site": verify_url.rsplit("/", 1)[0] + "/", "verify_address": verify_url.rsplit("/", 1)[0] + "/" + serial,
         "images": asset_urls(images), "holder": subject.holder,

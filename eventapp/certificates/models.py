@@ -98,6 +98,8 @@ class Certificate(db.Model):
     revoked_reason: Mapped[str] = mapped_column(Text, default="")
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id", ondelete="SET NULL"))
+    # The key whose PAdES signature the file carries (None: issued before documents were signed).
+    signing_key_id: Mapped[int | None] = mapped_column(ForeignKey("signing_keys.id", ondelete="RESTRICT"))
 
     event = relationship("Event")
     team = relationship("Team")
@@ -161,3 +163,58 @@ class CertificateJob(db.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.id}"
+
+
+class CertificateJobChunk(db.Model):
+    """A part of a bulk issue's run: the subjects it issues (with the facts their documents state), run as a
+    job of its own so that several workers share a bulk issue. A worker claims it (``owner``) before it makes
+    anything, beats while it works, and writes its documents in one transaction; a run of its job that starts
+    again (a resume) replaces the chunks of the run before."""
+    __tablename__ = "certificate_job_chunks"
+    __table_args__ = (UniqueConstraint("job_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("certificate_jobs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]  # its place in the run: in-process, chunks run in this order
+    # [documents.Subject as a dict]: whom its documents are for, and what they state
+    subjects: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[JobStatus] = mapped_column(EnumText(JobStatus, length=20), default=JobStatus.QUEUED)
+    owner: Mapped[str] = mapped_column(String(80), default="")  # the run that claimed it (and, done, made it)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    job = relationship("CertificateJob")
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.number}"
+
+
+class SigningKey(db.Model):
+    """A public key the site signs with, kept for good: a document or credential signed by a key that was
+    replaced still verifies (key rotation). ``kind``: "pdf" (an X.509 certificate, PEM; ``key_id`` its SHA-256
+    fingerprint) or "credential" (an Ed25519 public JWK; ``key_id`` its thumbprint, the JWTs' ``kid``)."""
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(100), unique=True)
+    public: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Credential(db.Model):
+    """An Open Badges 3.0 credential of a group certificate: the team's (``member_id`` None) or a named
+    member's. ``id`` is its place in the revocation list (``badges.STATUS_LIST_BITS`` to a list)."""
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    token: Mapped[str] = mapped_column(Text, default="")  # the VC-JWT
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    certificate = relationship("Certificate")

@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
@@ -202,8 +202,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
 
-def _generate_bounded(template, context: dict) -> str:
-    """Render, stopping at MAX_OUTPUT_CHARS, MAX_ELEMENTS and MAX_RENDER_SECONDS."""
+def _generate_bounded(template, context: dict, timed: bool = True) -> str:
+    """Render, stopping at MAX_OUTPUT_CHARS, MAX_ELEMENTS and (when ``timed``) MAX_RENDER_SECONDS."""
+    if not timed:
+        return _generate_sized(template, context)
     deadline = time.monotonic() + MAX_RENDER_SECONDS
     code_names = {"<template>", template.filename}
 
@@ -216,20 +218,25 @@ def _generate_bounded(template, context: dict) -> str:
         # Only the template's own code is followed line by line; everything it calls runs untraced.
         return trace_lines if frame.f_code.co_filename in code_names else None
 
-    chunks, size, tags = [], 0, 0
     previous = sys.gettrace()
     sys.settrace(trace_calls)
     try:
-        for chunk in template.generate(context):
-            size += len(chunk)
-            tags += len(_TAG.findall(chunk))
-            if size > MAX_OUTPUT_CHARS:
-                raise Bounded(TOO_LONG_DOCUMENT)
-            if tags > MAX_ELEMENTS:
-                raise Bounded(TOO_MANY_ELEMENTS)
-            chunks.append(chunk)
+        return _generate_sized(template, context)
     finally:
         sys.settrace(previous)
+
+
+def _generate_sized(template, context: dict) -> str:
+    """Render, stopping at MAX_OUTPUT_CHARS and MAX_ELEMENTS."""
+    chunks, size, tags = [], 0, 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        tags += len(_TAG.findall(chunk))
+        if size > MAX_OUTPUT_CHARS:
+            raise Bounded(TOO_LONG_DOCUMENT)
+        if tags > MAX_ELEMENTS:
+            raise Bounded(TOO_MANY_ELEMENTS)
+        chunks.append(chunk)
     return "".join(chunks)
 
 
@@ -267,10 +274,19 @@ def compile_strict(source: str):
         raise TemplateRefused(Problem(SYNTAX, error.message or str(error), error.lineno)) from error
 
 
-def render_strict(template, context: dict) -> str:
-    """Render one document; any unknown value, forbidden access or error refuses it."""
+def uses(source: str, name: str) -> bool:
+    """Whether the template reads the value ``name`` (False if it does not compile)."""
     try:
-        return _generate_bounded(template, context)
+        return name in meta.find_undeclared_variables(STRICT.parse(source))
+    except TemplateSyntaxError:
+        return False
+
+
+def render_strict(template, context: dict, timed: bool = True) -> str:
+    """Render one document; any unknown value, forbidden access or error refuses it. ``timed=False`` for the
+    shipped templates, whose loops are ours: timing a template's lines (MAX_RENDER_SECONDS) triples its cost."""
+    try:
+        return _generate_bounded(template, context, timed)
     except Bounded as error:
         raise TemplateRefused(Problem(LIMIT, str(error))) from error
     except UndefinedError as error:

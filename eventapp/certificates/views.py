@@ -1,4 +1,5 @@
 """Routes of the organisers' certificate pages, the downloads and the public verification page."""
+import json
 import tempfile
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -6,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.database import utcnow
+from ..core.exports import download as attachment
 from ..core.extensions import limiter
 from ..core.web import perform
 from ..events import services as events
@@ -240,8 +242,9 @@ def verify():
             flash(_("Choose the PDF you received."), "error")
             status = 422
         else:
-            outcome = perform(services.by_file, file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1))
-            certificate, checked_file, status = outcome.result, outcome.ok, outcome.status
+            outcome = perform(services.check_file, file.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1))
+            checked_file, status = outcome.result, outcome.status
+            certificate = checked_file.certificate if checked_file else None
     elif request.args.get("serial"):
         if serial_form.validate():
             return redirect(url_for("certificates.verify_code", code=services.by_serial(serial_form.serial.data)
@@ -256,3 +259,43 @@ def verify():
 def verify_code(code):
     certificate: Certificate = services.by_address(code)
     return render_template("certificates/verified.html", certificate=certificate, replacement=certificate.replaced_by)
+
+
+# --- what anyone checks a credential with -------------------------------------------------------------------
+
+@bp.get("/.well-known/jwks.json")
+def jwks():
+    """The public keys of the credentials, the replaced ones too (key rotation)."""
+    response = jsonify(services.jwks())
+    response.cache_control.public, response.cache_control.max_age = True, 300
+    return response
+
+
+@bp.get("/credentials/status/<int:number>")
+def status_list(number):
+    """Revocation list ``number``: a signed BitstringStatusListCredential (VC-JWT)."""
+    if number < 1:
+        abort(404)
+    token = services.status_list(number, services.require_keys(utcnow(), _site_address()), utcnow())
+    response = current_app.response_class(token, mimetype="application/vc+jwt")
+    response.cache_control.max_age = 60
+    return response
+
+
+@bp.get("/credentials/<int:credential_id>.<any(json, jwt):kind>")
+@login_required
+def credential(credential_id, kind):
+    """A member's (or the team's) credential: the VC-JWT, or its content as JSON with the JWT beside it."""
+    found = services.credential_for(current_user, credential_id)
+    if kind == "jwt":
+        return attachment(found.token.encode(), f"credential-{found.id}.jwt", "application/vc+jwt")
+    return attachment(json.dumps(services.credential_document(found), ensure_ascii=False, indent=2).encode(),
+                          f"credential-{found.id}.json", "application/json")
+
+
+@bp.get("/credentials/<int:credential_id>/badge.png")
+def badge(credential_id):
+    """The badge image, with the credential baked in (public: the credential is meant to be shown)."""
+    return current_app.response_class(services.badge_image(services.get_credential(credential_id)),
+                                      mimetype="image/png")
+

@@ -49,3 +49,13 @@ class EnumText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else self.enum_class(value)
+
+
+def dialect_insert(model):
+    """An INSERT of the session's database dialect, for what plain SQL lacks (``on_conflict_do_nothing``)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from .extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -45,8 +45,8 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]], righ
     return buffer.getvalue()
 
 
-def download(content: bytes, filename: str) -> Response:
-    kind = XLSX_TYPE if filename.endswith(".xlsx") else "text/csv; charset=utf-8"
+def download(content: bytes, filename: str, mimetype: str | None = None) -> Response:
+    kind = mimetype or (XLSX_TYPE if filename.endswith(".xlsx") else "text/csv; charset=utf-8")
     return Response(content, mimetype=kind, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..auth.models import User
+from ..core.database import dialect_insert
 from ..core.extensions import db
 from ..core.text import normalize_mobile
 from ..teams.models import TeamMember
@@ -65,11 +65,6 @@ def channels_for(user_ids: Iterable[int], kind: Kind) -> dict[int, set[Channel]]
     return result
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def queue_grace(now: datetime) -> datetime:
     """Until when a queued delivery may wait for a sender before the sweep queues it again."""
     return now + timedelta(seconds=current_app.config["NOTIFY_STALE_SECONDS"])
@@ -90,7 +85,7 @@ def notify(kind: Kind, entries: Iterable[Entry], now: datetime) -> list[int]:
              "announcement_id": entry.announcement_id, "params": entry.params, "link": absolute(entry.link),
              "created_at": now} for entry in entries.values()]
     # One statement for all the rows (SQLAlchemy sends it in batches, compiled once), skipping what is stored.
-    statement = _insert(Notification).on_conflict_do_nothing(
+    statement = dialect_insert(Notification).on_conflict_do_nothing(
         index_elements=["kind", "subject", "recipient_id"]).returning(
         Notification.id, Notification.subject, Notification.recipient_id)
     new = {(subject, recipient_id): notification_id
@@ -106,7 +101,7 @@ def notify(kind: Kind, entries: Iterable[Entry], now: datetime) -> list[int]:
                         "next_attempt_at": queue_grace(now)} for channel in sorted(channels[recipient_id]) if addresses[channel]]
     if not deliveries:
         return []
-    statement = _insert(Delivery).on_conflict_do_nothing(index_elements=["notification_id", "channel"]).returning(
+    statement = dialect_insert(Delivery).on_conflict_do_nothing(index_elements=["notification_id", "channel"]).returning(
         Delivery.id)
     return list(db.session.scalars(statement, deliveries))
 

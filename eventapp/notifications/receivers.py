@@ -122,11 +122,26 @@ def results_published(publication, actor, now) -> None:
 
 @signals.certificate_issued.connect
 def certificate_ready(certificate, actor, now) -> None:
-    params = {"kind_label_key": certificate.kind.value, "holder": certificate.holder, "serial": certificate.serial,
-              "event_fa": certificate.event.title_fa, "event_en": certificate.event.title_en or certificate.event.title_fa}
-    if certificate.team_id is not None:
-        recipients, link = members_of([certificate.team_id])[certificate.team_id], f"/teams/{certificate.team_id}"
-    else:
-        recipients, link = ([certificate.user_id] if certificate.user_id else []), "/judging"
-    _store(Kind.CERTIFICATE_READY, [Entry(user_id, f"certificate:{certificate.id}", params, link,
-                                          certificate.event_id) for user_id in recipients], now)
+    _tell_holders([certificate], now)
+
+
+@signals.certificates_issued.connect
+def certificates_ready(job, actor, now, certificates) -> None:
+    _tell_holders(certificates, now)
+
+
+def _tell_holders(certificates, now) -> None:
+    """The members of each document's team (or its judge) are told it is ready: stored, and sent, as one batch."""
+    members = members_of({certificate.team_id for certificate in certificates if certificate.team_id is not None})
+    entries = []
+    for certificate in certificates:
+        event = certificate.event
+        params = {"kind_label_key": certificate.kind.value, "holder": certificate.holder, "serial": certificate.serial,
+                  "event_fa": event.title_fa, "event_en": event.title_en or event.title_fa}
+        if certificate.team_id is not None:
+            recipients, link = members[certificate.team_id], f"/teams/{certificate.team_id}"
+        else:
+            recipients, link = ([certificate.user_id] if certificate.user_id else []), "/judging"
+        entries += [Entry(user_id, f"certificate:{certificate.id}", params, link, certificate.event_id)
+                    for user_id in recipients]
+    _store(Kind.CERTIFICATE_READY, entries, now)

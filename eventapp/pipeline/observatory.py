@@ -6,7 +6,9 @@ organiser verified. Beside them stand the reference figures organisers import pe
 (population, a deprivation index, ...).
 
 ``figures`` runs a fixed number of SQL statements whatever the number of teams, projects or
-readings: every count is a GROUP BY, and the indicators' readings come in one query.
+readings: every count is a GROUP BY, and the indicators' readings come in one query. So does
+``province_details``, what a province's page shows beyond its figures. The measures read from the figures
+(the map's, need against support) are in ``measures.py``, their open data in ``open_data.py``.
 """
 import csv
 import io
@@ -19,15 +21,18 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
 
 from ..audit import services as audit
+from ..core.errors import NotFound
 from ..core.extensions import db
 from ..core.i18n import format_number, localize_digits
 from ..core.text import latin_digits, normalize_text
 from ..events.models import Event, Province
 from ..judging.models import FINAL, Publication, Round
 from ..judging.results import PublishedResult
-from ..teams.models import REJECTED, SUBMITTED, ProgressMap, Team
+from ..teams.enums import OrganisationType
+from ..teams.models import APPROVED, REJECTED, SUBMITTED, ProgressMap, Team
 from . import services, tracking
 from .enums import TrackingStatus
 from .models import Project, ProjectIndicator, Reading, ReferenceIndicator, ReferenceValue, Stage
@@ -43,13 +48,19 @@ PER_PEOPLE = 100_000
 class Figures:
     """The counts of one province, or of all of them (``province`` None: the totals row)."""
     province: Province | None
-    teams: int = 0
+    teams: int = 0  # registered and not rejected
+    approved_teams: int = 0
     maps: int = 0
     winners: int = 0
     projects: int = 0
     statuses: dict[TrackingStatus, int] = field(default_factory=lambda: dict.fromkeys(TrackingStatus, 0))
     references: dict[int, float] = field(default_factory=dict)  # reference indicator id -> value
+    people: float | None = None  # the population, when it is known
     teams_per_people: float | None = None  # teams per PER_PEOPLE people, when the population is known
+
+    def per_people(self, count: float) -> float | None:
+        """``count`` per PER_PEOPLE people of the province, when its population is known."""
+        return _ratio(count, self.people)
 
     @property
     def met(self) -> int:
@@ -77,6 +88,14 @@ class Observatory:
     references: list[ReferenceIndicator]
     population: ReferenceIndicator | None
     day: date  # the day the indicators' statuses are worked out for
+    awards: dict[int, str]  # team id -> award, of the winners counted
+
+    def row_of(self, code: int) -> Figures:
+        """The figures of the province with this code (NotFound if there is none)."""
+        found = next((row for row in self.provinces if row.province.code == code), None)
+        if found is None:
+            raise NotFound(_("There is no such province."))
+        return found
 
 
 def _ratio(teams: int, people: float | None) -> float | None:
@@ -100,14 +119,17 @@ def figures(event_id: int | None = None, day: date | None = None) -> Observatory
                 setattr(rows[province_id], attribute, getattr(rows[province_id], attribute) + count)
             setattr(totals, attribute, getattr(totals, attribute) + count)
 
-    add(db.session.execute(select(Team.province_id, func.count()).where(Team.status != REJECTED, *of_event)
-                           .group_by(Team.province_id)).all(), "teams")
+    teams = db.session.execute(select(Team.province_id, Team.status, func.count()).where(*of_event)
+                               .group_by(Team.province_id, Team.status)).all()
+    add(((province_id, count) for province_id, status, count in teams if status != REJECTED), "teams")
+    add(((province_id, count) for province_id, status, count in teams if status == APPROVED), "approved_teams")
     # A map counts in the province it is about (the team's, when the map names none).
     map_province = func.coalesce(ProgressMap.province_id, Team.province_id)
     add(db.session.execute(select(map_province, func.count()).join(Team, ProgressMap.team_id == Team.id)
                            .where(ProgressMap.status == SUBMITTED, Team.status != REJECTED, *of_event)
                            .group_by(map_province)).all(), "maps")
-    add(db.session.execute(select(Team.province_id, func.count()).where(Team.id.in_(_winner_ids(event_id)))
+    awards = winners(event_id)
+    add(db.session.execute(select(Team.province_id, func.count()).where(Team.id.in_(list(awards)))
                            .group_by(Team.province_id)).all(), "winners")
 
     stages = db.session.scalars(select(Stage).order_by(Stage.position, Stage.id)).all()
@@ -131,24 +153,25 @@ def figures(event_id: int | None = None, day: date | None = None) -> Observatory
     population = next((indicator for indicator in references if indicator.key == POPULATION_KEY), None)
     if population is not None:
         for row in rows.values():
-            row.teams_per_people = _ratio(row.teams, row.references.get(population.id))
+            row.people = row.references.get(population.id)
+            row.teams_per_people = row.per_people(row.teams)
         counted = [row for row in rows.values() if row.teams_per_people is not None]
         totals.teams_per_people = _ratio(sum(row.teams for row in counted),
                                          sum(row.references[population.id] for row in counted))
 
     return Observatory(event=event, provinces=list(rows.values()), totals=totals,
                        stages=[(stage, per_stage.get(stage.id, 0)) for stage in stages],
-                       references=list(references), population=population, day=day)
+                       references=list(references), population=population, day=day, awards=awards)
 
 
-def _winner_ids(event_id: int | None) -> list[int]:
-    """The teams with an award in the current (not superseded) publication of a final round."""
+def winners(event_id: int | None) -> dict[int, str]:
+    """The teams with an award in the current (not superseded) publication of a final round, with their award."""
     query = select(Publication.snapshot).join(Round, Publication.round_id == Round.id).where(
         Round.kind == FINAL, Publication.superseded_at.is_(None))
     if event_id:
         query = query.where(Round.event_id == event_id)
-    return sorted({team_id for snapshot in db.session.scalars(query)
-                   for team_id in PublishedResult.awards_in(snapshot or {})})
+    return {team_id: award for snapshot in db.session.scalars(query)
+            for team_id, award in sorted(PublishedResult.awards_in(snapshot or {}).items())}
 
 
 def _indicator_statuses(of_project: list, day: date) -> list[tuple[int | None, str]]:
@@ -168,13 +191,73 @@ def _indicator_statuses(of_project: list, day: date) -> list[tuple[int | None, s
             for indicator_id, baseline, target, target_date, province_id in indicators]
 
 
+# --- one province ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectProgress:
+    project: Project
+    team_name: str
+    indicators: list[tuple[ProjectIndicator, TrackingStatus]]  # each with its status from verified readings
+
+
+@dataclass
+class Winner:
+    name: str
+    event_id: int
+    award: str
+
+
+@dataclass
+class ProvinceDetails:
+    """What the province page shows beyond the figures: who works there, who won, what is carried out."""
+    kinds: list[tuple[OrganisationType, int, int]]  # every kind of organisation: teams, maps submitted
+    winners: list[Winner]  # the winning teams of the province, by name
+    projects: list[ProjectProgress]
+
+
+def province_details(observatory: Observatory, province: Province) -> ProvinceDetails:
+    """The teams and maps of the province by kind of organisation (maps carry no theme of their own), its
+    winners, and its projects with their indicators, in the observatory's scope; a fixed number of statements
+    (events are not loaded: the page has them already)."""
+    event_id, day, awards = observatory.event.id if observatory.event else None, observatory.day, observatory.awards
+    of_event = [Team.event_id == event_id] if event_id else []
+    teams = dict(db.session.execute(
+        select(Team.organisation_type, func.count())
+        .where(Team.province_id == province.id, Team.status != REJECTED, *of_event)
+        .group_by(Team.organisation_type)).all())
+    map_province = func.coalesce(ProgressMap.province_id, Team.province_id)
+    maps = dict(db.session.execute(
+        select(Team.organisation_type, func.count()).select_from(ProgressMap).join(Team, ProgressMap.team_id == Team.id)
+        .where(map_province == province.id, ProgressMap.status == SUBMITTED, Team.status != REJECTED, *of_event)
+        .group_by(Team.organisation_type)).all())
+    winning = db.session.execute(select(Team.id, Team.name, Team.event_id).where(
+        Team.id.in_(list(awards)), Team.province_id == province.id).order_by(Team.name, Team.id)).all()
+    projects = db.session.execute(
+        select(Project, Team.name).join(Team, Project.team_id == Team.id)
+        .where(Project.province_id == province.id, *([Project.event_id == event_id] if event_id else []))
+        .options(selectinload(Project.stage), selectinload(Project.indicators).selectinload(ProjectIndicator.readings))
+        .order_by(Project.title, Project.id)).all()
+    return ProvinceDetails(
+        kinds=[(kind, teams.get(kind, 0), maps.get(kind, 0)) for kind in OrganisationType],
+        winners=[Winner(name, team_event, awards[team_id]) for team_id, name, team_event in winning],
+        projects=[ProjectProgress(project, team_name, [(indicator, _verified_status(indicator, day))
+                                                       for indicator in project.indicators])
+                  for project, team_name in projects])
+
+
+def _verified_status(indicator: ProjectIndicator, day: date) -> TrackingStatus:
+    verified = [(reading.taken_on, reading.value) for reading in indicator.readings if reading.verified_at is not None]
+    return tracking.status(indicator.baseline, indicator.target, indicator.target_date, verified, day)
+
+
 # --- reference figures: the import ------------------------------------------------------------------------------
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000
 MAX_IMPORT_UNPACKED_BYTES = 40 * 1024 * 1024  # a full workbook of MAX_IMPORT_ROWS rows unpacks to about 4 MB
 COLUMNS = 6  # province, key, Persian name, English name, unit, value
-_KEY = re.compile(r"[a-z][a-z0-9_-]{0,59}")
+REFERENCE_KEY = re.compile(r"[a-z][a-z0-9_-]{0,59}")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 _PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -395,7 +478,7 @@ def _validate(rows: list[tuple[int, list[str]]], provinces: _Provinces) -> tuple
             problems.append(Problem(line, _("Unknown province “%(name)s”.", name=place)))
         if not key:
             problems.append(Problem(line, _("The indicator key is missing.")))
-        elif not _KEY.fullmatch(key):
+        elif not REFERENCE_KEY.fullmatch(key):
             problems.append(Problem(line, _("The indicator key “%(key)s” must be Latin lower-case letters, "
                                             "digits, - and _, starting with a letter.", key=key)))
         if not raw_value:
@@ -404,7 +487,7 @@ def _validate(rows: list[tuple[int, list[str]]], provinces: _Provinces) -> tuple
             problems.append(Problem(line, _("The value “%(value)s” is not a number.", value=raw_value)))
         if len(name_fa) > 200 or len(name_en) > 200 or len(unit) > 60:
             problems.append(Problem(line, _("A name is longer than 200 characters or the unit longer than 60.")))
-        if not key or not _KEY.fullmatch(key):
+        if not key or not REFERENCE_KEY.fullmatch(key):
             continue
         indicator = found.setdefault(key, _Indicator(line))
         indicator.name_fa = indicator.name_fa or name_fa

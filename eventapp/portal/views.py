@@ -35,6 +35,7 @@ def team_dashboard(team_id):
     team = teams.get_team_for(current_user, team_id)
     now = utcnow()
     progress_map = teams.map_of(team)
+    documents = certificates.certificates_of_team(team)
     return render_template(
         "portal/team_dashboard.html", team=team, now=now, overview=events.overview(team.event, now),
         history=teams.status_history(team), progress_map=progress_map,
@@ -42,7 +43,8 @@ def team_dashboard(team_id):
         invitations=teams.open_invitations(current_user, team, now),
         invite_form=EmailForm(), member_form=MemberForm(), reason_form=ReasonForm(),
         attendance=training.team_attendance(team), is_leader=team.is_led_by(current_user),
-        results=judging.team_results(current_user, team), certificates=certificates.certificates_of_team(team),
+        results=judging.team_results(current_user, team), certificates=documents,
+        credentials=certificates.credentials_of([document.id for document in documents]),
         pipeline_projects=pipeline.projects_of_team(team),
     )
 

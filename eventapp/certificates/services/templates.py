@@ -231,7 +231,7 @@ def preview(actor, event: Event, kind: str, html: str, css: str, now: datetime, 
     if not rendered.html:
         return Preview([], problems)
     renderer = Renderer(css, images)
-    pdf = renderer.pdf(rendered.html)
+    pdf = renderer.pdf(rendered.html, values["verify_url"])
     problems += [_("The address “%(url)s” cannot be used: only the event's own images can.", url=url)
                  for url in renderer.fetcher.refused]
     return Preview(_png_pages(pdf), problems)

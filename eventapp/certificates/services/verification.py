@@ -1,6 +1,7 @@
 """Certificates: the public look-ups, by the serial printed on a document, by the code of its QR
 code, and by the PDF file itself."""
 import re
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -9,7 +10,9 @@ from ...core import storage
 from ...core.errors import Invalid, NotFound
 from ...core.extensions import db
 from ...core.text import latin_digits
+from .. import signing
 from ..models import Certificate
+from . import credentials
 
 
 def normalize_serial(text: str) -> str:
@@ -38,6 +41,28 @@ def by_serial(text: str) -> Certificate:
     if certificate is None:
         raise NotFound(_("We did not issue a document with this serial. Check the serial and try again."))
     return certificate
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What an uploaded file proves: its own signature (``signature``), and the document we stored with exactly
+    these bytes, if any (for its revocation)."""
+    signature: signing.SignatureCheck
+    certificate: Certificate | None
+
+    @property
+    def genuine(self) -> bool:
+        return self.signature.genuine and self.certificate is not None and self.certificate.valid
+
+
+def check_file(content: bytes) -> FileCheck:
+    """The file's signature checked by itself (integrity, which key, whether the key is ours), then whether the
+    document was revoked since. A file that is not a PDF: Invalid."""
+    signature = credentials.check_file(content)
+    if signature.status == "not_pdf":
+        raise Invalid(_("This file is not a PDF."), {"document": _("Choose the PDF you received.")})
+    certificate = by_file(content) if signature.status in ("genuine", "unsigned") else None
+    return FileCheck(signature, certificate)
 
 
 def by_file(content: bytes) -> Certificate | None:
