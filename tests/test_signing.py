@@ -5,6 +5,7 @@ import base64
 import gzip
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pypdf
@@ -47,7 +48,10 @@ def _pyhanko_status(pdf: bytes):
     from pyhanko_certvalidator import ValidationContext
 
     embedded = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[0]
-    return validate_pdf_signature(embedded, ValidationContext(trust_roots=[embedded.signer_cert]))
+    # In a thread of its own: after the browser tests, this thread may run Playwright's event loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(validate_pdf_signature, embedded,
+                           ValidationContext(trust_roots=[embedded.signer_cert])).result()
 
 
 def test_a_signed_document_passes_pyhankos_validation_and_keeps_its_bytes(document, signed, key):
