@@ -47,3 +47,13 @@ def test_migrations_match_the_models_and_load_the_places(empty_database_url):
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_every_revision_id_fits_alembic_version_on_postgresql():
+    """alembic_version.version_num is VARCHAR(32): a longer id fails the upgrade on PostgreSQL (SQLite ignores it)."""
+    import re
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    revisions = [re.search(r"^revision = '([^']+)'", path.read_text(), re.M).group(1) for path in folder.glob("*.py")]
+    assert revisions and [revision for revision in revisions if len(revision) > 32] == []

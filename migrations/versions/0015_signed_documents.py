@@ -1,6 +1,6 @@
 """signed documents and Open Badges credentials: the site's signing keys, the credentials of group certificates
 
-Revision ID: 0015_signed_documents_and_credentials
+Revision ID: 0015_signed_documents
 Revises: 0014_certificate_job_chunks
 Create Date: 2026-12-08 01:56:57.278472
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_signed_documents_and_credentials'
+revision = '0015_signed_documents'
 down_revision = '0014_certificate_job_chunks'
 branch_labels = None
 depends_on = None
