@@ -37,6 +37,7 @@ class SigningKey:
     subject: str
     not_before: dt.datetime
     not_after: dt.datetime
+    certificates_size: int = 2048  # bytes of DER of the certificates the signature carries (its own and chain)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def read_key(path: str | Path, password: str | None) -> SigningKey:
         cert_registry=SimpleCertificateStore.from_certs([signing_cert, *chain]))
     pem = certificate.public_bytes(serialization.Encoding.PEM)
     return SigningKey(signer=signer, certificate_pem=pem.decode(), fingerprint=fingerprint_of(certificate),
+                      certificates_size=sum(len(item.dump()) for item in (signing_cert, *chain)),
                       subject=certificate.subject.rfc4514_string(), not_before=certificate.not_valid_before_utc,
                       not_after=certificate.not_valid_after_utc)
 
@@ -124,8 +126,10 @@ def sign(pdf: bytes, key: SigningKey, *, reason: str, location: str, timestamp_u
         reason=reason, location=location, use_pades_lta=False)
     timestamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
     # The space for the signature, given: else pyHanko signs a dummy first to measure it (half the time of a
-    # signature). A P-256 signature with its certificate takes about 1.5 KB; a time-stamp token several more.
-    reserved = 16384 if timestamper else 4096
+    # signature). The CMS holds the certificates, the signed attributes and the signature (a P-256 one with a
+    # self-signed certificate: 1.35 KB); a time-stamp token takes several KB more. pyHanko counts the space in
+    # hexadecimal digits, two a byte; kept small, as every reserved byte is in the file.
+    reserved = 2 * (key.certificates_size + 1024 + (12288 if timestamper else 0))
     output = _outside_event_loop(signers.PdfSigner(metadata, signer=key.signer, timestamper=timestamper).sign_pdf,
                                  writer, bytes_reserved=reserved)
     return output.getvalue()
