@@ -3,8 +3,10 @@ the file alone (the verification page, ``flask certificates verify``); group cer
 3.0 credentials that an independent reader verifies against the JWKS the running app publishes, until revoked."""
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pypdf
 from PIL import Image
@@ -20,7 +22,7 @@ from .helpers import get, signed_in
 from .test_certificates import festival, issue, pdf_upload, stored_pdf  # noqa: F401 (fixtures and helpers)
 from .test_signing import _pyhanko_status, revoked_in, verify_jwt
 
-REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_an_issued_document_is_signed_and_pyhanko_validates_it(app, festival, upload_dir):  # noqa: F811
@@ -63,7 +65,7 @@ def test_the_command_line_checks_a_file_offline(app, festival, database_url, upl
     genuine, changed = tmp_path / "genuine.pdf", tmp_path / "changed.pdf"
     genuine.write_bytes(pdf)
     changed.write_bytes(pdf[:-200] + bytes(200))
-    environment = {**__import__("os").environ, "DATABASE_URL": database_url, "UPLOAD_DIR": str(upload_dir)}
+    environment = {**os.environ, "DATABASE_URL": database_url, "UPLOAD_DIR": str(upload_dir)}
     run = [sys.executable, "-m", "flask", "--app", "wsgi.py", "certificates", "verify"]
     ok = subprocess.run([*run, str(genuine)], cwd=REPO_ROOT, env=environment, capture_output=True, text=True)
     assert ok.returncode == 0 and "genuine" in ok.stdout, ok.stdout + ok.stderr

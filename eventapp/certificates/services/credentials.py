@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ...core.database import dialect_insert
 from ...core.errors import Conflict, NotFound
 from ...core.extensions import db
+from ...core.text import has_persian_script
 from .. import badges, signing
 from ..enums import DocumentKind
 from ..models import Certificate, Credential, SigningKey
@@ -101,25 +102,36 @@ def jwks() -> dict:
 
 # --- credentials ---------------------------------------------------------------------------------------------
 
-def issue_credentials(certificate: Certificate, keys: Keys, now: datetime) -> list[Credential]:
-    """The group certificate's credentials: the team's, and one for each named member."""
-    if certificate.kind != DocumentKind.GROUP or certificate.team_id is None:
-        return []
-    from ...teams.models import Team  # the team's members, at the moment of issue
+def issue_credentials(certificates: list[Certificate], keys: Keys, now: datetime) -> list[Credential]:
+    """The credentials of the group certificates among ``certificates`` (a chunk of a bulk issue, or one): each
+    team's, and one for each named member, with the members as they are at the moment of issue. One query for
+    the members; the rows written in one flush, then their tokens (an id is a place in the revocation list)."""
+    from ...auth.models import User
+    from ...teams.models import TeamMember
 
-    team = db.session.get(Team, certificate.team_id)
-    recipients = [(None, None, certificate.holder, None)] + [
-        (member.id, member.user_id, member.name, member.user.email if member.user_id else None)
-        for member in team.members if member.name]
+    groups = [certificate for certificate in certificates
+              if certificate.kind == DocumentKind.GROUP and certificate.team_id is not None]
+    if not groups:
+        return []
+    members: dict[int, list] = {}
+    for row in db.session.execute(
+            select(TeamMember.id, TeamMember.team_id, TeamMember.user_id, TeamMember.name, User.email)
+            .outerjoin(User, User.id == TeamMember.user_id)
+            .where(TeamMember.team_id.in_({certificate.team_id for certificate in groups}), TeamMember.name != "")
+            .order_by(TeamMember.id)):
+        members.setdefault(row.team_id, []).append(row)
     made = []
-    for member_id, user_id, name, email in recipients:
-        credential = Credential(certificate_id=certificate.id, member_id=member_id, user_id=user_id,
-                                recipient=name, issued_at=now)
-        db.session.add(credential)
-        db.session.flush()  # its id is its place in the revocation list
+    for certificate in groups:
+        made.append((certificate, Credential(certificate_id=certificate.id, recipient=certificate.holder,
+                                             issued_at=now), None))
+        made += [(certificate, Credential(certificate_id=certificate.id, member_id=row.id, user_id=row.user_id,
+                                          recipient=row.name, issued_at=now), row.email)
+                 for row in members.get(certificate.team_id, [])]
+    db.session.add_all([credential for _certificate, credential, _email in made])
+    db.session.flush()
+    for certificate, credential, email in made:
         credential.token = badges.sign(_document(certificate, credential, keys, email), keys.credential)
-        made.append(credential)
-    return made
+    return [credential for _certificate, credential, _email in made]
 
 
 def revoke_credentials(certificate: Certificate, now: datetime) -> None:
@@ -244,8 +256,8 @@ def _badge_art(award: str, recipient: str) -> bytes:
     bold = ImageFont.truetype(str(FONT_FILES["Vazirmatn-Bold.ttf"]), 46)
     regular = ImageFont.truetype(str(FONT_FILES["Vazirmatn-Regular.ttf"]), 30)
     for text, font, y in ((_("Dawn of Progress"), regular, 150), (award, bold, 240), (recipient[:40], regular, 330)):
-        draw.text((size / 2, y), text, font=font, fill="#ffffff", anchor="mm", direction="rtl"
-                  if any("\u0600" <= char <= "\u06ff" for char in text) else None)
+        draw.text((size / 2, y), text, font=font, fill="#ffffff", anchor="mm",
+                  direction="rtl" if has_persian_script(text) else None)
     output = io.BytesIO()
     image.save(output, format="PNG")
     return output.getvalue()

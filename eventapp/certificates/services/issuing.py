@@ -138,8 +138,7 @@ class Issuer:
             "job_id": job.id if job else None, "signing_key_id": signing_key_id} for item in made])
         certificates = db.session.scalars(select(Certificate).where(
             Certificate.serial.in_([item.serial for item in made])).order_by(Certificate.id)).all()
-        for certificate in certificates:
-            credentials.issue_credentials(certificate, self.keys, now)
+        credentials.issue_credentials(certificates, self.keys, now)
         _written_together([audit.record(actor, "certificate.issued", certificate,
                                         {"kind": self.kind, "holder": certificate.holder},
                                         label=f"{certificate.serial} · {certificate.holder}", now=now)
