@@ -155,7 +155,8 @@ def check(pdf: bytes, trusted: set[str]) -> SignatureCheck:
         return SignatureCheck("unsigned")
     signature = signatures[0]
     certificate = crypto_x509.load_der_x509_certificate(signature.signer_cert.dump())
-    found = {"signer": certificate.subject.rfc4514_string(), "fingerprint": fingerprint_of(certificate),
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    found = {"signer": names[0].value if names else certificate.subject.rfc4514_string(), "fingerprint": fingerprint_of(certificate),
              "signed_at": signature.self_reported_timestamp}
     try:
         status = _outside_event_loop(validate_pdf_signature, signature, ValidationContext(
