@@ -5,7 +5,8 @@ Rows go in with Core inserts where there are many; the random choices are seeded
 benchmark loads the same data. Nothing here commits unless its docstring says so.
 """
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from databases import analyze, insert_rows
 from sqlalchemy import insert, select, update
@@ -61,6 +62,17 @@ PROJECT_INDICATORS = [("تعداد شاغلان", "نفر"), ("درآمد ماه
 
 
 # --- people and events -------------------------------------------------------------------------
+
+def signing_keys(folder: Path) -> dict:
+    """Settings of a signing key and a credential key made in ``folder`` as ``flask certificates keygen`` makes
+    them: the bulk path signs every document (PAdES) and credential, as it does in production."""
+    from eventapp.certificates.services.credentials import write_keys
+
+    key_file, credential_file = folder / "signing-key.p12", folder / "credential-key.jwk"
+    write_keys(key_file, credential_file, "Dawn of Progress (bench)", "bench key password", datetime.now(UTC))
+    return {"CERTIFICATE_SIGNING_KEY_FILE": str(key_file), "CERTIFICATE_SIGNING_KEY_PASSWORD": "bench key password",
+            "CREDENTIAL_KEY_FILE": str(credential_file)}
+
 
 def add_organiser() -> User:
     """The organiser ``ORGANISER_EMAIL`` (password ``PASSWORD``), added to the session."""

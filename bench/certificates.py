@@ -64,7 +64,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import jinja2  # noqa: E402
 import weasyprint  # noqa: E402
-from databases import bench_database  # noqa: E402  (bench/ is the script's own folder)
+from _data import signing_keys  # noqa: E402  (bench/ is the script's own folder)
+from databases import bench_database  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy import func, insert, select, text, update
@@ -668,7 +669,7 @@ def run(args) -> dict:
             "TESTING": True, "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost",
             "UPLOAD_DIR": str(folder / "uploads"), "JOBS_BACKEND": "inline", "BASE_URL": BASE_URL,
-            "MAIL_SERVER": None,
+            "MAIL_SERVER": None, **signing_keys(folder),
         })
         # Every mail is logged at INFO when MAIL_SERVER is not set: two lines per document would
         # bury the figures. The messages are still built and signalled.

@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis  # noqa: E402
+from _data import signing_keys  # noqa: E402
 from certificates import Loader, build_schema  # noqa: E402  (bench/ is the script's own folder)
 from databases import bench_database  # noqa: E402
 from rq import Worker  # noqa: E402
@@ -118,13 +119,14 @@ def run(args) -> list[dict]:
             tempfile.TemporaryDirectory(prefix="bench-certificate-workers-") as folder:
         folder = Path(folder)
         (folder / "uploads").mkdir()
+        keys = signing_keys(folder)
         config = {"TESTING": True, "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url,
                   "UPLOAD_DIR": str(folder / "uploads"), "JOBS_BACKEND": "redis", "REDIS_URL": args.redis_url,
-                  "BASE_URL": "https://dawn.example.ir", "MAIL_SERVER": None}
+                  "BASE_URL": "https://dawn.example.ir", "MAIL_SERVER": None, **keys}
         app = create_app(config)
         environment = {**os.environ, "DATABASE_URL": url, "REDIS_URL": args.redis_url, "JOBS_BACKEND": "redis",
                        "UPLOAD_DIR": config["UPLOAD_DIR"], "APP_ENV": "development", "BASE_URL": config["BASE_URL"],
-                       "NOTIFY_TICKER": "0"}
+                       "NOTIFY_TICKER": "0", **keys}
         environment.pop("MAIL_SERVER", None)
         try:
             with app.app_context():

@@ -141,10 +141,12 @@ def from_environment(instance_path: Path) -> dict:
         # Requests to the partners' API, per token (per address without one).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),
         "PAGE_SIZE": 25,
-        # Public pages for visitors who are not signed in (core/page_cache.py): kept this long at most, and never
-        # past a change (0 turns the cache off); in the process, at most PAGE_CACHE_ENTRIES pages.
+        # Cached pages (core/page_cache.py): kept this long at most, and never past a change (0 turns the cache
+        # off). Without Redis they are files in PAGE_CACHE_DIR shared by the machine's workers, at most
+        # PAGE_CACHE_ENTRIES of them.
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
         "PAGE_CACHE_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "2000")),
+        "PAGE_CACHE_DIR": os.environ.get("PAGE_CACHE_DIR") or str(instance_path / "page-cache"),
         # Compression (Flask-Compress): brotli for browsers that take it, else gzip; what is compressible only.
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_STREAMS": False,

@@ -14,15 +14,16 @@ from eventapp.core.extensions import db, limiter
 from eventapp.events.places import sync_places
 
 from . import factories
-from .helpers import client_of, make_app, signed_in, signing_key_files
+from .helpers import client_of, make_app, process_settings, signed_in
 from .servers import redis_url, silent_smtp_server, sms_server, smtp_server  # noqa: F401 (fixtures)
 
 # The machine the suite runs on is shared: a draw or an example that waited for the processor is not slow code.
 settings.register_profile("shared-machine", suppress_health_check=[HealthCheck.too_slow], deadline=None)
 settings.load_profile("shared-machine")
 
-# The processes the tests start (queue workers, commands) sign with the same test keys as the test app.
-os.environ.update(signing_key_files())
+# The processes the tests start (queue workers, commands) sign with the same test keys as the test app, and tell
+# the same page cache of their changes.
+os.environ.update(process_settings())
 
 REFERENCE_TABLES = {"provinces", "counties"}
 # What serves requests (the test client, the live server): a test that uses it is not rolled back.

@@ -29,9 +29,16 @@ def make_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
         "JOBS_BACKEND": "inline",
-        **signing_key_files(),
+        **process_settings(),
         **overrides,
     })
+
+
+@functools.cache
+def process_settings() -> dict:
+    """Settings of the test process, for its apps and the commands it starts alike: the page cache's folder (a
+    temporary one, not the project's instance folder) and the signing keys."""
+    return {"PAGE_CACHE_DIR": tempfile.mkdtemp(prefix="eventapp-test-page-cache-"), **signing_key_files()}
 
 
 @functools.cache
@@ -109,6 +116,14 @@ def client_of(app, user, language=None):
     if language:
         client.set_cookie("lang", language)
     return signed_in(client, user)
+
+
+def forget_cached(app) -> None:
+    """Empty the page cache (pages, the signed-in people): the next request's statements are all counted."""
+    from eventapp.core.extensions import cache
+
+    with app.app_context():
+        cache.clear()
 
 
 def sign_in_page(page, base_url, email, password=TEST_PASSWORD):

@@ -19,6 +19,7 @@ from eventapp.core.text import persian_sort_key
 from eventapp.judging import codes
 from eventapp.judging.models import Assignment, Round
 from eventapp.judging.redaction import Redactor
+from eventapp.judging.services import assignments
 from eventapp.teams.models import Attachment, ProgressMap, Team
 
 from . import factories
@@ -163,6 +164,33 @@ def test_the_conflict_form_keys_teams_by_tokens_in_alphabetical_order(app, blind
     with app.app_context():
         assert db.session.scalar(select(Assignment.id).where(Assignment.round_id == blind.round_id,
                                                              Assignment.team_id == blind.team_ids[2])) is None
+
+
+def test_a_judge_of_more_teams_than_a_form_lists_finds_the_team_by_name(app, blind, monkeypatch):
+    monkeypatch.setattr(assignments, "CONFLICT_CHOICES_LISTED", 3)
+    client = client_of(app, blind.judge, "en")
+    desk = client.get("/judging").get_data(as_text=True)
+    assert 'id="conflict-team"' not in desk and 'id="conflict-name"' in desk  # a search, not 6 names
+    assert "Team Falcon" not in desk
+    found = client.get("/judging/conflicts?q=FALCON")
+    assert found.status_code == 200
+    assert [name for _value, name in _select(found.get_data(as_text=True), "conflict-team")] == ["Team Falcon"]
+    many = _select(client.get("/judging/conflicts?q=" + "ا").get_data(as_text=True), "conflict-team")
+    assert [name for _value, name in many] == sorted(
+        [name for name in TEAM_NAMES if "ا" in name], key=persian_sort_key)[:3]  # alphabetical, the first three
+    nothing = client.get("/judging/conflicts?q=nobody").get_data(as_text=True)
+    assert 'id="conflict-team"' not in nothing and "No team of your rounds" in nothing
+    token = {name: value for value, name in _select(found.get_data(as_text=True), "conflict-team")}
+    declared = client.post("/judging/conflicts", data={"team": token["Team Falcon"], "reason": "مشاور این گروه بوده‌ام"})
+    assert declared.status_code == 302
+    with app.app_context():
+        falcon = blind.team_ids[TEAM_NAMES.index("Team Falcon")]
+        assert db.session.scalar(select(Assignment.id).where(Assignment.round_id == blind.round_id,
+                                                             Assignment.team_id == falcon)) is None
+
+
+def test_only_a_judge_finds_teams_to_declare_a_conflict_with(app, blind, member):
+    assert client_of(app, member, "en").get("/judging/conflicts?q=Team").status_code == 403
 
 
 # --- what the team wrote ---------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def _pages(ids) -> dict[str, list[tuple[str, str]]]:
         "mapper": [("map editor", f"/teams/{ids['mapping_team']}/map"),
                    ("team dashboard (submission)", f"/teams/{ids['mapping_team']}")],
         "judge": [("judge dashboard", "/judging"), ("scoring page", f"/judging/assignments/{ids['assignment']}"),
-                  ("judge profile", "/judging/profile")],
+                  ("judge profile", "/judging/profile"), ("conflict search", "/judging/conflicts?q=a")],
         "organiser": [
             ("manage events", "/organiser/events"), ("new event", "/organiser/events/new"),
             ("edit event", f"/organiser/events/{festival}/edit"),

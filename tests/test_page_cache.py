@@ -1,5 +1,7 @@
 """The public pages' cache (core/page_cache.py): served without the database to visitors who are not signed in,
 per language, never stale after a commit that changes what they show, on every app server alike."""
+import gzip
+import os
 from datetime import timedelta
 
 import pytest
@@ -178,3 +180,75 @@ def test_a_cache_that_does_not_answer_never_fails_a_page(app, make, caplog):
     make.event(title_fa="بی‌حافظه")
     assert "بی‌حافظه" in _page(unreachable.test_client(), "/")
     assert "rendered afresh" in caplog.text
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_a_cached_page_is_sent_compressed_once_with_the_visitors_token_put_in(app, make, path):
+    csrf_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+    event = make.event(open_kind="registration")
+    address = path.format(slug=event.slug)
+    _page(csrf_app.test_client(), address)  # stored
+    visitor = csrf_app.test_client()
+    visitor.set_cookie("lang", "fa")
+    packed = visitor.get(address, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    page = gzip.decompress(packed.data).decode()
+    plain = _page(visitor, address)
+    assert page.replace(_token(page), "") == plain.replace(_token(plain), "")
+    assert page.count(_token(page)) == page.count('name="csrf_token"') > 0
+    switched = visitor.post("/language", data={"csrf_token": _token(page), "language": "en", "next": "/"})
+    assert switched.status_code == 302
+
+
+def test_the_workers_of_one_start_share_pages_and_a_new_start_takes_none_of_them(app, make):
+    """Without Redis the pages are files of the machine: a gunicorn worker forked from the same app (one restarted
+    after max_requests) finds them, and an app started again, whose database may have been replaced meanwhile
+    without a commit it could see, renders afresh."""
+    event = make.event(title_fa="نام نخست", title_en="First name")
+    address = f"/events/{event.slug}"
+    started = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    assert "نام نخست" in _page(started.test_client(), address)
+    with app.app_context(), db.engine.begin() as connection:  # a change no session of these apps saw (a backup)
+        connection.execute(Event.__table__.update().where(Event.id == event.id).values(title_fa="نام تازه"))
+    worker = os.fork()
+    if worker == 0:  # a worker forked from the same start: the stored page
+        try:
+            os._exit(0 if "نام نخست" in _page(started.test_client(), address) else 1)
+        finally:
+            os._exit(2)
+    assert os.waitpid(worker, 0)[1] == 0
+    assert "نام تازه" in _page(make_app(app.config["SQLALCHEMY_DATABASE_URI"]).test_client(), address)
+
+
+def test_a_signed_in_persons_cached_page_is_served_without_the_database_until_their_rows_change(
+        app, make, organiser, count_queries):
+    event = make.event()
+    client = signed_in(app.test_client(), organiser)
+    address = f"/organiser/events/{event.id}/teams"
+    assert client.get(address).status_code == 200
+    with count_queries() as queries:
+        assert client.get(address).status_code == 200  # the person and the page from the cache
+    assert queries == []
+    with app.app_context():  # signed out everywhere: the session's version is no longer the account's
+        get(type(organiser), organiser.id).session_version += 1
+        db.session.commit()
+    assert client.get(address).status_code == 302
+
+
+def test_what_changes_something_loads_the_person_afresh(app, make, organiser, count_queries):
+    event = make.event()
+    client = signed_in(app.test_client(), organiser)
+    client.get(f"/organiser/events/{event.id}/teams")
+    with count_queries() as queries:
+        client.post("/language", data={"language": "en", "next": "/"})
+    assert any("FROM users" in statement for statement in queries)
+
+
+def test_no_copy_of_a_person_in_the_cache_holds_their_password_hash(app, make, member):
+    make.event()
+    client = signed_in(app.test_client(), member)
+    _page(client, "/")
+    with app.test_request_context("/"):
+        stored = page_cache.cached(f"user:{member.id}")
+    assert stored is not None and stored["object"].id == member.id
+    assert "password_hash" not in vars(stored["object"])

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pypdf
+import pytest
 from PIL import Image
 
 from eventapp.auth.models import User
@@ -73,17 +74,32 @@ def test_the_command_line_checks_a_file_offline(app, festival, database_url, upl
     assert bad.returncode == 1 and "NOT genuine" in bad.stdout
 
 
+def _refusal(app, world, language: str) -> str:
+    with app.test_request_context("/", headers={"Cookie": f"lang={language}"}):
+        try:
+            services.issue_one(get(User, world.organiser.id), get(Event, world.event.id), "group",
+                               f"team:{world.omid}", utcnow(), "http://localhost")
+        except services.KeysUnusable as error:
+            return str(error)
+        finally:
+            db.session.rollback()
+    raise AssertionError("a document was issued without a usable key")
+
+
 def test_issuing_refuses_to_start_without_a_usable_key(app, festival, upload_dir, monkeypatch, tmp_path):  # noqa: F811
     monkeypatch.setitem(app.config, "CERTIFICATE_SIGNING_KEY_FILE", str(tmp_path / "missing.p12"))
-    with app.app_context():
-        try:
-            services.issue_one(get(User, festival.organiser.id), get(Event, festival.event.id), "group",
-                               f"team:{festival.omid}", utcnow(), "http://localhost")
-        except services.KeysUnusable as error:
-            assert "cannot be read" in str(error)
-        else:
-            raise AssertionError("a document was issued without a signing key")
-        db.session.rollback()
+    assert "missing.p12 cannot be read" in _refusal(app, festival, "en")
+    persian = _refusal(app, festival, "fa")
+    assert "missing.p12" in persian and "cannot" not in persian  # the reason in the reader's language too
+
+
+@pytest.mark.parametrize("content", ["not json", "{}", '{"kty": "OKP"}', '{"kty": "oct", "k": "c2VjcmV0"}', "null"])
+def test_issuing_refuses_to_start_with_a_credential_key_that_is_not_an_ed25519_jwk(
+        app, festival, upload_dir, monkeypatch, tmp_path, content):  # noqa: F811
+    broken = tmp_path / "credential.jwk"
+    broken.write_text(content)
+    monkeypatch.setitem(app.config, "CREDENTIAL_KEY_FILE", str(broken))
+    assert "holds no Ed25519 private key" in _refusal(app, festival, "en")
 
 
 def test_members_get_credentials_that_verify_against_the_published_keys_until_revoked(app, festival, client,  # noqa: F811

@@ -93,6 +93,37 @@ def test_a_document_signed_by_another_key_is_refused(document, key, tmp_path):
     assert signing.check(resigned, {key.fingerprint, other.fingerprint}).genuine  # a key rotated in keeps working
 
 
+def _ca_signed_rsa_key(path, now) -> None:
+    """A PKCS#12 of a 3072-bit RSA key whose certificate a CA of its own signed, with the CA in the file."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+    from cryptography.x509.oid import NameOID
+
+    def name(text):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    ca_key, key = ec.generate_private_key(ec.SECP384R1()), rsa.generate_private_key(65537, 3072)
+    ca = (x509.CertificateBuilder().subject_name(name("Province CA")).issuer_name(name("Province CA"))
+          .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - timedelta(days=1))
+          .not_valid_after(now + timedelta(days=30)).add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+          .sign(ca_key, hashes.SHA384()))
+    leaf = (x509.CertificateBuilder().subject_name(name("Dawn of Progress, Fars")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(2).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30)).sign(ca_key, hashes.SHA384()))
+    path.write_bytes(pkcs12.serialize_key_and_certificates(b"fars", key, leaf, [ca], BestAvailableEncryption(b"pw")))
+
+
+def test_a_key_from_a_ca_with_a_larger_signature_fits_the_space_reserved(document, tmp_path):
+    _ca_signed_rsa_key(tmp_path / "fars.p12", NOW)
+    fars = signing.load_key(tmp_path / "fars.p12", "pw", NOW)
+    signed = signing.sign(document, fars, reason="Group certificate", location="Shiraz")
+    assert _pyhanko_status(signed).intact
+    checked = signing.check(signed, {fars.fingerprint})
+    assert checked.genuine and checked.signer == "Dawn of Progress, Fars"
+
+
 def test_files_that_are_not_signed_pdfs(document, key):
     assert signing.check(document, {key.fingerprint}).status == "unsigned"
     assert signing.check(b"GIF89a not a pdf", {key.fingerprint}).status == "not_pdf"

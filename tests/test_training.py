@@ -19,7 +19,7 @@ from eventapp.training import services
 from eventapp.training.models import CONFIRMED, WAITLISTED, TrainingSession, TrainingSignup
 
 from . import factories
-from .helpers import audit_entries, client_of, page_text
+from .helpers import audit_entries, client_of, forget_cached, page_text
 
 UTC = UTC
 HOUR = timedelta(hours=1)
@@ -338,10 +338,12 @@ def test_the_sessions_page_runs_the_same_queries_for_one_session_or_many(app, ev
                                                                           count_queries):
     reader = client_of(app, members[0])
     add_session(app, event.id)
+    forget_cached(app)
     with count_queries() as one:
         reader.get("/events/dawn-training/training")
     for _ in range(5):
         sign_up(app, members[0], add_session(app, event.id, capacity=1))
+    forget_cached(app)
     with count_queries() as six:
         reader.get("/events/dawn-training/training")
     assert len(six) == len(one)

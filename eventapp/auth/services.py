@@ -8,16 +8,16 @@ import secrets
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from ..audit import services as audit
-from ..core import mail, sms
+from ..core import mail, page_cache, sms
 from ..core.database import contains
 from ..core.errors import Conflict, Invalid, NotAllowed, NotFound, TooManyAttempts
 from ..core.extensions import db
@@ -149,12 +149,27 @@ def end_sessions(user: User) -> None:
     db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
 
 
+# The person a request acts as, with their roles, in one statement; without the password's hash, which no
+# copy in a cache ever holds (read from the database when a form checks it).
+_WITH_ROLES = (joinedload(User.role_grants), defer(User.password_hash))
+_USER_TABLES = (User.__tablename__, RoleGrant.__tablename__)
+
+
+def _user_with_roles(user_id: int) -> User | None:
+    return db.session.get(User, user_id, options=_WITH_ROLES)  # one statement
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session version, so old sessions stop working."""
     user_id, _sep, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id), options=[joinedload(User.role_grants)])  # one statement a request
+    if request.method in ("GET", "HEAD"):
+        # A page read: the person as they were when last loaded, while their rows have not changed since (one
+        # statement when they have). What changes anything loads them afresh.
+        user = page_cache.through_cache(f"user:{int(user_id)}", _USER_TABLES, lambda: _user_with_roles(int(user_id)))
+    else:
+        user = _user_with_roles(int(user_id))
     if user is None or user.session_version != int(version):
         return None
     return user

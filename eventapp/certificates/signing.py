@@ -26,7 +26,16 @@ PAdES_FIELD = "Signature"
 
 
 class SigningKeyError(ValueError):
-    """The signing key cannot be used; the message says why, for the organiser who configures it."""
+    """The signing key cannot be used: ``problem`` (one of ``KEY_PROBLEMS``) says why, for the organiser who
+    configures it (certificates/services translates it); the message is the same in English, for logs."""
+
+    def __init__(self, problem: str, path: str | Path, message: str, moment: dt.datetime | None = None):
+        super().__init__(message)
+        self.problem, self.path, self.moment = problem, str(path), moment
+
+
+KEY_PROBLEMS = ("unreadable", "not_opened", "no_private_key", "no_certificate", "mismatched", "expired",
+                "not_yet_valid")
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,9 @@ class SigningKey:
     subject: str
     not_before: dt.datetime
     not_after: dt.datetime
-    certificates_size: int = 2048  # bytes of DER of the certificates the signature carries (its own and chain)
+    # Bytes of the CMS signature at most, but for a time-stamp token: the certificates it carries (DER), the
+    # signature value, and the structure and signed attributes around them.
+    signature_size: int = 4096
 
 
 @dataclass(frozen=True)
@@ -66,10 +77,11 @@ def load_key(path: str | Path, password: str | None, now: dt.datetime) -> Signin
 
 def require_valid(key: SigningKey, now: dt.datetime, path: str | Path) -> None:
     if key.not_after < now:
-        raise SigningKeyError(f"The signing certificate in {path} expired on {key.not_after:%Y-%m-%d}: make or "
-                              "obtain a new one.")
+        raise SigningKeyError("expired", path, f"The signing certificate in {path} expired on "
+                              f"{key.not_after:%Y-%m-%d}: make or obtain a new one.", key.not_after)
     if key.not_before > now:
-        raise SigningKeyError(f"The signing certificate in {path} is valid only from {key.not_before:%Y-%m-%d}.")
+        raise SigningKeyError("not_yet_valid", path, f"The signing certificate in {path} is valid only from "
+                              f"{key.not_before:%Y-%m-%d}.", key.not_before)
 
 
 def read_key(path: str | Path, password: str | None) -> SigningKey:
@@ -77,21 +89,22 @@ def read_key(path: str | Path, password: str | None) -> SigningKey:
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        raise SigningKeyError(f"The signing key file {path} cannot be read ({error.strerror}).") from error
+        raise SigningKeyError("unreadable", path,
+                              f"The signing key file {path} cannot be read ({error.strerror}).") from error
     try:
         key, certificate, others = pkcs12.load_key_and_certificates(
             data, password.encode() if password else None)
     except ValueError as error:
-        raise SigningKeyError(f"The signing key file {path} cannot be opened: the password is wrong or missing, "
-                              "or the file is not PKCS#12.") from error
+        raise SigningKeyError("not_opened", path, f"The signing key file {path} cannot be opened: the password is "
+                              "wrong or missing, or the file is not PKCS#12.") from error
     if key is None:
-        raise SigningKeyError(f"The signing key file {path} holds no private key.")
+        raise SigningKeyError("no_private_key", path, f"The signing key file {path} holds no private key.")
     if certificate is None:
-        raise SigningKeyError(f"The signing key file {path} holds no certificate for its key.")
+        raise SigningKeyError("no_certificate", path, f"The signing key file {path} holds no certificate for its key.")
     if certificate.public_key().public_bytes(serialization.Encoding.DER,
                                              serialization.PublicFormat.SubjectPublicKeyInfo) != \
             key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
-        raise SigningKeyError(f"The certificate in {path} is not the certificate of its private key.")
+        raise SigningKeyError("mismatched", path, f"The certificate in {path} is not the certificate of its private key.")
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
     from pyhanko.sign.signers import SimpleSigner
@@ -99,16 +112,30 @@ def read_key(path: str | Path, password: str | None) -> SigningKey:
 
     signing_cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
     chain = [asn1_x509.Certificate.load(other.public_bytes(serialization.Encoding.DER)) for other in others or ()]
-    signer = SimpleSigner(
+    signer = SimpleSigner(  # pyHanko puts the signing certificate in the CMS itself: the registry holds the chain
         signing_cert=signing_cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
-        cert_registry=SimpleCertificateStore.from_certs([signing_cert, *chain]))
+        cert_registry=SimpleCertificateStore.from_certs(chain))
     pem = certificate.public_bytes(serialization.Encoding.PEM)
     return SigningKey(signer=signer, certificate_pem=pem.decode(), fingerprint=fingerprint_of(certificate),
-                      certificates_size=sum(len(item.dump()) for item in (signing_cert, *chain)),
+                      signature_size=sum(len(item.dump()) for item in (signing_cert, *chain))
+                      + _signature_value_size(key) + _CMS_STRUCTURE,
                       subject=certificate.subject.rfc4514_string(), not_before=certificate.not_valid_before_utc,
                       not_after=certificate.not_valid_after_utc)
+
+
+# The CMS around its certificates and signature value: SignedData, SignerInfo, the algorithms and the signed
+# attributes pyHanko writes (content type, signing time, message digest, signing certificate v2, CMS algorithm
+# protection); some 430 bytes, with room to spare.
+_CMS_STRUCTURE = 640
+
+
+def _signature_value_size(key) -> int:
+    """The DER bytes of a signature value by ``key`` at most."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return 2 * (key.curve.key_size + 7) // 8 + 9  # SEQUENCE of two INTEGERs, each with a sign byte
+    return (getattr(key, "key_size", 4096) + 7) // 8 + 8  # RSA (and anything else: at most a 4096-bit value)
 
 
 def fingerprint_of(certificate: crypto_x509.Certificate) -> str:
@@ -127,9 +154,9 @@ def sign(pdf: bytes, key: SigningKey, *, reason: str, location: str, timestamp_u
     timestamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
     # The space for the signature, given: else pyHanko signs a dummy first to measure it (half the time of a
     # signature). The CMS holds the certificates, the signed attributes and the signature (a P-256 one with a
-    # self-signed certificate: 1.35 KB); a time-stamp token takes several KB more. pyHanko counts the space in
+    # self-signed certificate: 0.94 KB); a time-stamp token takes several KB more. pyHanko counts the space in
     # hexadecimal digits, two a byte; kept small, as every reserved byte is in the file.
-    reserved = 2 * (key.certificates_size + 1024 + (12288 if timestamper else 0))
+    reserved = 2 * (key.signature_size + (12288 if timestamper else 0))
     output = _outside_event_loop(signers.PdfSigner(metadata, signer=key.signer, timestamper=timestamper).sign_pdf,
                                  writer, bytes_reserved=reserved)
     return output.getvalue()

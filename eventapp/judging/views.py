@@ -272,10 +272,11 @@ def results(round_id):
     method = CombiningMethod(method) if method in CombiningMethod.values() else None
     filters = _leaderboard_filters()
     page = services.leaderboard_page(current_user, round_, method, filters, arg_int("page", 1), LEADERBOARD_PAGE_SIZE)
+    publications = services.publications_of(round_)
     return render_template("judging/results.html", round=round_, page=page, board=page.board, filters=filters,
                            method=method or round_.method, select_form=SelectTopForm(),
-                           publication=services.current_publication(round_),
-                           publications=services.publications_of(round_),
+                           publication=next((item for item in publications if item.superseded_at is None), None),
+                           publications=publications,
                            args={key: value for key, value in request.args.items() if key in LEADERBOARD_ARGS and value})
 
 
@@ -444,6 +445,16 @@ def edit_rubric(rubric_id):
         weights = [criterion.weight for criterion in rubric.criteria]
     return render_template("judging/rubric_form.html", form=form, rubric=rubric, in_use=services.rubric_in_use(rubric),
                            weight_warning=services.weight_warning(weights)), 422 if form.is_submitted() else 200
+
+
+@bp.get("/judging/conflicts")
+@login_required
+def find_conflict_team():
+    """A judge of thousands of entries finds the team of their conflict by part of its name."""
+    services.require_judge(current_user)
+    name = request.args.get("q", "").strip()[:120]
+    choices = services.conflict_choices(current_user, name) if name else None
+    return render_template("judging/conflicts.html", name=name, choices=choices, conflict_form=ConflictForm())
 
 
 @bp.post("/judging/conflicts")

@@ -59,7 +59,7 @@ def pages_by_person(demo) -> dict[str | None, list[str]]:
         None: ["/", "/signin", "/signup", "/verify", f"/verify/{demo.code}", "/observatory",
                f"/events/{demo.national}", f"/events/{demo.finished}/results", f"/events/{demo.finished}/observatory"],
         "team leader": ["/teams", f"/teams/{demo.team_id}", f"/teams/{demo.team_id}/map"],
-        "judge": ["/judging", f"/judging/assignments/{demo.assignment_id}"],
+        "judge": ["/judging", f"/judging/assignments/{demo.assignment_id}", "/judging/conflicts?q=%D8%A7"],
         "organiser": ["/organiser/events", f"/organiser/events/{demo.national_id}/teams",
                       f"/organiser/events/{demo.finished_id}/judging", f"/organiser/rounds/{demo.final_id}",
                       f"/organiser/rounds/{demo.final_id}/results",

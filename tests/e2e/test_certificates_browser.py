@@ -1,12 +1,14 @@
 """In Chromium, in Persian: an organiser issues the group certificates in bulk and follows the progress
-bar (through a reload); a team leader downloads the team's certificate and the public check finds it
-genuine, byte for byte."""
+bar (through a reload); a team leader downloads the team's certificate, and their own Open Badges badge with the
+credential baked in; the public check finds the PDF genuine, byte for byte, and names who signed it."""
 import hashlib
+import io
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
-from eventapp.certificates.models import Certificate
+from eventapp.certificates.models import Certificate, Credential
 from eventapp.core.extensions import db
 from eventapp.teams.models import Team, TeamMember
 
@@ -52,8 +54,16 @@ def test_an_organiser_issues_certificates_in_bulk_and_a_team_checks_its_own(app,
         stored = db.session.scalar(db.select(Certificate).where(Certificate.team_id == team_ids[0]))
         assert hashlib.sha256(pdf).hexdigest() == stored.sha256
 
+    own = team_page.locator("[data-testid=credential]", has_text="اعتبارنامهٔ Open Badges شما")
+    with team_page.expect_download() as badge_download:
+        own.locator("[data-testid=badge-link]").click()
+    with Image.open(io.BytesIO(open(badge_download.value.path(), "rb").read())) as badge, app.app_context():
+        mine = db.session.scalar(db.select(Credential).where(Credential.user_id == leader.id))
+        assert badge.format == "PNG" and badge.text["openbadgecredential"] == mine.token
+
     team_page.goto(f"{live_server}/verify")
     team_page.set_input_files("input[name=document]", download.value.path())
     with team_page.expect_navigation():
         team_page.locator("form[enctype] button[type=submit]").click()
     expect(team_page.locator(".verdict--valid")).to_be_visible()
+    expect(team_page.locator("[data-testid=file-signer]")).to_contain_text("Dawn of Progress (tests)")

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from jwcrypto.common import JWException
 from sqlalchemy import select
 
 from ...core.database import dialect_insert
 from ...core.errors import Conflict, NotFound
 from ...core.extensions import db
+from ...core.i18n import format_date
 from ...core.text import has_persian_script
 from .. import badges, signing
 from ..enums import DocumentKind
@@ -58,15 +60,33 @@ def require_keys(now: datetime, base_url: str) -> Keys:
         signing.require_valid(pdf_key, now, path)
     except signing.SigningKeyError as error:
         raise KeysUnusable(_("Documents cannot be signed, so none is issued: %(reason)s Run “flask certificates "
-                             "keygen” for a new installation.", reason=str(error))) from None
+                             "keygen” for a new installation.", reason=key_problem(error))) from None
     try:
         credential_key = _credential_key(config["CREDENTIAL_KEY_FILE"], _mtime(config["CREDENTIAL_KEY_FILE"]))
-    except (OSError, ValueError) as error:
-        raise KeysUnusable(_("Credentials cannot be signed, so no document is issued: the key file %(path)s "
-                             "cannot be used (%(reason)s). Run “flask certificates keygen”.",
-                             path=config["CREDENTIAL_KEY_FILE"], reason=str(error))) from None
+    except (OSError, ValueError, JWException):
+        raise KeysUnusable(_("Credentials cannot be signed, so no document is issued: the key file %(path)s cannot "
+                             "be read or holds no Ed25519 private key (a JWK). Run “flask certificates keygen”.",
+                             path=config["CREDENTIAL_KEY_FILE"])) from None
     issuer = badges.Issuer(id=base_url, name=_("Dawn of Progress"), url=base_url, key=credential_key)
     return Keys(pdf=pdf_key, credential=issuer)
+
+
+def key_problem(error: signing.SigningKeyError) -> str:
+    """What is wrong with the signing key, in the reader's language."""
+    path = error.path
+    day = format_date(error.moment)
+    return {
+        "unreadable": lambda: _("The signing key file %(path)s cannot be read.", path=path),
+        "not_opened": lambda: _("The signing key file %(path)s cannot be opened: the password is wrong or missing, "
+                                "or the file is not PKCS#12.", path=path),
+        "no_private_key": lambda: _("The signing key file %(path)s holds no private key.", path=path),
+        "no_certificate": lambda: _("The signing key file %(path)s holds no certificate for its key.", path=path),
+        "mismatched": lambda: _("The certificate in %(path)s is not the certificate of its private key.", path=path),
+        "expired": lambda: _("The signing certificate in %(path)s expired on %(day)s: make or obtain a new one.",
+                             path=path, day=day),
+        "not_yet_valid": lambda: _("The signing certificate in %(path)s is valid only from %(day)s.", path=path,
+                                   day=day),
+    }[error.problem]()
 
 
 def write_keys(key_file: Path, credential_file: Path, organisation: str, password: str | None,

@@ -5,6 +5,7 @@ modules ``scoring`` and ``assignment``. Callers import this package (``from ..ju
 """
 from .assignments import (
     ConflictChoice,
+    ConflictChoices,
     Shortfall,
     assign_automatically,
     conflict_candidates,
@@ -116,6 +117,7 @@ __all__ = [
     "add_all_judges",
     "event_judges",
     "judges_of",
+    "ConflictChoices",
     "conflict_pairs",
     "conflict_candidates",
     "ConflictChoice",

@@ -69,10 +69,30 @@ class ConflictChoice:
     name: str
 
 
-def conflict_choices(judge: User) -> list[ConflictChoice]:
-    """The judge's conflict candidates in alphabetical order (never in the order of their ids)."""
-    return sorted((ConflictChoice(conflict_token(judge.id, team_id), name) for team_id, name in conflict_candidates(judge)),
-                  key=lambda choice: (persian_sort_key(choice.name), choice.token))
+# A judge's form lists at most this many teams; with more (a national round), the judge finds the team by name.
+CONFLICT_CHOICES_LISTED = 100
+
+
+@dataclass(frozen=True)
+class ConflictChoices:
+    """The first ``CONFLICT_CHOICES_LISTED`` of the teams that match, and how many match."""
+    listed: list[ConflictChoice]
+    matching: int
+
+    @property
+    def complete(self) -> bool:
+        return len(self.listed) == self.matching
+
+
+def conflict_choices(judge: User, name: str = "") -> ConflictChoices:
+    """The judge's conflict candidates in alphabetical order (never in the order of their ids); with ``name``,
+    those whose name contains it (compared as normalised text, whatever the case)."""
+    wanted = normalize_text(name).casefold()
+    matching = sorted((ConflictChoice(conflict_token(judge.id, team_id), team_name)
+                       for team_id, team_name in conflict_candidates(judge)
+                       if wanted in normalize_text(team_name).casefold()),
+                      key=lambda choice: (persian_sort_key(choice.name), choice.token))
+    return ConflictChoices(matching[:CONFLICT_CHOICES_LISTED], len(matching))
 
 
 def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime) -> list[Assignment]:

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 
 from ...core import page_cache
 from ...core.database import contains
-from ...core.extensions import cache, db
+from ...core.extensions import db
 from ...core.roles import require_organiser
 from ...core.text import normalize_text
 from ...teams.models import Team
@@ -237,7 +237,7 @@ def _cache_key(round_: Round, method: str, fingerprint: tuple, generations: dict
 @_collector_paused()
 def cached_standings(round_: Round, method: str | None = None) -> tuple[Standings, int]:
     """(the standings, the assignments not yet submitted): computed once per round, method and state of its
-    scores, then read from the cache (Redis when configured, else the process) until a score changes. One
+    scores, then read from the cache (Redis when configured, else files of the machine) until a score changes. One
     statement when cached; a cache that does not answer costs a computation, never an error."""
     fingerprint = _fingerprint(round_)
     pending, submitted = fingerprint[0], fingerprint[1]
@@ -247,10 +247,10 @@ def cached_standings(round_: Round, method: str | None = None) -> tuple[Standing
     if generations is None:
         return compute_standings(round_, method), pending
     key = _cache_key(round_, str(method or round_.method), fingerprint, generations)
-    standings = page_cache.cache_call(cache.get, key)
+    standings = page_cache.cached(key)
     if not isinstance(standings, Standings):
         standings = compute_standings(round_, method)
-        page_cache.cache_call(cache.set, key, standings, timeout=CACHE_SECONDS)
+        page_cache.keep(key, standings, CACHE_SECONDS)
     return standings, pending
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from ... import signals
 from ...audit import services as audit
@@ -117,8 +118,10 @@ def current_publication(round_: Round) -> Publication | None:
 
 
 def publications_of(round_: Round) -> list[Publication]:
-    """Every publication of the round, the current one first, then the superseded ones, newest first."""
+    """Every publication of the round, the current one first, then the superseded ones, newest first; their
+    snapshots (thousands of rows each) are read only when asked for."""
     return list(db.session.scalars(select(Publication).where(Publication.round_id == round_.id)
+                                   .options(defer(Publication.snapshot))
                                    .order_by(Publication.published_at.desc(), Publication.id.desc())))
 
 

@@ -20,7 +20,7 @@ from ...core.text import normalize_text
 from ...teams.models import Team
 from .. import scoring
 from ..models import Assignment, Round, Score
-from .assignments import ConflictChoice, conflict_choices, conflict_pairs
+from .assignments import ConflictChoices, conflict_choices, conflict_pairs
 from .rounds import require_judge, scoring_criteria
 
 audit.register_actions({
@@ -196,12 +196,13 @@ def progress(judge: User) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class JudgeDesk:
-    """What a judge's dashboard shows: their assignments with their own totals, and their progress."""
+    """What a judge's dashboard shows: their assignments with their own totals, their progress, and the teams
+    they may declare a conflict with."""
     assignments: list[Assignment]
     totals: dict[int, float | None]
     done: int
     total: int
-    conflict_teams: list[ConflictChoice]
+    conflicts: ConflictChoices
 
 
 def _desk_order(assignment: Assignment) -> tuple:
@@ -214,4 +215,4 @@ def judge_desk(actor) -> JudgeDesk:
     assignments = sorted(assignments_of(actor), key=_desk_order)
     done, total = progress(actor)
     return JudgeDesk(assignments=assignments, totals={a.id: judge_total(a) for a in assignments}, done=done,
-                     total=total, conflict_teams=conflict_choices(actor))
+                     total=total, conflicts=conflict_choices(actor))
