@@ -120,10 +120,10 @@ def client_of(app, user, language=None):
 
 def forget_cached(app) -> None:
     """Empty the page cache (pages, the signed-in people): the next request's statements are all counted."""
-    from eventapp.core.extensions import cache
+    from eventapp.core import page_cache
 
     with app.app_context():
-        cache.clear()
+        page_cache.clear()
 
 
 def sign_in_page(page, base_url, email, password=TEST_PASSWORD):

@@ -281,6 +281,12 @@ def keep(key: str, value, timeout: int) -> None:
     _answer(cache.set, _start_key(key), value, timeout=timeout)
 
 
+def clear() -> None:
+    """Forget every stored page and object: the shared cache and this process's recent entries."""
+    _answer(cache.clear)
+    current_app.extensions["page_cache_recent"].clear()
+
+
 def _entry(key: str) -> dict | None:
     """A page's or an object's entry: from those this process read or stored last, else from the cache."""
     recent = current_app.extensions["page_cache_recent"]
@@ -315,6 +321,10 @@ class _Recent:
                 return None
             self.entries.move_to_end(key)
             return entry
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
 
     def put(self, key: str, entry: dict) -> None:
         with self.lock:
