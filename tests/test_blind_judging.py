@@ -12,8 +12,10 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 from sqlalchemy import select
 
+from eventapp.auth.models import User
 from eventapp.core import storage
 from eventapp.core.database import utcnow
+from eventapp.core.errors import NotAllowed
 from eventapp.core.extensions import db
 from eventapp.core.text import persian_sort_key
 from eventapp.judging import codes
@@ -191,6 +193,12 @@ def test_a_judge_of_more_teams_than_a_form_lists_finds_the_team_by_name(app, bli
 
 def test_only_a_judge_finds_teams_to_declare_a_conflict_with(app, blind, member):
     assert client_of(app, member, "en").get("/judging/conflicts?q=Team").status_code == 403
+    assert client_of(app, member, "en").get("/judging/conflicts").status_code == 403  # the empty search too
+    with app.app_context():
+        for name in ("Team", "", "   "):
+            with pytest.raises(NotAllowed):
+                assignments.find_conflict_teams(get(User, member.id), name)
+        assert assignments.find_conflict_teams(get(User, blind.judge.id), "  ") is None
 
 
 # --- what the team wrote ---------------------------------------------------------------------------------

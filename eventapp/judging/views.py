@@ -451,9 +451,8 @@ def edit_rubric(rubric_id):
 @login_required
 def find_conflict_team():
     """A judge of thousands of entries finds the team of their conflict by part of its name."""
-    services.require_judge(current_user)
     name = request.args.get("q", "").strip()[:120]
-    choices = services.conflict_choices(current_user, name) if name else None
+    choices = services.find_conflict_teams(current_user, name)
     return render_template("judging/conflicts.html", name=name, choices=choices, conflict_form=ConflictForm())
 
 

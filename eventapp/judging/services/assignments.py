@@ -87,12 +87,21 @@ class ConflictChoices:
 def conflict_choices(judge: User, name: str = "") -> ConflictChoices:
     """The judge's conflict candidates in alphabetical order (never in the order of their ids); with ``name``,
     those whose name contains it (compared as normalised text, whatever the case)."""
+    require_judge(judge)
     wanted = normalize_text(name).casefold()
-    matching = sorted((ConflictChoice(conflict_token(judge.id, team_id), team_name)
-                       for team_id, team_name in conflict_candidates(judge)
-                       if wanted in normalize_text(team_name).casefold()),
+    candidates = conflict_candidates(judge)
+    if wanted:
+        candidates = [(team_id, team_name) for team_id, team_name in candidates
+                      if wanted in normalize_text(team_name).casefold()]
+    matching = sorted((ConflictChoice(conflict_token(judge.id, team_id), team_name) for team_id, team_name in candidates),
                       key=lambda choice: (persian_sort_key(choice.name), choice.token))
     return ConflictChoices(matching[:CONFLICT_CHOICES_LISTED], len(matching))
+
+
+def find_conflict_teams(judge: User, name: str) -> ConflictChoices | None:
+    """The judge's conflict candidates whose name contains ``name``; None before anything is asked."""
+    require_judge(judge)
+    return conflict_choices(judge, name) if normalize_text(name) else None
 
 
 def declare_conflict(actor, team: Team, judge: User, reason: str, now: datetime) -> list[Assignment]:
