@@ -234,10 +234,7 @@ def note_count(project_: Project) -> int:
 def observatory_figures(event: Event | None, need_key: str | None, now: datetime) -> dict:
     """The observatory's open data (pipeline/open_data.py) of the series or of one event; NotFound for a need
     figure that was never imported."""
-    document = open_data.figures_document(event.id if event else None, need_key, now)
-    if need_key is not None and document["need"] != need_key:
-        raise NotFound(_("There is no reference figure “%(key)s”.", key=need_key))
-    return document
+    return open_data.figures_document(event.id if event else None, need_key, now, strict=True)
 
 
 # --- writing --------------------------------------------------------------------------------------------

@@ -19,28 +19,26 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TypeVar
 
+from .choropleth import is_missing
+
 NEED_HIGH = Fraction(2, 3)
 SUPPORT_LOW = Fraction(1, 3)
 
 Key = TypeVar("Key", bound=Hashable)
 
 
-def _is_figure(value) -> bool:
-    return value is not None and value == value  # NaN is not equal to itself
-
-
 def percentile_ranks(values: Mapping[Key, float | None]) -> dict[Key, Fraction | None]:
     """Every key's percentile rank among the keys with a figure (see the module); None where there is none."""
-    present = sorted(value for value in values.values() if _is_figure(value))
+    present = sorted(value for value in values.values() if not is_missing(value))
     below = {}
     for position, value in enumerate(present):
         below.setdefault(value, position)  # the first position of a figure: how many are smaller
     others = max(len(present) - 1, 1)
-    return {key: Fraction(below[value], others) if _is_figure(value) else None for key, value in values.items()}
+    return {key: Fraction(below[value], others) if not is_missing(value) else None for key, value in values.items()}
 
 
 def _differs(values: Mapping) -> bool:
-    return len({value for value in values.values() if _is_figure(value)}) > 1
+    return len({value for value in values.values() if not is_missing(value)}) > 1
 
 
 @dataclass(frozen=True)

@@ -241,14 +241,9 @@ def province_details(observatory: Observatory, province: Province) -> ProvinceDe
     return ProvinceDetails(
         kinds=[(kind, teams.get(kind, 0), maps.get(kind, 0)) for kind in OrganisationType],
         winners=[Winner(name, team_event, awards[team_id]) for team_id, name, team_event in winning],
-        projects=[ProjectProgress(project, team_name, [(indicator, _verified_status(indicator, day))
+        projects=[ProjectProgress(project, team_name, [(indicator, services.indicator_status(indicator, day))
                                                        for indicator in project.indicators])
                   for project, team_name in projects])
-
-
-def _verified_status(indicator: ProjectIndicator, day: date) -> TrackingStatus:
-    verified = [(reading.taken_on, reading.value) for reading in indicator.readings if reading.verified_at is not None]
-    return tracking.status(indicator.baseline, indicator.target, indicator.target_date, verified, day)
 
 
 # --- reference figures: the import ------------------------------------------------------------------------------

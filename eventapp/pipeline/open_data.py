@@ -4,6 +4,9 @@ numbers are plain numbers.
 """
 from datetime import datetime
 
+from flask_babel import gettext as _
+
+from ..core.errors import NotFound
 from . import observatory
 from .enums import TrackingStatus
 from .measures import NeedSupport, need_support
@@ -53,10 +56,13 @@ def document(observatory: Observatory, need: NeedSupport, computed_at: datetime)
     }
 
 
-def figures_document(event_id: int | None, need_key: str | None, computed_at: datetime) -> dict:
+def figures_document(event_id: int | None, need_key: str | None, computed_at: datetime, strict: bool = False) -> dict:
     """The document of the series (``event_id`` None) or of one event, reading the need figure of ``need_key``
-    (the default one for None or an unknown key: the document's "need" says which was read)."""
+    (the default one for None or an unknown key: the document's "need" says which was read; with ``strict``, an
+    unknown key is NotFound, before anything is compared)."""
     figures = observatory.figures(event_id)
+    if strict and need_key is not None and all(indicator.key != need_key for indicator in figures.references):
+        raise NotFound(_("There is no reference figure “%(key)s”.", key=need_key))
     return document(figures, need_support(figures, need_key), computed_at)
 
 
