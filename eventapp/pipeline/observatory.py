@@ -43,6 +43,10 @@ PER_PEOPLE = 100_000
 
 # --- the figures ----------------------------------------------------------------------------------------------
 
+# A submitted map of a team that was not rejected counts, in the province it is about (the team's, when the map
+# names none): on the observatory and on each province's page alike.
+MAP_PROVINCE = func.coalesce(ProgressMap.province_id, Team.province_id)
+COUNTED_MAP = (ProgressMap.status == SUBMITTED, Team.status != REJECTED)
 
 @dataclass
 class Figures:
@@ -123,11 +127,8 @@ def figures(event_id: int | None = None, day: date | None = None) -> Observatory
                                .group_by(Team.province_id, Team.status)).all()
     add(((province_id, count) for province_id, status, count in teams if status != REJECTED), "teams")
     add(((province_id, count) for province_id, status, count in teams if status == APPROVED), "approved_teams")
-    # A map counts in the province it is about (the team's, when the map names none).
-    map_province = func.coalesce(ProgressMap.province_id, Team.province_id)
-    add(db.session.execute(select(map_province, func.count()).join(Team, ProgressMap.team_id == Team.id)
-                           .where(ProgressMap.status == SUBMITTED, Team.status != REJECTED, *of_event)
-                           .group_by(map_province)).all(), "maps")
+    add(db.session.execute(select(MAP_PROVINCE, func.count()).join(Team, ProgressMap.team_id == Team.id)
+                           .where(*COUNTED_MAP, *of_event).group_by(MAP_PROVINCE)).all(), "maps")
     awards = winners(event_id)
     add(db.session.execute(select(Team.province_id, func.count()).where(Team.id.in_(list(awards)))
                            .group_by(Team.province_id)).all(), "winners")
@@ -226,10 +227,9 @@ def province_details(observatory: Observatory, province: Province) -> ProvinceDe
         select(Team.organisation_type, func.count())
         .where(Team.province_id == province.id, Team.status != REJECTED, *of_event)
         .group_by(Team.organisation_type)).all())
-    map_province = func.coalesce(ProgressMap.province_id, Team.province_id)
     maps = dict(db.session.execute(
         select(Team.organisation_type, func.count()).select_from(ProgressMap).join(Team, ProgressMap.team_id == Team.id)
-        .where(map_province == province.id, ProgressMap.status == SUBMITTED, Team.status != REJECTED, *of_event)
+        .where(MAP_PROVINCE == province.id, *COUNTED_MAP, *of_event)
         .group_by(Team.organisation_type)).all())
     winning = db.session.execute(select(Team.id, Team.name, Team.event_id).where(
         Team.id.in_(list(awards)), Team.province_id == province.id).order_by(Team.name, Team.id)).all()
