@@ -485,3 +485,15 @@ def test_two_worker_processes_share_the_chunks_of_a_job(app, make, organiser, up
         makers = {owner_pid(owner) for owner in db.session.scalars(select(CertificateJobChunk.owner).where(
             CertificateJobChunk.job_id == job.id))}
     assert makers == {first.pid, second.pid}
+
+
+def test_the_holders_of_a_chunk_are_told_without_a_query_per_document(app, make, organiser, upload_dir, count_queries,
+                                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "CERTIFICATE_CHUNK_SIZE", 12)
+    event, _team_ids = factories.many_teams(app, make, organiser, 12)
+    job = start(app, organiser, event)
+    with app.app_context(), count_queries() as statements:
+        services.run_job(job.id)
+    one_by_one = [statement for statement in statements
+                  if statement.startswith("SELECT") and "FROM certificates" in statement and "certificates.id = " in statement]
+    assert one_by_one == []

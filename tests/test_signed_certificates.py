@@ -103,7 +103,7 @@ def test_issuing_refuses_to_start_with_a_credential_key_that_is_not_an_ed25519_j
 
 
 def test_members_get_credentials_that_verify_against_the_published_keys_until_revoked(app, festival, client,  # noqa: F811
-                                                                                      login, upload_dir):
+                                                                                      login, upload_dir, monkeypatch):
     certificate = issue(app, festival)
     with app.app_context():
         made = db.session.query(Credential).filter_by(certificate_id=certificate.id).all()
@@ -130,11 +130,16 @@ def test_members_get_credentials_that_verify_against_the_published_keys_until_re
         assert image.text["openbadgecredential"] == ali_credential.token
     downloaded = client.get(f"/credentials/{ali_credential.id}.json").get_json()
     assert downloaded["proof"][0]["jwt"] == ali_credential.token
-    signed_in(app.test_client(), festival.sara)
-    assert signed_in(app.test_client(), festival.sara).get(f"/credentials/{ali_credential.id}.json").status_code == 404
+    sara = signed_in(app.test_client(), festival.sara)
+    for address in (f"/credentials/{ali_credential.id}.json", f"/credentials/{ali_credential.id}/badge.png"):
+        assert sara.get(address).status_code == 404  # Ali's own: not another member's to download
+        assert app.test_client().get(address).status_code == 302  # nor anybody's who has not signed in
 
     with app.app_context():
         services.revoke(get(User, festival.organiser.id), get(Certificate, certificate.id), "a wrong name", utcnow())
         db.session.commit()
     status_list = verify_jwt(client.get(status_path).get_data(as_text=True), jwks)
     assert revoked_in(status_list, int(status["statusListIndex"]))
+    # The revocation list needs only the credential key: it stays published when the PDF key is unusable.
+    monkeypatch.setitem(app.config, "CERTIFICATE_SIGNING_KEY_FILE", "/nonexistent/signing-key.p12")
+    assert revoked_in(verify_jwt(client.get(status_path).get_data(as_text=True), jwks), int(status["statusListIndex"]))

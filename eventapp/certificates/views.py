@@ -276,7 +276,7 @@ def status_list(number):
     """Revocation list ``number``: a signed BitstringStatusListCredential (VC-JWT)."""
     if number < 1:
         abort(404)
-    token = services.status_list(number, services.require_keys(utcnow(), _site_address()), utcnow())
+    token = services.status_list(number, services.credential_issuer(_site_address()), utcnow())
     response = current_app.response_class(token, mimetype="application/vc+jwt")
     response.cache_control.max_age = 60
     return response
@@ -294,8 +294,9 @@ def credential(credential_id, kind):
 
 
 @bp.get("/credentials/<int:credential_id>/badge.png")
+@login_required
 def badge(credential_id):
-    """The badge image, with the credential baked in (public: the credential is meant to be shown)."""
-    return current_app.response_class(services.badge_image(services.get_credential(credential_id)),
+    """The badge image with the credential baked in: for whoever may download the credential itself."""
+    return current_app.response_class(services.badge_image(services.credential_for(current_user, credential_id)),
                                       mimetype="image/png")
 

@@ -5,9 +5,11 @@ The subject of an occurrence that can happen again (a decision, a reopened map) 
 decision is told too, while the same signal handled twice stores nothing more."""
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
 
 from .. import signals
+from ..certificates.models import Certificate
 from ..core.extensions import db
 from ..judging.models import Assignment
 from ..teams.models import APPROVED, REJECTED, Team
@@ -131,7 +133,11 @@ def certificates_ready(job, actor, now, certificates) -> None:
 
 
 def _tell_holders(certificates, now) -> None:
-    """The members of each document's team (or its judge) are told it is ready: stored, and sent, as one batch."""
+    """The members of each document's team (or its judge) are told it is ready: stored, and sent, as one batch.
+    The documents come after their commit, which expired them: read again together, not one query each."""
+    ids = [inspect(certificate).identity[0] for certificate in certificates]
+    certificates = db.session.scalars(select(Certificate).where(Certificate.id.in_(ids))
+                                      .options(joinedload(Certificate.event)).order_by(Certificate.id)).all()
     members = members_of({certificate.team_id for certificate in certificates if certificate.team_id is not None})
     entries = []
     for certificate in certificates:

@@ -44,7 +44,7 @@ def team_dashboard(team_id):
         invite_form=EmailForm(), member_form=MemberForm(), reason_form=ReasonForm(),
         attendance=training.team_attendance(team), is_leader=team.is_led_by(current_user),
         results=judging.team_results(current_user, team), certificates=documents,
-        credentials=certificates.credentials_of([document.id for document in documents]),
+        credentials=certificates.credentials_of(current_user, [document.id for document in documents]),
         pipeline_projects=pipeline.projects_of_team(team),
     )
 

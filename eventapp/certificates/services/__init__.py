@@ -30,8 +30,8 @@ from .credentials import (
     badge_image,
     credential_document,
     credential_for,
+    credential_issuer,
     credentials_of,
-    get_credential,
     jwks,
     require_keys,
     status_list,
@@ -73,7 +73,7 @@ from .templates import (
 from .verification import FileCheck, by_address, by_file, by_serial, check_file, normalize_serial
 
 __all__ = [
-    "FileCheck", "KeysUnusable", "badge_image", "credential_document", "credential_for", "get_credential", "check_file", "credentials_of", "jwks", "require_keys", "status_list",
+    "FileCheck", "KeysUnusable", "badge_image", "credential_document", "credential_for", "credential_issuer", "check_file", "credentials_of", "jwks", "require_keys", "status_list",
     "write_keys", "Issuer", "JobStart", "KindDocuments", "KindSummary", "Preview", "Progress", "by_address", "by_file", "by_serial",
     "certificates_of_event", "certificates_of_team", "certificates_of_user", "default_template", "describe",
     "document_kind", "download_name", "enqueue", "file_for_download", "get_certificate_for_organiser",

@@ -61,14 +61,20 @@ def require_keys(now: datetime, base_url: str) -> Keys:
     except signing.SigningKeyError as error:
         raise KeysUnusable(_("Documents cannot be signed, so none is issued: %(reason)s Run “flask certificates "
                              "keygen” for a new installation.", reason=key_problem(error))) from None
+    return Keys(pdf=pdf_key, credential=credential_issuer(base_url))
+
+
+def credential_issuer(base_url: str) -> badges.Issuer:
+    """The issuer of the credentials and of their revocation lists, with its key; KeysUnusable when the key is not
+    usable. It needs no PDF key: revocation lists stay published when the PDF certificate expires."""
+    path = current_app.config["CREDENTIAL_KEY_FILE"]
     try:
-        credential_key = _credential_key(config["CREDENTIAL_KEY_FILE"], _mtime(config["CREDENTIAL_KEY_FILE"]))
+        credential_key = _credential_key(path, _mtime(path))
     except (OSError, ValueError, JWException):
         raise KeysUnusable(_("Credentials cannot be signed, so no document is issued: the key file %(path)s cannot "
                              "be read or holds no Ed25519 private key (a JWK). Run “flask certificates keygen”.",
-                             path=config["CREDENTIAL_KEY_FILE"])) from None
-    issuer = badges.Issuer(id=base_url, name=_("Dawn of Progress"), url=base_url, key=credential_key)
-    return Keys(pdf=pdf_key, credential=issuer)
+                             path=path)) from None
+    return badges.Issuer(id=base_url, name=_("Dawn of Progress"), url=base_url, key=credential_key)
 
 
 def key_problem(error: signing.SigningKeyError) -> str:
@@ -160,35 +166,33 @@ def revoke_credentials(certificate: Certificate, now: datetime) -> None:
         credential.revoked_at = now
 
 
-def credentials_of(certificate_ids: list[int]) -> dict[int, list[Credential]]:
+def credentials_of(actor, certificate_ids: list[int]) -> dict[int, list[Credential]]:
+    """The credentials of these certificates (ones the actor may read) that are the actor's to download: each
+    team's, and the actor's own, never another member's (as ``credential_for``)."""
     found: dict[int, list[Credential]] = {}
-    for credential in db.session.scalars(select(Credential).where(Credential.certificate_id.in_(certificate_ids))
-                                         .order_by(Credential.id)):
+    for credential in db.session.scalars(select(Credential).where(
+            Credential.certificate_id.in_(certificate_ids),
+            Credential.member_id.is_(None) | (Credential.user_id == actor.id)).order_by(Credential.id)):
         found.setdefault(credential.certificate_id, []).append(credential)
     return found
 
 
-def status_list(number: int, keys: Keys, now: datetime) -> str:
+def status_list(number: int, issuer: badges.Issuer, now: datetime) -> str:
     """Revocation list ``number`` (from 1) as a signed VC-JWT."""
     first = (number - 1) * badges.STATUS_LIST_BITS
     revoked = {credential_id - first for credential_id in db.session.scalars(
         select(Credential.id).where(Credential.revoked_at.is_not(None), Credential.id >= first,
                                     Credential.id < first + badges.STATUS_LIST_BITS))}
-    document = badges.status_list_credential(keys.credential, list_url=_status_url(keys, number), revoked=revoked,
+    document = badges.status_list_credential(issuer, list_url=_status_url(issuer, number), revoked=revoked,
                                              valid_from=now)
-    return badges.sign(document, keys.credential)
-
-
-def get_credential(credential_id: int) -> Credential:
-    credential = db.session.get(Credential, credential_id)
-    if credential is None:
-        raise NotFound(_("There is no such credential."))
-    return credential
+    return badges.sign(document, issuer)
 
 
 def credential_for(actor, credential_id: int) -> Credential:
     """A credential its recipient may download: a member's own, or the team's for any member of the team."""
-    credential = get_credential(credential_id)
+    credential = db.session.get(Credential, credential_id)
+    if credential is None:
+        raise NotFound(_("There is no such credential."))
     team = credential.certificate.team
     own = credential.user_id is not None and credential.user_id == actor.id
     of_team = credential.member_id is None and team is not None and team.member_for(actor) is not None
@@ -232,11 +236,11 @@ def _document(certificate: Certificate, credential: Credential, keys: Keys, emai
         keys.credential, achievement, badges.Recipient(credential.recipient, email),
         credential_id=f"{base}/credentials/{credential.id}", issued_at=credential.issued_at,
         certificate_url=f"{base}/verify/{certificate.verification_code}",
-        status_list_url=_status_url(keys, number + 1), status_index=index)
+        status_list_url=_status_url(keys.credential, number + 1), status_index=index)
 
 
-def _status_url(keys: Keys, number: int) -> str:
-    return f"{keys.credential.url}/credentials/status/{number}"
+def _status_url(issuer: badges.Issuer, number: int) -> str:
+    return f"{issuer.url}/credentials/status/{number}"
 
 
 def _mtime(path: str) -> float:
