@@ -207,6 +207,7 @@ def certificates_verify(file):
         click.echo(f"document: {certificate.serial} · {certificate.holder}"
                    + (f" · REVOKED {certificate.revoked_at:%Y-%m-%d}: {certificate.revoked_reason}"
                       if certificate.revoked_at else " · valid"))
+    click.echo(checked.verdict.label)
     click.echo("genuine" if checked.genuine else "NOT genuine")
     raise SystemExit(0 if checked.genuine else 1)
 

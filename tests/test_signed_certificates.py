@@ -143,3 +143,20 @@ def test_members_get_credentials_that_verify_against_the_published_keys_until_re
     # The revocation list needs only the credential key: it stays published when the PDF key is unusable.
     monkeypatch.setitem(app.config, "CERTIFICATE_SIGNING_KEY_FILE", "/nonexistent/signing-key.p12")
     assert revoked_in(verify_jwt(client.get(status_path).get_data(as_text=True), jwks), int(status["statusListIndex"]))
+
+
+@pytest.mark.parametrize(("status", "stored", "verdict"), [
+    ("genuine", "valid", "genuine"), ("genuine", "revoked", "revoked"), ("genuine", None, "unknown"),
+    ("unsigned", "valid", "genuine_unsigned"), ("unsigned", "revoked", "revoked_unsigned"), ("unsigned", None, "unknown"),
+    ("changed", None, "changed"), ("appended", None, "appended"), ("foreign_key", None, "foreign_key"),
+])
+def test_the_page_and_the_command_line_give_one_verdict_for_a_file(status, stored, verdict):
+    from types import SimpleNamespace
+
+    from eventapp.certificates.services.verification import FileCheck
+    from eventapp.certificates.signing import SignatureCheck
+
+    certificate = SimpleNamespace(valid=stored == "valid") if stored else None
+    checked = FileCheck(SignatureCheck(status), certificate)
+    assert checked.verdict == verdict
+    assert checked.genuine == (verdict in ("genuine", "genuine_unsigned"))  # what `flask certificates verify` exits by

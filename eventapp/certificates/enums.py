@@ -54,3 +54,31 @@ class JobStatus(LabelledEnum):
     DONE = "done", _lp("bulk issue", "Finished")
     FAILED = "failed", _lp("bulk issue", "Stopped")
     INTERRUPTED = "interrupted", _lp("bulk issue", "Interrupted")
+
+
+class FileVerdict(LabelledEnum):
+    """What an uploaded PDF proves (services.verification.FileCheck.verdict), as the page and the command line
+    say it."""
+    GENUINE = "genuine", _l("Genuine: the file carries our signature, unchanged since it was signed, and it is a "
+                            "document we issued.")
+    REVOKED = "revoked", _l("We issued and signed this file, but it was revoked.")
+    CHANGED = "changed", _l("Changed: the file was altered after it was signed (its signature no longer matches its "
+                            "content).")
+    APPENDED = "appended", _l("Changed: pages or content were added to the file after it was signed.")
+    FOREIGN_KEY = "foreign_key", _l("Not ours: the file is signed, but by a key that is not one of ours.")
+    GENUINE_UNSIGNED = "genuine_unsigned", _l("Genuine: this file is exactly a document we issued before documents "
+                                              "were signed.")
+    REVOKED_UNSIGNED = "revoked_unsigned", _l("We issued this file, but it was revoked.")
+    UNKNOWN = "unknown", _l("Not a document we issued: it carries no signature of ours and no document of ours has "
+                            "exactly these bytes.")
+
+    @property
+    def genuine(self) -> bool:
+        return self in (FileVerdict.GENUINE, FileVerdict.GENUINE_UNSIGNED)
+
+    @property
+    def tone(self) -> str:
+        """valid, revoked or unknown: how the page colours it."""
+        if self.genuine:
+            return "valid"
+        return "revoked" if self in (FileVerdict.REVOKED, FileVerdict.REVOKED_UNSIGNED) else "unknown"

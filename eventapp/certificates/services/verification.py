@@ -11,6 +11,7 @@ from ...core.errors import Invalid, NotFound
 from ...core.extensions import db
 from ...core.text import latin_digits
 from .. import signing
+from ..enums import FileVerdict
 from ..models import Certificate
 from . import credentials
 
@@ -51,8 +52,19 @@ class FileCheck:
     certificate: Certificate | None
 
     @property
+    def verdict(self) -> FileVerdict:
+        status, certificate = self.signature.status, self.certificate
+        if status in ("changed", "appended", "foreign_key"):
+            return FileVerdict(status)
+        if certificate is None:
+            return FileVerdict.UNKNOWN
+        if status == "genuine":
+            return FileVerdict.GENUINE if certificate.valid else FileVerdict.REVOKED
+        return FileVerdict.GENUINE_UNSIGNED if certificate.valid else FileVerdict.REVOKED_UNSIGNED
+
+    @property
     def genuine(self) -> bool:
-        return self.signature.genuine and self.certificate is not None and self.certificate.valid
+        return self.verdict.genuine
 
 
 def check_file(content: bytes) -> FileCheck:
