@@ -1,6 +1,7 @@
 """Certificates that prove themselves: every issued PDF carries the organisation's PAdES signature, checked from
 the file alone (the verification page, ``flask certificates verify``); group certificates come with Open Badges
 3.0 credentials that an independent reader verifies against the JWKS the running app publishes, until revoked."""
+import base64
 import io
 import json
 import os
@@ -160,3 +161,20 @@ def test_the_page_and_the_command_line_give_one_verdict_for_a_file(status, store
     checked = FileCheck(SignatureCheck(status), certificate)
     assert checked.verdict == verdict
     assert checked.genuine == (verdict in ("genuine", "genuine_unsigned"))  # what `flask certificates verify` exits by
+
+
+def test_a_credential_and_its_badge_are_in_the_certificates_language_whoever_asks(app, festival, upload_dir):  # noqa: F811
+    certificate = issue(app, festival)
+    with app.app_context():
+        ali = db.session.scalar(db.select(Credential).where(Credential.certificate_id == certificate.id,
+                                                            Credential.user_id == festival.ali.id))
+        language = get(Certificate, certificate.id).language.codes[0]
+    payload = json.loads(base64.urlsafe_b64decode(ali.token.split(".")[1] + "=="))
+    described = payload["credentialSubject"]["achievement"]["description"]
+    assert ("national progress" in described) == (language == "en")
+    badges = {}
+    for reader in ("fa", "en"):
+        client = signed_in(app.test_client(), festival.ali)
+        client.set_cookie("lang", reader)
+        badges[reader] = client.get(f"/credentials/{ali.id}/badge.png").data
+    assert badges["fa"] == badges["en"]

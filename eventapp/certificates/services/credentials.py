@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from jwcrypto.common import JWException
 from sqlalchemy import select
@@ -74,7 +75,9 @@ def credential_issuer(base_url: str) -> badges.Issuer:
         raise KeysUnusable(_("Credentials cannot be signed, so no document is issued: the key file %(path)s cannot "
                              "be read or holds no Ed25519 private key (a JWK). Run “flask certificates keygen”.",
                              path=path)) from None
-    return badges.Issuer(id=base_url, name=_("Dawn of Progress"), url=base_url, key=credential_key)
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # one name, whoever's request loads the key
+        name = _("Dawn of Progress")
+    return badges.Issuer(id=base_url, name=name, url=base_url, key=credential_key)
 
 
 def key_problem(error: signing.SigningKeyError) -> str:
@@ -156,7 +159,8 @@ def issue_credentials(certificates: list[Certificate], keys: Keys, now: datetime
     db.session.add_all([credential for _certificate, credential, _email in made])
     db.session.flush()
     for certificate, credential, email in made:
-        credential.token = badges.sign(_document(certificate, credential, keys, email), keys.credential)
+        with force_locale(_language_of(certificate)):
+            credential.token = badges.sign(_document(certificate, credential, keys, email), keys.credential)
     return [credential for _certificate, credential, _email in made]
 
 
@@ -211,8 +215,16 @@ def credential_document(credential: Credential) -> dict:
 
 
 def badge_image(credential: Credential) -> bytes:
-    """The badge (PNG) with the credential baked in."""
-    return badges.bake(_badge_art(_award(credential.certificate), credential.recipient), credential.token)
+    """The badge (PNG) with the credential baked in, drawn in the language of its certificate (as the credential
+    it carries was written), whatever the language of the one who downloads it."""
+    with force_locale(_language_of(credential.certificate)):
+        art = _badge_art(_award(credential.certificate), credential.recipient)
+    return badges.bake(art, credential.token)
+
+
+def _language_of(certificate: Certificate) -> str:
+    """The language a certificate's credentials are written in: its own (Persian for a bilingual one)."""
+    return certificate.language.codes[0]
 
 
 def _award(certificate: Certificate) -> str:
