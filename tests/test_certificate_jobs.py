@@ -497,3 +497,23 @@ def test_the_holders_of_a_chunk_are_told_without_a_query_per_document(app, make,
     one_by_one = [statement for statement in statements
                   if statement.startswith("SELECT") and "FROM certificates" in statement and "certificates.id = " in statement]
     assert one_by_one == []
+
+
+def test_a_server_that_died_holding_two_chunks_has_both_queued_again_as_one_resume(app, make, organiser, upload_dir,
+                                                                                    monkeypatch):
+    event, _team_ids = factories.many_teams(app, make, organiser, 4)
+    job = start(app, organiser, event)
+    long_ago = utcnow() - timedelta(hours=1)
+    with app.app_context():  # what a killed server leaves: the job running, two chunks claimed, no heartbeat since
+        db.session.execute(update(CertificateJob).where(CertificateJob.id == job.id)
+                           .values(status=JobStatus.RUNNING, heartbeat_at=utcnow()))
+        db.session.add_all([CertificateJobChunk(job_id=job.id, number=number, subjects=[], status=JobStatus.RUNNING,
+                                                owner="dead-server", heartbeat_at=long_ago) for number in (1, 2)])
+        db.session.commit()
+        monkeypatch.setattr(services.bulk, "_chunks_wait_in_queue", lambda: True)
+        monkeypatch.setattr(services.bulk, "_enqueue_chunk", lambda chunk_id: True)
+        monkeypatch.setattr(services.bulk.jobs, "is_waiting", lambda key: False)
+        assert services.recover_job(get(CertificateJob, job.id), utcnow())
+        chunks = db.session.scalars(select(CertificateJobChunk).where(CertificateJobChunk.job_id == job.id)).all()
+        assert [(chunk.status, chunk.owner) for chunk in chunks] == [(JobStatus.QUEUED, "")] * 2
+        assert get(CertificateJob, job.id).auto_resumes == 1

@@ -190,7 +190,7 @@ def _audit_automatic_resume(job: CertificateJob, now: datetime) -> None:
 def recover_job(job: CertificateJob, now: datetime) -> bool:
     """Put the job, or its chunks, back on the queue if they should be there and are not: queued while the
     queue was down (or lost with it), or running in a worker that went silent (once, see _requeue and
-    _requeue_chunk). Commits what it changes. False when the queue cannot be reached (the job waits for it)."""
+    _requeue_silent_chunks). Commits what it changes. False when the queue cannot be reached (the job waits for it)."""
     if is_stale(job, now) and _requeue(job.id, now, automatic=True):
         _audit_automatic_resume(job, now)
         db.session.commit()
@@ -205,11 +205,8 @@ def recover_job(job: CertificateJob, now: datetime) -> bool:
 
 
 def _recover_chunks(job: CertificateJob, now: datetime) -> bool:
-    """Queue again the chunks of a running job that a silent worker held, and those the queue lost."""
-    for chunk_id in db.session.scalars(select(CertificateJobChunk.id).where(
-            CertificateJobChunk.job_id == job.id, CertificateJobChunk.status == RUNNING,
-            _silent(CertificateJobChunk.heartbeat_at, now))).all():
-        _requeue_chunk(job, chunk_id, now)
+    """Queue again the chunks of a running job that silent workers held, and those the queue lost."""
+    _requeue_silent_chunks(job, now)
     for chunk_id in db.session.scalars(select(CertificateJobChunk.id).where(
             CertificateJobChunk.job_id == job.id, CertificateJobChunk.status == QUEUED)).all():
         waiting = jobs.is_waiting(_chunk_key(chunk_id))
@@ -218,16 +215,17 @@ def _recover_chunks(job: CertificateJob, now: datetime) -> bool:
     return True
 
 
-def _requeue_chunk(job: CertificateJob, chunk_id: int, now: datetime) -> None:
-    """Put a silent worker's chunk back in the queued state (for the queue's next worker), if the job may still
-    be resumed without a person (see _requeue): in one transaction, with the job's resume counted."""
+def _requeue_silent_chunks(job: CertificateJob, now: datetime) -> None:
+    """Put every chunk that silent workers held back in the queued state (for the queue's next workers), if the
+    job may still be resumed without a person (see _requeue): all in one transaction, counted as one resume of
+    the job (a server that died holding two chunks is one interruption)."""
     resumed = db.session.execute(update(CertificateJob).where(
         CertificateJob.id == job.id, CertificateJob.status == RUNNING, CertificateJob.auto_resumes == 0)
         .values(auto_resumes=CertificateJob.auto_resumes + 1).execution_options(synchronize_session=False))
     taken = resumed.rowcount == 1 and db.session.execute(update(CertificateJobChunk).where(
-        CertificateJobChunk.id == chunk_id, CertificateJobChunk.status == RUNNING,
+        CertificateJobChunk.job_id == job.id, CertificateJobChunk.status == RUNNING,
         _silent(CertificateJobChunk.heartbeat_at, now)).values(status=QUEUED, owner="")
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False)).rowcount > 0
     if not taken:
         db.session.rollback()
         return
