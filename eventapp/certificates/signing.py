@@ -26,16 +26,13 @@ PAdES_FIELD = "Signature"
 
 
 class SigningKeyError(ValueError):
-    """The signing key cannot be used: ``problem`` (one of ``KEY_PROBLEMS``) says why, for the organiser who
-    configures it (certificates/services translates it); the message is the same in English, for logs."""
+    """The signing key cannot be used: ``problem`` says why, for the organiser who configures it (unreadable,
+    not_opened, no_private_key, no_certificate, mismatched, expired, not_yet_valid; certificates/services
+    translates it); the message says the same in English, for logs."""
 
     def __init__(self, problem: str, path: str | Path, message: str, moment: dt.datetime | None = None):
         super().__init__(message)
         self.problem, self.path, self.moment = problem, str(path), moment
-
-
-KEY_PROBLEMS = ("unreadable", "not_opened", "no_private_key", "no_certificate", "mismatched", "expired",
-                "not_yet_valid")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from jwcrypto.common import JWException
+from jwcrypto.common import JWException, base64url_decode, json_decode
 from sqlalchemy import select
 
 from ...core.database import dialect_insert
@@ -24,6 +24,7 @@ from ...core.errors import Conflict, NotFound
 from ...core.extensions import db
 from ...core.i18n import format_date
 from ...core.text import has_persian_script
+from ...teams.services.access import can_read_team
 from .. import badges, signing
 from ..enums import DocumentKind
 from ..models import Certificate, Credential, SigningKey
@@ -199,7 +200,7 @@ def credential_for(actor, credential_id: int) -> Credential:
         raise NotFound(_("There is no such credential."))
     team = credential.certificate.team
     own = credential.user_id is not None and credential.user_id == actor.id
-    of_team = credential.member_id is None and team is not None and team.member_for(actor) is not None
+    of_team = credential.member_id is None and team is not None and can_read_team(actor, team)
     if not (own or of_team or actor.is_organiser):
         raise NotFound(_("There is no such credential."))
     return credential
@@ -207,10 +208,7 @@ def credential_for(actor, credential_id: int) -> Credential:
 
 def credential_document(credential: Credential) -> dict:
     """The credential's content (the JWT's payload), with the signed JWT itself as its proof."""
-    import base64
-
-    payload = credential.token.split(".")[1]
-    document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    document = json_decode(base64url_decode(credential.token.split(".")[1]))
     return {**document, "proof": [{"type": "JWT", "jwt": credential.token}]}
 
 
