@@ -99,7 +99,7 @@ def blind(app, make, organiser, upload_dir):
 def _select(html: str, select_id: str) -> list[tuple[str, str]]:
     """(value, text) of the options of the page's select ``select_id``."""
     body = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', html, re.S).group(1)
-    return re.findall(r'<option value="([^"]*)">([^<]*)</option>', body)
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', body)
 
 
 def _names_no_team(text: str, blind) -> None:
